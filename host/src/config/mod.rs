@@ -1,0 +1,225 @@
+//! The configuration file: what platform engineers and compliance teams edit.
+//!
+//! One TOML file, layered by [figment]: built-in defaults, then the file (or, without
+//! one, the embedded default that enables every bundled plugin), then environment
+//! variables (`PROBITY_LISTEN`, `PROBITY_DATA_DIR`, `PROBITY_PSEUDONYM_KEY`). The result
+//! is checked as a whole by [`Config::validate`] so a broken file is refused with a
+//! message that names the key, before anything is swapped in.
+//!
+//! This module knows nothing of wasmtime or sled: it only describes what is wanted.
+
+mod plugin;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+pub use plugin::{Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
+
+use crate::verdict::ActionMapping;
+
+/// The embedded default configuration text (see `default.toml`).
+pub const EMBEDDED_DEFAULT: &str = include_str!("default.toml");
+
+/// The whole configuration.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where to listen and keep data.
+    pub server: ServerConfig,
+    /// Pseudonymisation of personal data.
+    pub privacy: PrivacyConfig,
+    /// The plugin runtime as a whole.
+    pub runtime: RuntimeConfig,
+    /// Which action each severity of an enforce-mode finding leads to.
+    pub actions: ActionMapping,
+    /// The plugins, by the name used in findings, state and metrics.
+    pub plugins: BTreeMap<String, PluginConfig>,
+}
+
+/// The `[server]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// The address to listen on (`PROBITY_LISTEN`).
+    pub listen: SocketAddr,
+    /// The data directory: the store and the compiled-plugin cache (`PROBITY_DATA_DIR`).
+    pub data_dir: PathBuf,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./probity-data"),
+        }
+    }
+}
+
+/// The `[privacy]` table.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PrivacyConfig {
+    /// The secret key for pseudonyms (`PROBITY_PSEUDONYM_KEY`), at least 16 bytes. When
+    /// absent, the server generates one in its data directory on first start.
+    pub pseudonym_key: Option<String>,
+}
+
+impl std::fmt::Debug for PrivacyConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let key = self.pseudonym_key.as_ref().map(|_| "<redacted>");
+        f.debug_struct("PrivacyConfig")
+            .field("pseudonym_key", &key)
+            .finish()
+    }
+}
+
+/// The `[runtime]` table: settings shared by all plugins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Count fuel (Wasm instructions) so per-plugin fuel budgets work and fuel used is
+    /// reported. Costs a little speed; changing it recompiles every plugin.
+    pub fuel_metering: bool,
+    /// Warm instances kept per plugin.
+    pub instances_per_plugin: usize,
+    /// Where compiled plugins are cached; default `<data_dir>/compiled`.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl Default for RuntimeConfig {
+    fn default() -> Self {
+        RuntimeConfig {
+            fuel_metering: true,
+            instances_per_plugin: 2,
+            cache_dir: None,
+        }
+    }
+}
+
+/// A configuration that could not be loaded, with what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read or parsed (figment names the key and the file).
+    #[error("{0}")]
+    Parse(Box<figment::Error>),
+    /// A value is well-formed but not acceptable.
+    #[error("invalid configuration: `{key}`: {message}")]
+    Invalid {
+        /// The offending key, dotted.
+        key: String,
+        /// What is wrong and what would be right.
+        message: String,
+    },
+}
+
+impl From<figment::Error> for ConfigError {
+    fn from(err: figment::Error) -> Self {
+        ConfigError::Parse(Box::new(err))
+    }
+}
+
+impl Config {
+    /// Load the configuration: `file` if given, else the embedded default; then the
+    /// environment. `bundled` names the bundled plugins, which the embedded default
+    /// enables.
+    pub fn load(file: Option<&Path>, bundled: &[&str]) -> Result<Config, ConfigError> {
+        let base = Figment::from(Serialized::defaults(Config::default()));
+        let layered = match file {
+            Some(path) => {
+                if !path.is_file() {
+                    return Err(ConfigError::Invalid {
+                        key: "--config".into(),
+                        message: format!("no configuration file at {}", path.display()),
+                    });
+                }
+                base.merge(Toml::file_exact(path))
+            }
+            None => base
+                .merge(Toml::string(EMBEDDED_DEFAULT))
+                .merge(Serialized::default("plugins", bundled_plugins(bundled))),
+        };
+        let config: Config = layered.merge(env_overrides()).extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Parse a configuration from TOML text (no environment), for tests and tools.
+    pub fn from_toml(text: &str) -> Result<Config, ConfigError> {
+        let config: Config = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::string(text))
+            .extract()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Check what serde cannot: ranges, names and consistency.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.runtime.instances_per_plugin == 0 || self.runtime.instances_per_plugin > 64 {
+            return Err(invalid(
+                "runtime.instances_per_plugin",
+                "must be between 1 and 64",
+            ));
+        }
+        if let Some(key) = &self.privacy.pseudonym_key
+            && key.len() < 16
+        {
+            return Err(invalid(
+                "privacy.pseudonym_key",
+                "must be at least 16 bytes; use a long random string",
+            ));
+        }
+        for (name, plugin) in &self.plugins {
+            plugin::validate_name(name).map_err(|message| invalid(&format!("plugins.{name}"), &message))?;
+            plugin
+                .validate()
+                .map_err(|(key, message)| invalid(&format!("plugins.{name}.{key}"), &message))?;
+        }
+        Ok(())
+    }
+
+    /// The compiled-plugin cache directory.
+    pub fn cache_dir(&self) -> PathBuf {
+        self.runtime
+            .cache_dir
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("compiled"))
+    }
+}
+
+fn invalid(key: &str, message: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_string(),
+        message: message.to_string(),
+    }
+}
+
+/// The plugins table of the embedded default: every bundled plugin, defaults otherwise.
+fn bundled_plugins(bundled: &[&str]) -> BTreeMap<String, PluginConfig> {
+    bundled
+        .iter()
+        .map(|name| (name.to_string(), PluginConfig::bundled(name)))
+        .collect()
+}
+
+/// `PROBITY_LISTEN`, `PROBITY_DATA_DIR` and `PROBITY_PSEUDONYM_KEY`.
+fn env_overrides() -> Env {
+    Env::raw()
+        .only(&["PROBITY_LISTEN", "PROBITY_DATA_DIR", "PROBITY_PSEUDONYM_KEY"])
+        .map(|key| {
+            match key.as_str() {
+                "PROBITY_LISTEN" => "server.listen",
+                "PROBITY_DATA_DIR" => "server.data_dir",
+                _ => "privacy.pseudonym_key",
+            }
+            .into()
+        })
+        .split(".")
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,85 @@
+use super::*;
+use crate::verdict::{Action, Mode};
+
+#[test]
+fn the_embedded_default_enables_every_bundled_plugin() {
+    let config = Config::load(None, &["claims", "sla"]).expect("default loads");
+    assert_eq!(config.plugins.len(), 2);
+    assert!(config.plugins.values().all(|p| p.enabled));
+    assert_eq!(
+        config.plugins["sla"].source(),
+        PluginSource::Bundled("sla".into())
+    );
+    assert_eq!(config.server.listen.to_string(), "127.0.0.1:8080");
+}
+
+#[test]
+fn a_full_plugin_entry_parses() {
+    let config = Config::from_toml(
+        r#"
+        [actions]
+        medium = "block"
+
+        [plugins.claims]
+        path = "plugins/claims.wasm"
+        sha256 = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+        mode = "monitor"
+        on_error = "review"
+        [plugins.claims.limits]
+        deadline_ms = 20
+        fuel = 0
+        [plugins.claims.settings]
+        terms = ["最佳"]
+        "#,
+    )
+    .expect("valid");
+    let claims = &config.plugins["claims"];
+    assert_eq!(claims.mode, Mode::Monitor);
+    assert_eq!(claims.on_error, OnError::Review);
+    assert_eq!(claims.limits.deadline_ms, 20);
+    assert_eq!(claims.limits.memory_mib, Limits::default().memory_mib);
+    assert_eq!(claims.settings_json(), r#"{"terms":["最佳"]}"#);
+    assert_eq!(config.actions.medium, Action::Block);
+}
+
+#[test]
+fn an_unknown_key_is_refused_by_name() {
+    let err = Config::from_toml("[plugins.x]\nbundled = \"x\"\nenabeld = true\n").unwrap_err();
+    assert!(err.to_string().contains("enabeld"), "{err}");
+}
+
+#[test]
+fn a_plugin_without_a_source_is_refused() {
+    let err = Config::from_toml("[plugins.x]\nenabled = true\n").unwrap_err();
+    assert!(err.to_string().contains("plugins.x.bundled"), "{err}");
+}
+
+#[test]
+fn a_bad_limit_is_refused_with_its_key() {
+    let err =
+        Config::from_toml("[plugins.x]\nbundled = \"x\"\n[plugins.x.limits]\ndeadline_ms = 0\n")
+            .unwrap_err();
+    assert!(
+        err.to_string().contains("plugins.x.limits.deadline_ms"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_plugin_name_is_refused() {
+    let err = Config::from_toml("[plugins.\"Bad Name\"]\nbundled = \"x\"\n").unwrap_err();
+    assert!(err.to_string().contains("plugin name"), "{err}");
+}
+
+#[test]
+fn a_short_pseudonym_key_is_refused() {
+    let err = Config::from_toml("[privacy]\npseudonym_key = \"short\"\n").unwrap_err();
+    assert!(err.to_string().contains("privacy.pseudonym_key"), "{err}");
+}
+
+#[test]
+fn the_key_is_not_printed_in_debug_output() {
+    let config = Config::from_toml("[privacy]\npseudonym_key = \"0123456789abcdef-secret\"\n")
+        .expect("valid");
+    assert!(!format!("{config:?}").contains("secret"));
+}

@@ -1,0 +1,351 @@
+//! Event → plugins → findings → verdicts, in event time.
+//!
+//! The [`Pipeline`] handles one event at a time, in arrival order, which is what makes a
+//! replay of the same events give the same verdicts. For each event:
+//!
+//! 1. the event-time clock moves to `max(clock, occurred_at)` (it never goes back);
+//! 2. every enabled plugin that subscribes to the event's type is called, in name order,
+//!    each with its own state scope; a failed call's writes are dropped and it becomes a
+//!    `plugin_error` finding on the event's primary subject, of severity `info` (fail open)
+//!    or `medium` (fail closed) per the plugin's `on_error`;
+//! 3. findings update the verdicts of their subjects; every subject the event names gets
+//!    a verdict (`allow` when nothing was found);
+//! 4. all of it — state, timers, verdicts, history, clock — is committed as one unit;
+//! 5. state entries whose time-to-live passed are removed (one unit);
+//! 6. timers due at or before the clock fire in (due, plugin, key) order, each timer one
+//!    unit: the timer is removed, the plugin's `on-timer` is called, its findings applied.
+//!
+//! Units are committed but not flushed here: the caller flushes (group commit) before it
+//! acknowledges anything.
+
+mod plugin_set;
+mod timers;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use plugin_set::{PluginSet, PluginSetError};
+
+use crate::config::OnError;
+use crate::model::event::{Event, EventBody};
+use crate::model::subject::{Subject, SubjectType};
+use crate::model::time::Timestamp;
+use crate::runtime::{CheckedFinding, LoadedPlugin, PluginFailure, abi};
+use crate::store::{PluginScope, Store, StoreError, WriteBatch};
+use crate::verdict::{Category, Evidence, Finding, Severity, Verdict};
+
+/// Most timers fired after one event; the rest fire after the next one. Bounds the work a
+/// plugin that keeps re-scheduling itself into the past can cause.
+pub const MAX_TIMER_FIRES_PER_EVENT: usize = 10_000;
+
+/// Most expired state entries removed after one event.
+const MAX_EXPIRED_PER_EVENT: usize = 1_000;
+
+/// Why an event could not be applied. Nothing of it was committed.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The host failed while serving a plugin (a storage error inside a call).
+    #[error("plugin `{plugin}`: {failure}")]
+    Host {
+        /// The plugin being served.
+        plugin: String,
+        /// The failure.
+        failure: PluginFailure,
+    },
+}
+
+/// What handling one event changed.
+#[derive(Clone, Debug, Default)]
+pub struct EventReport {
+    /// The verdicts of every subject the event named or a finding of it concerned, after
+    /// the event (before timers fired).
+    pub touched: Vec<Verdict>,
+    /// Every verdict change, in order: the event's own, then those of fired timers.
+    pub changes: Vec<Verdict>,
+    /// How many timers fired.
+    pub timers_fired: usize,
+}
+
+/// The event-time pipeline over a store and a plugin set.
+pub struct Pipeline {
+    store: Arc<dyn Store>,
+    plugins: Arc<PluginSet>,
+    clock: Option<Timestamp>,
+}
+
+impl std::fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("clock", &self.clock)
+            .field("plugins", &self.plugins.plugins().len())
+            .finish()
+    }
+}
+
+/// Verdicts being changed by one unit, loaded from the store on first use.
+struct VerdictWork<'a> {
+    store: &'a dyn Store,
+    verdicts: BTreeMap<Subject, Verdict>,
+    changed: Vec<Subject>,
+    history: Vec<(Subject, Finding)>,
+}
+
+impl<'a> VerdictWork<'a> {
+    fn new(store: &'a dyn Store) -> Self {
+        VerdictWork {
+            store,
+            verdicts: BTreeMap::new(),
+            changed: Vec::new(),
+            history: Vec::new(),
+        }
+    }
+
+    fn verdict(&mut self, subject: &Subject, at: Timestamp) -> Result<&mut Verdict, StoreError> {
+        if !self.verdicts.contains_key(subject) {
+            let verdict = match self.store.verdict(subject)? {
+                Some(verdict) => verdict,
+                None => {
+                    self.mark_changed(subject);
+                    Verdict::clean(subject.clone(), at)
+                }
+            };
+            self.verdicts.insert(subject.clone(), verdict);
+        }
+        // Just inserted if absent.
+        Ok(self.verdicts.get_mut(subject).expect("present"))
+    }
+
+    fn mark_changed(&mut self, subject: &Subject) {
+        if !self.changed.contains(subject) {
+            self.changed.push(subject.clone());
+        }
+    }
+
+    fn touch(&mut self, subject: &Subject, at: Timestamp) -> Result<(), StoreError> {
+        self.verdict(subject, at).map(|_| ())
+    }
+
+    fn apply(&mut self, finding: Finding, subject: Subject, plugins: &PluginSet) -> Result<(), StoreError> {
+        let at = finding.at;
+        let mapping = *plugins.mapping();
+        let changed = self.verdict(&subject, at)?.apply(finding.clone(), &mapping);
+        if changed {
+            self.mark_changed(&subject);
+        }
+        self.history.push((subject, finding));
+        Ok(())
+    }
+
+    /// Move the changed verdicts and history into `batch`; returns the changed verdicts.
+    fn finish(self, batch: &mut WriteBatch) -> (Vec<Verdict>, BTreeMap<Subject, Verdict>) {
+        let changed: Vec<Verdict> = self
+            .changed
+            .iter()
+            .filter_map(|subject| self.verdicts.get(subject).cloned())
+            .collect();
+        batch.verdicts.extend(changed.iter().cloned());
+        batch.history.extend(self.history);
+        (changed, self.verdicts)
+    }
+}
+
+impl Pipeline {
+    /// A pipeline over `store` with `plugins`, resuming the store's clock.
+    pub fn new(store: Arc<dyn Store>, plugins: Arc<PluginSet>) -> Result<Self, StoreError> {
+        let clock = store.clock()?;
+        Ok(Pipeline {
+            store,
+            plugins,
+            clock,
+        })
+    }
+
+    /// The event-time clock.
+    pub fn clock(&self) -> Option<Timestamp> {
+        self.clock
+    }
+
+    /// The running plugin set.
+    pub fn plugins(&self) -> &Arc<PluginSet> {
+        &self.plugins
+    }
+
+    /// Swap in a new plugin set; the next event sees it.
+    pub fn set_plugins(&mut self, plugins: Arc<PluginSet>) {
+        self.plugins = plugins;
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// Handle one event (see the module docs for the steps).
+    pub fn process(&mut self, event: &Event) -> Result<EventReport, PipelineError> {
+        let now = self.clock.map_or(event.occurred_at, |c| c.max(event.occurred_at));
+        let envelope = abi::envelope(event);
+        let event_type = event.event_type();
+        let primary = primary_subject(event);
+        let plugins = self.plugins.clone();
+
+        let mut batch = WriteBatch {
+            clock: (self.clock != Some(now)).then_some(now),
+            ..WriteBatch::default()
+        };
+        let mut work = VerdictWork::new(self.store.as_ref());
+        for subject in event_subjects(event) {
+            work.touch(&subject, now)?;
+        }
+        for plugin in plugins.plugins().iter().filter(|p| p.subscribes_to(event_type)) {
+            let scope = PluginScope::open(self.store.clone(), plugin.name_arc(), now, plugin.quotas())?;
+            let outcome = plugin.handle(&envelope, scope);
+            let findings = self.settle(plugin, outcome.result, outcome.scope, &mut batch)?;
+            let findings = match findings {
+                Ok(findings) => findings,
+                Err(failure) => vec![plugin_error(plugin, &failure, primary.clone())],
+            };
+            for checked in findings {
+                let (subject, finding) = to_finding(plugin, checked, &event.event_id, now);
+                work.apply(finding, subject, &plugins)?;
+            }
+        }
+        let touched_subjects: Vec<Subject> = work.verdicts.keys().cloned().collect();
+        let (mut changes, verdicts) = work.finish(&mut batch);
+        self.store.commit(batch)?;
+        self.clock = Some(now);
+        let touched = touched_subjects
+            .iter()
+            .filter_map(|s| verdicts.get(s).cloned())
+            .collect();
+
+        self.expire_state(now)?;
+        let (timer_changes, timers_fired) = self.fire_due_timers(now, &event.event_id)?;
+        changes.extend(timer_changes);
+        Ok(EventReport {
+            touched,
+            changes,
+            timers_fired,
+        })
+    }
+
+    /// Move the clock forward without an event (a live deployment's wall clock, or the
+    /// end of an offline check) and fire what came due. `cause` names the reason in
+    /// findings' `event_id`. A time at or before the clock changes nothing.
+    pub fn advance_clock(&mut self, to: Timestamp, cause: &str) -> Result<EventReport, PipelineError> {
+        if self.clock.is_some_and(|clock| clock >= to) {
+            return Ok(EventReport::default());
+        }
+        self.store.commit(WriteBatch {
+            clock: Some(to),
+            ..WriteBatch::default()
+        })?;
+        self.clock = Some(to);
+        self.expire_state(to)?;
+        let (changes, timers_fired) = self.fire_due_timers(to, cause)?;
+        Ok(EventReport {
+            touched: Vec::new(),
+            changes,
+            timers_fired,
+        })
+    }
+
+    /// Keep a successful call's writes; turn storage failures into a pipeline error.
+    fn settle(
+        &self,
+        plugin: &LoadedPlugin,
+        result: Result<Vec<CheckedFinding>, PluginFailure>,
+        scope: Option<PluginScope>,
+        batch: &mut WriteBatch,
+    ) -> Result<Result<Vec<CheckedFinding>, PluginFailure>, PipelineError> {
+        match result {
+            Ok(findings) => {
+                if let Some(scope) = scope {
+                    batch.merge(plugin.name(), scope.into_writes());
+                }
+                Ok(Ok(findings))
+            }
+            Err(failure @ PluginFailure::Host { .. }) => Err(PipelineError::Host {
+                plugin: plugin.name().to_string(),
+                failure,
+            }),
+            Err(failure) => Ok(Err(failure)),
+        }
+    }
+}
+
+/// The subject an event is mainly about; plugin errors land on it.
+pub fn primary_subject(event: &Event) -> Subject {
+    let (kind, id) = match &event.body {
+        EventBody::ListingUpserted(e) => (SubjectType::Listing, &e.listing_id),
+        EventBody::OrderPlaced(e) => (SubjectType::Order, &e.order_id),
+        EventBody::OrderPaid(e) => (SubjectType::Order, &e.order_id),
+        EventBody::OrderShipped(e) => (SubjectType::Order, &e.order_id),
+        EventBody::OrderDelivered(e) => (SubjectType::Order, &e.order_id),
+        EventBody::OrderCancelled(e) => (SubjectType::Order, &e.order_id),
+        EventBody::RefundRequested(e) => (SubjectType::Order, &e.order_id),
+        EventBody::RefundCompleted(e) => (SubjectType::Order, &e.order_id),
+        EventBody::ReviewPosted(e) => (SubjectType::Order, &e.order_id),
+        EventBody::ComplaintOpened(e) => (SubjectType::Complaint, &e.complaint_id),
+        EventBody::ComplaintResponded(e) => (SubjectType::Complaint, &e.complaint_id),
+        EventBody::ComplaintResolved(e) => (SubjectType::Complaint, &e.complaint_id),
+    };
+    Subject {
+        kind,
+        id: id.clone(),
+    }
+}
+
+/// Every subject the event names.
+fn event_subjects(event: &Event) -> Vec<Subject> {
+    event
+        .subjects()
+        .into_iter()
+        .collect()
+}
+
+/// A plugin finding with the host's metadata.
+fn to_finding(
+    plugin: &LoadedPlugin,
+    checked: CheckedFinding,
+    event_id: &str,
+    at: Timestamp,
+) -> (Subject, Finding) {
+    let finding = Finding {
+        plugin: plugin.name().to_string(),
+        plugin_version: plugin.manifest().version.clone(),
+        rule: checked.rule,
+        category: checked.category,
+        severity: checked.severity,
+        mode: plugin.config().mode,
+        message: checked.message,
+        evidence: checked.evidence,
+        event_id: event_id.to_string(),
+        at,
+    };
+    (checked.subject, finding)
+}
+
+/// The `plugin_error` finding standing for a failed call, per the plugin's `on_error`.
+fn plugin_error(plugin: &LoadedPlugin, failure: &PluginFailure, subject: Subject) -> CheckedFinding {
+    let severity = match plugin.config().on_error {
+        OnError::Allow => Severity::Info,
+        OnError::Review => Severity::Medium,
+    };
+    CheckedFinding {
+        subject,
+        rule: format!("plugin_error.{}", failure.kind()),
+        category: Category::PluginError,
+        severity,
+        message: format!("plugin `{}` {failure}", plugin.name()),
+        evidence: vec![Evidence {
+            field: "plugin".into(),
+            start: None,
+            end: None,
+            excerpt: None,
+            detail: Some(failure.kind().to_string()),
+        }],
+    }
+}

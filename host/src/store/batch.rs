@@ -1,0 +1,104 @@
+//! One unit of work: the writes an event (or a fired timer) makes, applied atomically.
+
+use std::collections::BTreeMap;
+
+use super::StoredValue;
+use crate::model::subject::Subject;
+use crate::model::time::Timestamp;
+use crate::verdict::{Finding, Verdict};
+
+/// Change in a plugin's usage counters caused by a unit.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UsageDelta {
+    /// Change in state bytes (keys + values).
+    pub state_bytes: i64,
+    /// Change in the number of state entries.
+    pub state_entries: i64,
+    /// Change in the number of pending timers.
+    pub timers: i64,
+}
+
+impl UsageDelta {
+    /// Add another delta to this one.
+    pub fn add(&mut self, other: UsageDelta) {
+        self.state_bytes += other.state_bytes;
+        self.state_entries += other.state_entries;
+        self.timers += other.timers;
+    }
+}
+
+/// The writes of one successful plugin call, ready to merge into a [`WriteBatch`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PluginWrites {
+    /// New values (`Some`) or deletions (`None`) by key. The old expiry is needed to
+    /// remove the old expiry-index entry, so it travels along.
+    pub state: BTreeMap<String, StateWrite>,
+    /// Scheduled (`Some`) or cancelled (`None`) timers by key.
+    pub timers: BTreeMap<String, TimerWrite>,
+    /// How usage changes.
+    pub usage: UsageDelta,
+}
+
+/// One state key's change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateWrite {
+    /// The expiry of the value being replaced or deleted, if it had one.
+    pub old_expiry: Option<Timestamp>,
+    /// The new value, or `None` to delete.
+    pub new: Option<StoredValue>,
+}
+
+/// One timer key's change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TimerWrite {
+    /// The due time of the timer being replaced or cancelled, if one was pending.
+    pub old_due: Option<Timestamp>,
+    /// The new `(due, payload)`, or `None` to cancel.
+    pub new: Option<(Timestamp, Vec<u8>)>,
+}
+
+/// Everything one unit writes.
+#[derive(Clone, Debug, Default)]
+pub struct WriteBatch {
+    /// Per plugin, the merged writes of its successful calls.
+    pub plugins: BTreeMap<String, PluginWrites>,
+    /// Verdicts to store (replacing the previous ones).
+    pub verdicts: Vec<Verdict>,
+    /// Findings to append to subjects' histories, in order.
+    pub history: Vec<(Subject, Finding)>,
+    /// The new event-time clock, if it moved.
+    pub clock: Option<Timestamp>,
+}
+
+impl WriteBatch {
+    /// Merge a successful call's writes. Later writes to the same key win.
+    pub fn merge(&mut self, plugin: &str, writes: PluginWrites) {
+        let target = self.plugins.entry(plugin.to_string()).or_default();
+        for (key, write) in writes.state {
+            match target.state.get_mut(&key) {
+                // Keep the expiry of what is in the store, which the commit must unindex.
+                Some(existing) => existing.new = write.new,
+                None => {
+                    target.state.insert(key, write);
+                }
+            }
+        }
+        for (key, write) in writes.timers {
+            match target.timers.get_mut(&key) {
+                Some(existing) => existing.new = write.new,
+                None => {
+                    target.timers.insert(key, write);
+                }
+            }
+        }
+        target.usage.add(writes.usage);
+    }
+
+    /// Whether the unit writes nothing at all.
+    pub fn is_empty(&self) -> bool {
+        self.plugins.is_empty()
+            && self.verdicts.is_empty()
+            && self.history.is_empty()
+            && self.clock.is_none()
+    }
+}

@@ -1,0 +1,204 @@
+//! Key and value layouts. Keys sort the way they are scanned; values start with a
+//! version byte so the layout can evolve.
+//!
+//! - Timestamps in keys are big-endian with the sign bit flipped, so byte order is
+//!   time order (negative times included).
+//! - A plugin name never contains `\0` (config validation), so `plugin \0 key` is an
+//!   unambiguous prefix for one plugin's keys.
+//! - Subject ids are length-prefixed, so no id is a prefix of another's keys.
+
+use super::{StoreError, StoredValue};
+use crate::model::subject::{Subject, SubjectType};
+use crate::model::time::Timestamp;
+
+/// The value layout version written by this build.
+pub const VALUE_VERSION: u8 = 1;
+
+/// Encode a timestamp so that byte order is numeric order.
+pub fn ts_key(ts: Timestamp) -> [u8; 8] {
+    ((ts as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+/// Decode [`ts_key`].
+pub fn ts_from_key(bytes: &[u8]) -> Option<Timestamp> {
+    let raw: [u8; 8] = bytes.get(..8)?.try_into().ok()?;
+    Some((u64::from_be_bytes(raw) ^ (1 << 63)) as i64)
+}
+
+/// `plugin \0 key`.
+pub fn plugin_key(plugin: &str, key: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(plugin.len() + 1 + key.len());
+    out.extend_from_slice(plugin.as_bytes());
+    out.push(0);
+    out.extend_from_slice(key.as_bytes());
+    out
+}
+
+/// Split [`plugin_key`] back into `(plugin, key)`.
+pub fn split_plugin_key(bytes: &[u8]) -> Option<(String, String)> {
+    let nul = bytes.iter().position(|&b| b == 0)?;
+    let plugin = std::str::from_utf8(&bytes[..nul]).ok()?;
+    let key = std::str::from_utf8(&bytes[nul + 1..]).ok()?;
+    Some((plugin.to_string(), key.to_string()))
+}
+
+/// `time plugin \0 key`: the order in which timers fire and state expires.
+pub fn timed_key(at: Timestamp, plugin: &str, key: &str) -> Vec<u8> {
+    let mut out = ts_key(at).to_vec();
+    out.extend_from_slice(&plugin_key(plugin, key));
+    out
+}
+
+/// Split [`timed_key`].
+pub fn split_timed_key(bytes: &[u8]) -> Option<(Timestamp, String, String)> {
+    let at = ts_from_key(bytes)?;
+    let (plugin, key) = split_plugin_key(bytes.get(8..)?)?;
+    Some((at, plugin, key))
+}
+
+/// `type len(id) id`: the verdict key of a subject.
+pub fn subject_key(subject: &Subject) -> Vec<u8> {
+    let id = subject.id.as_bytes();
+    let mut out = Vec::with_capacity(3 + id.len());
+    out.push(subject_type_byte(subject.kind));
+    out.extend_from_slice(&(id.len() as u16).to_be_bytes());
+    out.extend_from_slice(id);
+    out
+}
+
+/// `subject_key seq`: one history entry.
+pub fn history_key(subject: &Subject, seq: u64) -> Vec<u8> {
+    let mut out = subject_key(subject);
+    out.extend_from_slice(&seq.to_be_bytes());
+    out
+}
+
+fn subject_type_byte(kind: SubjectType) -> u8 {
+    match kind {
+        SubjectType::Listing => 1,
+        SubjectType::Order => 2,
+        SubjectType::Seller => 3,
+        SubjectType::Complaint => 4,
+    }
+}
+
+/// A state value: `version, has_expiry, [expiry i64 BE], bytes`.
+pub fn encode_state(value: &StoredValue) -> Vec<u8> {
+    let mut out = Vec::with_capacity(10 + value.bytes.len());
+    out.push(VALUE_VERSION);
+    match value.expires_at {
+        Some(at) => {
+            out.push(1);
+            out.extend_from_slice(&at.to_be_bytes());
+        }
+        None => out.push(0),
+    }
+    out.extend_from_slice(&value.bytes);
+    out
+}
+
+/// Decode [`encode_state`].
+pub fn decode_state(bytes: &[u8]) -> Result<StoredValue, StoreError> {
+    let corrupt = |detail: &str| StoreError::Corrupt {
+        tree: "state",
+        detail: detail.to_string(),
+    };
+    match bytes {
+        [VALUE_VERSION, 0, rest @ ..] => Ok(StoredValue {
+            bytes: rest.to_vec(),
+            expires_at: None,
+        }),
+        [VALUE_VERSION, 1, rest @ ..] if rest.len() >= 8 => {
+            let (at, value) = rest.split_at(8);
+            let at: [u8; 8] = at.try_into().map_err(|_| corrupt("short expiry"))?;
+            Ok(StoredValue {
+                bytes: value.to_vec(),
+                expires_at: Some(i64::from_be_bytes(at)),
+            })
+        }
+        [version, ..] if *version != VALUE_VERSION => {
+            Err(corrupt(&format!("unknown value version {version}")))
+        }
+        _ => Err(corrupt("truncated value")),
+    }
+}
+
+/// A versioned JSON value (verdicts, findings).
+pub fn encode_json<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    let mut out = vec![VALUE_VERSION];
+    // Serialising our own plain data types cannot fail.
+    serde_json::to_writer(&mut out, value).unwrap_or_default();
+    out
+}
+
+/// Decode [`encode_json`].
+pub fn decode_json<T: serde::de::DeserializeOwned>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
+    match bytes {
+        [VALUE_VERSION, rest @ ..] => {
+            serde_json::from_slice(rest).map_err(|err| StoreError::Corrupt {
+                tree,
+                detail: err.to_string(),
+            })
+        }
+        _ => Err(StoreError::Corrupt {
+            tree,
+            detail: "unknown value version".into(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamp_keys_sort_numerically_including_negatives() {
+        let times = [-5_000, -1, 0, 1, 1_700_000_000_000, i64::MAX];
+        for pair in times.windows(2) {
+            assert!(ts_key(pair[0]) < ts_key(pair[1]));
+            assert_eq!(ts_from_key(&ts_key(pair[0])), Some(pair[0]));
+        }
+    }
+
+    #[test]
+    fn subject_keys_do_not_prefix_each_other() {
+        let a = Subject {
+            kind: SubjectType::Order,
+            id: "A".into(),
+        };
+        let b = Subject {
+            kind: SubjectType::Order,
+            id: "A\0B".into(),
+        };
+        assert!(!history_key(&b, 0).starts_with(&subject_key(&a)));
+    }
+
+    #[test]
+    fn state_values_round_trip() {
+        for value in [
+            StoredValue {
+                bytes: b"x".to_vec(),
+                expires_at: None,
+            },
+            StoredValue {
+                bytes: vec![],
+                expires_at: Some(-3),
+            },
+        ] {
+            assert_eq!(decode_state(&encode_state(&value)).ok(), Some(value));
+        }
+        assert!(decode_state(&[9, 0]).is_err());
+    }
+
+    #[test]
+    fn timed_keys_round_trip() {
+        let key = timed_key(42, "sla", "ship:O-1");
+        assert_eq!(
+            split_timed_key(&key),
+            Some((42, "sla".to_string(), "ship:O-1".to_string()))
+        );
+    }
+}

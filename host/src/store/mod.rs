@@ -1,0 +1,145 @@
+//! Durable storage behind a trait of our own.
+//!
+//! The rest of the host talks to [`Store`]; only [`SledStore`] knows about sled. Work is
+//! committed in *units*: everything one event (or one fired timer) changes — plugin state,
+//! timers, verdicts, finding history, the clock — goes into one [`WriteBatch`] and is
+//! committed atomically by [`Store::commit`]. A unit is therefore either wholly there or
+//! wholly absent after a crash. [`Store::flush`] makes committed units durable; callers
+//! acknowledge work only after a flush that covers it (group commit: one flush for many
+//! units).
+//!
+//! Plugins see their state through a [`PluginScope`]: an overlay over the store that
+//! collects one call's writes, enforces quotas, and is merged into the unit's batch only
+//! if the call succeeds — so a failed call leaves no trace in state.
+
+mod batch;
+mod codec;
+mod scope;
+mod sled_store;
+
+pub use batch::{PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch};
+pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
+pub use sled_store::SledStore;
+
+use crate::model::subject::Subject;
+use crate::model::time::Timestamp;
+use crate::verdict::{Finding, Verdict};
+
+/// A stored state value with its expiry in event time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredValue {
+    /// The bytes the plugin stored.
+    pub bytes: Vec<u8>,
+    /// When it expires (event time); `None` = never.
+    pub expires_at: Option<Timestamp>,
+}
+
+impl StoredValue {
+    /// Whether it reads as absent at event time `now`.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
+}
+
+/// A pending timer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PendingTimer {
+    /// The plugin that scheduled it.
+    pub plugin: String,
+    /// Its key, unique per plugin.
+    pub key: String,
+    /// When it is due (event time).
+    pub due: Timestamp,
+    /// The bytes given when it was scheduled.
+    pub payload: Vec<u8>,
+}
+
+/// What a plugin holds in the store, for quotas and reporting.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PluginUsage {
+    /// Sum of key and value lengths of its state entries.
+    pub state_bytes: u64,
+    /// Number of its state entries.
+    pub state_entries: u64,
+    /// Number of its pending timers.
+    pub timers: u64,
+}
+
+/// A storage failure. The store is never left half-written by one.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The data directory is in use by another Probity process.
+    #[error(
+        "the data directory {path} is locked by another running Probity process; stop it or use another data directory"
+    )]
+    Locked {
+        /// The data directory.
+        path: String,
+    },
+    /// The store was written by a newer Probity.
+    #[error(
+        "the store in {path} has schema version {found}, newer than this Probity understands ({supported}); upgrade Probity or use another data directory (nothing was changed)"
+    )]
+    NewerSchema {
+        /// The data directory.
+        path: String,
+        /// The version found.
+        found: u32,
+        /// The newest version this build supports.
+        supported: u32,
+    },
+    /// A stored record could not be decoded.
+    #[error("corrupt record in tree `{tree}`: {detail}")]
+    Corrupt {
+        /// The sled tree.
+        tree: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// The underlying database failed (I/O error, full disk, corruption).
+    #[error("storage error: {0}")]
+    Sled(#[from] sled::Error),
+}
+
+/// Iterator over `(key, value)` of one plugin's state, ascending by key.
+pub type StateIter<'a> = Box<dyn Iterator<Item = Result<(String, StoredValue), StoreError>> + 'a>;
+
+/// Everything the host persists.
+pub trait Store: Send + Sync {
+    /// A plugin's state entry, expired or not (callers check expiry against the clock).
+    fn state_get(&self, plugin: &str, key: &str) -> Result<Option<StoredValue>, StoreError>;
+
+    /// A plugin's state entries whose key starts with `prefix`, ascending.
+    fn state_scan<'a>(&'a self, plugin: &str, prefix: &str) -> StateIter<'a>;
+
+    /// The due time of a plugin's pending timer.
+    fn timer_due(&self, plugin: &str, key: &str) -> Result<Option<Timestamp>, StoreError>;
+
+    /// What a plugin holds.
+    fn usage(&self, plugin: &str) -> Result<PluginUsage, StoreError>;
+
+    /// The event-time clock, if any event was ever accepted.
+    fn clock(&self) -> Result<Option<Timestamp>, StoreError>;
+
+    /// The earliest pending timer due at or before `up_to` (ties by plugin, then key).
+    fn next_due_timer(&self, up_to: Timestamp) -> Result<Option<PendingTimer>, StoreError>;
+
+    /// Up to `limit` state entries that expired at or before `up_to`: `(plugin, key)`.
+    fn expired_state(
+        &self,
+        up_to: Timestamp,
+        limit: usize,
+    ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// The current verdict on a subject.
+    fn verdict(&self, subject: &Subject) -> Result<Option<Verdict>, StoreError>;
+
+    /// Every finding recorded for a subject, oldest first.
+    fn history(&self, subject: &Subject) -> Result<Vec<Finding>, StoreError>;
+
+    /// Apply one unit of work atomically (visible at once, durable after `flush`).
+    fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
+
+    /// Make every committed unit durable; returns the bytes flushed.
+    fn flush(&self) -> Result<usize, StoreError>;
+}

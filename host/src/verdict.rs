@@ -1,0 +1,366 @@
+//! Findings and verdicts: what plugins report and how the host combines it.
+//!
+//! A [`Finding`] is one thing one plugin reported about one subject. A [`Verdict`] is the
+//! host's current judgement of a subject: its live findings, the [`Action`] derived from
+//! the findings of plugins in `enforce` mode, and a risk `score`. This module is pure
+//! logic: no I/O, no wasmtime, no HTTP, so every rule here is unit-tested directly.
+//!
+//! Two rules shape a verdict:
+//! - **Latest wins per rule.** A newer finding from the same plugin with the same `rule`
+//!   replaces the older one in the verdict (the finding history keeps both). That lets a
+//!   plugin revise itself, for example "not shipped" becoming "shipped 3 h late".
+//! - **Monitor never acts.** Findings of plugins in `monitor` mode are kept and shown, but
+//!   never change `action` or `score`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::subject::Subject;
+use crate::model::time::Timestamp;
+
+/// How serious a finding is, from least to most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Worth recording; no action.
+    Info,
+    /// Minor.
+    Low,
+    /// Needs a human look.
+    Medium,
+    /// Should be stopped.
+    High,
+    /// Must be stopped now.
+    Critical,
+}
+
+impl Severity {
+    /// The weight of one enforce-mode finding of this severity in the risk score.
+    fn score_weight(self) -> f64 {
+        match self {
+            Severity::Info => 0.0,
+            Severity::Low => 0.1,
+            Severity::Medium => 0.4,
+            Severity::High => 0.8,
+            Severity::Critical => 0.95,
+        }
+    }
+}
+
+/// The contract's finding categories.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    /// Exaggerated or unprovable advertising claims.
+    MisleadingClaim,
+    /// Claims the law forbids outright.
+    ProhibitedClaim,
+    /// A fake reference price.
+    PriceDeception,
+    /// Fake orders.
+    BrushOrder,
+    /// Fake reviews.
+    ReviewManipulation,
+    /// Payment fraud.
+    PaymentFraud,
+    /// A broken service-level promise.
+    SlaBreach,
+    /// A plugin failed while judging this subject (set by the host only).
+    PluginError,
+    /// Anything else.
+    Other,
+}
+
+impl Category {
+    /// The contract's name for this category, e.g. `sla_breach`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::MisleadingClaim => "misleading_claim",
+            Category::ProhibitedClaim => "prohibited_claim",
+            Category::PriceDeception => "price_deception",
+            Category::BrushOrder => "brush_order",
+            Category::ReviewManipulation => "review_manipulation",
+            Category::PaymentFraud => "payment_fraud",
+            Category::SlaBreach => "sla_breach",
+            Category::PluginError => "plugin_error",
+            Category::Other => "other",
+        }
+    }
+}
+
+/// What the platform should do with a subject.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Nothing to do.
+    Allow,
+    /// A human should look.
+    Review,
+    /// Stop it.
+    Block,
+}
+
+/// Whether a plugin's findings may change actions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Findings decide the action.
+    #[default]
+    Enforce,
+    /// Findings are recorded and shown, never acted on.
+    Monitor,
+}
+
+/// Which action each severity of an enforce-mode finding leads to (configurable).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ActionMapping {
+    /// Action for `info` findings.
+    pub info: Action,
+    /// Action for `low` findings.
+    pub low: Action,
+    /// Action for `medium` findings.
+    pub medium: Action,
+    /// Action for `high` findings.
+    pub high: Action,
+    /// Action for `critical` findings.
+    pub critical: Action,
+}
+
+impl Default for ActionMapping {
+    fn default() -> Self {
+        ActionMapping {
+            info: Action::Allow,
+            low: Action::Allow,
+            medium: Action::Review,
+            high: Action::Block,
+            critical: Action::Block,
+        }
+    }
+}
+
+impl ActionMapping {
+    /// The action one enforce-mode finding of `severity` calls for.
+    pub fn action_for(&self, severity: Severity) -> Action {
+        match severity {
+            Severity::Info => self.info,
+            Severity::Low => self.low,
+            Severity::Medium => self.medium,
+            Severity::High => self.high,
+            Severity::Critical => self.critical,
+        }
+    }
+}
+
+/// Evidence for a finding: a field, and either a text span with its excerpt or a detail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evidence {
+    /// The event field concerned, e.g. `title` or `buyer.device_id`.
+    pub field: String,
+    /// First byte of the match in the field, for text findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<u32>,
+    /// One past the last byte of the match, for text findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<u32>,
+    /// The matched text, for text findings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excerpt: Option<String>,
+    /// Free text for a reviewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// One finding as stored and served: the plugin's report plus what the host knows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// The configured name of the plugin that reported it.
+    pub plugin: String,
+    /// That plugin's version (from its manifest).
+    pub plugin_version: String,
+    /// The plugin's rule id.
+    pub rule: String,
+    /// The contract category.
+    pub category: Category,
+    /// How serious.
+    pub severity: Severity,
+    /// The plugin's mode when it reported this.
+    pub mode: Mode,
+    /// One sentence for a reviewer.
+    pub message: String,
+    /// What supports it.
+    pub evidence: Vec<Evidence>,
+    /// The event being handled when it was reported (for timers: the event whose clock
+    /// advance fired the timer).
+    pub event_id: String,
+    /// Event time when it was reported.
+    #[serde(with = "crate::model::time::rfc3339")]
+    pub at: Timestamp,
+}
+
+/// The current verdict on one subject.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    /// What it is about.
+    pub subject: Subject,
+    /// What to do, from enforce-mode findings.
+    pub action: Action,
+    /// Risk in [0, 1], from enforce-mode findings.
+    pub score: f64,
+    /// The live findings: the latest per (plugin, rule), in the order first reported.
+    pub findings: Vec<Finding>,
+    /// Event time of the last change.
+    #[serde(with = "crate::model::time::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+impl Verdict {
+    /// A verdict with no findings: `allow`, score 0.
+    pub fn clean(subject: Subject, at: Timestamp) -> Self {
+        Verdict {
+            subject,
+            action: Action::Allow,
+            score: 0.0,
+            findings: Vec::new(),
+            updated_at: at,
+        }
+    }
+
+    /// Add `finding`, replacing an earlier one with the same plugin and rule, and
+    /// recompute action and score. Returns whether the verdict changed.
+    pub fn apply(&mut self, finding: Finding, mapping: &ActionMapping) -> bool {
+        let same_rule = self
+            .findings
+            .iter_mut()
+            .find(|f| f.plugin == finding.plugin && f.rule == finding.rule);
+        match same_rule {
+            Some(existing) if *existing == finding => return false,
+            Some(existing) => *existing = finding.clone(),
+            None => self.findings.push(finding.clone()),
+        }
+        self.updated_at = self.updated_at.max(finding.at);
+        self.recompute(mapping);
+        true
+    }
+
+    /// Recompute `action` and `score` from the findings (for example after the severity
+    /// mapping changed).
+    pub fn recompute(&mut self, mapping: &ActionMapping) {
+        let enforced = self.findings.iter().filter(|f| f.mode == Mode::Enforce);
+        let mut action = Action::Allow;
+        let mut clean_probability = 1.0_f64;
+        for finding in enforced {
+            action = action.max(mapping.action_for(finding.severity));
+            clean_probability *= 1.0 - finding.severity.score_weight();
+        }
+        self.action = action;
+        // Round so that replays and JSON round-trips give bit-identical scores.
+        self.score = ((1.0 - clean_probability) * 1e6).round() / 1e6;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::subject::SubjectType;
+
+    fn finding(plugin: &str, rule: &str, severity: Severity, mode: Mode) -> Finding {
+        Finding {
+            plugin: plugin.into(),
+            plugin_version: "0.1.0".into(),
+            rule: rule.into(),
+            category: Category::Other,
+            severity,
+            mode,
+            message: "m".into(),
+            evidence: vec![],
+            event_id: "e1".into(),
+            at: 1_000,
+        }
+    }
+
+    fn order() -> Verdict {
+        Verdict::clean(
+            Subject {
+                kind: SubjectType::Order,
+                id: "O-1".into(),
+            },
+            0,
+        )
+    }
+
+    #[test]
+    fn a_clean_verdict_allows_with_zero_score() {
+        let verdict = order();
+        assert_eq!(verdict.action, Action::Allow);
+        assert_eq!(verdict.score, 0.0);
+    }
+
+    #[test]
+    fn severity_maps_to_action_by_default() {
+        let mapping = ActionMapping::default();
+        for (severity, action) in [
+            (Severity::Info, Action::Allow),
+            (Severity::Low, Action::Allow),
+            (Severity::Medium, Action::Review),
+            (Severity::High, Action::Block),
+            (Severity::Critical, Action::Block),
+        ] {
+            let mut verdict = order();
+            verdict.apply(finding("p", "r", severity, Mode::Enforce), &mapping);
+            assert_eq!(verdict.action, action, "{severity:?}");
+        }
+    }
+
+    #[test]
+    fn monitor_findings_are_kept_but_never_act() {
+        let mut verdict = order();
+        verdict.apply(
+            finding("p", "r", Severity::Critical, Mode::Monitor),
+            &ActionMapping::default(),
+        );
+        assert_eq!(verdict.findings.len(), 1);
+        assert_eq!(verdict.action, Action::Allow);
+        assert_eq!(verdict.score, 0.0);
+    }
+
+    #[test]
+    fn a_newer_finding_replaces_the_same_rule_of_the_same_plugin() {
+        let mapping = ActionMapping::default();
+        let mut verdict = order();
+        verdict.apply(finding("p", "r", Severity::High, Mode::Enforce), &mapping);
+        verdict.apply(finding("p", "r", Severity::Medium, Mode::Enforce), &mapping);
+        verdict.apply(finding("q", "r", Severity::Low, Mode::Enforce), &mapping);
+        assert_eq!(verdict.findings.len(), 2);
+        assert_eq!(verdict.action, Action::Review);
+    }
+
+    #[test]
+    fn applying_an_identical_finding_changes_nothing() {
+        let mapping = ActionMapping::default();
+        let mut verdict = order();
+        assert!(verdict.apply(finding("p", "r", Severity::High, Mode::Enforce), &mapping));
+        assert!(!verdict.apply(finding("p", "r", Severity::High, Mode::Enforce), &mapping));
+    }
+
+    #[test]
+    fn score_grows_with_findings_and_stays_below_one() {
+        let mapping = ActionMapping::default();
+        let mut verdict = order();
+        verdict.apply(finding("p", "a", Severity::Medium, Mode::Enforce), &mapping);
+        let one = verdict.score;
+        verdict.apply(finding("p", "b", Severity::Critical, Mode::Enforce), &mapping);
+        assert!(verdict.score > one && verdict.score < 1.0);
+        assert_eq!(one, 0.4);
+    }
+
+    #[test]
+    fn the_mapping_is_configurable() {
+        let mapping = ActionMapping {
+            medium: Action::Block,
+            ..ActionMapping::default()
+        };
+        let mut verdict = order();
+        verdict.apply(finding("p", "r", Severity::Medium, Mode::Enforce), &mapping);
+        assert_eq!(verdict.action, Action::Block);
+    }
+}

@@ -1,0 +1,42 @@
+//! End-to-end tests of Probity: the real binary, real HTTP, real components.
+//!
+//! The test plugins in `tests/plugins/` (a workspace of their own) are built for
+//! wasm32-wasip2 once, by this crate's `build.rs`, whenever they, the SDK or the WIT
+//! change. Find a component with [`test_plugin`]:
+//!
+//! ```
+//! let good = probity_e2e::test_plugin("good");
+//! assert!(good.ends_with("good.wasm"));
+//! ```
+
+pub mod harness;
+
+use std::path::{Path, PathBuf};
+
+/// The directory holding every test plugin's component, `<name>.wasm` with the crate
+/// name's dashes as underscores (as cargo writes them).
+pub fn test_plugins_dir() -> &'static Path {
+    Path::new(env!("PROBITY_TEST_PLUGINS"))
+}
+
+/// The package names of all test plugins (`good`, `infinite-loop`…), sorted.
+pub fn test_plugin_names() -> Vec<&'static str> {
+    env!("PROBITY_TEST_PLUGIN_NAMES").split(',').collect()
+}
+
+/// The component of the test plugin `name`, e.g. `infinite-loop` (or `infinite_loop`)
+/// → `<dir>/infinite_loop.wasm`.
+///
+/// # Panics
+///
+/// If there is no such test plugin: a typo in a test.
+pub fn test_plugin(name: &str) -> PathBuf {
+    let path = test_plugins_dir().join(format!("{}.wasm", name.replace('-', "_")));
+    assert!(
+        path.is_file(),
+        "no test plugin `{name}` (no {}); the test plugins are: {}",
+        path.display(),
+        test_plugin_names().join(", ")
+    );
+    path
+}
