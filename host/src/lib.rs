@@ -17,10 +17,10 @@
 pub mod bundled;
 pub mod cli;
 pub mod config;
+pub mod ingest;
+pub mod model;
 pub mod pipeline;
+pub mod privacy;
 pub mod runtime;
 pub mod store;
 pub mod verdict;
-pub mod ingest;
-pub mod model;
-pub mod privacy;

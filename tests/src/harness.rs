@@ -23,7 +23,8 @@ pub fn engine() -> PluginEngine {
     static ENGINE: OnceLock<PluginEngine> = OnceLock::new();
     ENGINE
         .get_or_init(|| {
-            let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compiled-plugins");
+            // `CARGO_TARGET_TMPDIR` only exists for integration tests, not this library.
+            let cache = Path::new(env!("OUT_DIR")).join("compiled-plugins");
             PluginEngine::new(&Default::default(), cache).expect("engine")
         })
         .clone()

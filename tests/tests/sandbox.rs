@@ -111,7 +111,12 @@ fn a_panic_is_a_trap_that_carries_the_panic_message() {
 
 #[test]
 fn oversized_output_is_refused() {
-    assert_contained("oversized-output", Limits::default(), "plugin_error.invalid_output");
+    // Room to build its 8 MiB, so the output cap (not the deadline) is what stops it.
+    let limits = Limits {
+        deadline_ms: 10_000,
+        ..Limits::default()
+    };
+    assert_contained("oversized-output", limits, "plugin_error.invalid_output");
 }
 
 #[test]

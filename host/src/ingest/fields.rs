@@ -95,6 +95,7 @@ impl<'a> Fields<'a> {
     }
 
     fn check_id(&self, name: &str, id: &str) -> Result<(), EventError> {
+        // A string of at most 128 bytes has at most 128 characters: count only longer ones.
         let chars = if id.len() <= MAX_ID_CHARS {
             id.len().min(1)
         } else {
