@@ -36,12 +36,17 @@ fn main() {
             let dest = out_dir.join(probity_wasm_build::wasm_file_name(&name));
             std::fs::copy(&wasm, &dest)
                 .unwrap_or_else(|err| panic!("copying {}: {err}", wasm.display()));
-            let _ = writeln!(generated, "    ({name:?}, include_bytes!({:?})),", dest.display().to_string());
+            let _ = writeln!(
+                generated,
+                "    ({name:?}, include_bytes!({:?})),",
+                dest.display().to_string()
+            );
         }
     }
     generated.push_str("];\n");
     let out = PathBuf::from(var("OUT_DIR")).join("bundled.rs");
-    std::fs::write(&out, generated).unwrap_or_else(|err| panic!("writing {}: {err}", out.display()));
+    std::fs::write(&out, generated)
+        .unwrap_or_else(|err| panic!("writing {}: {err}", out.display()));
 }
 
 fn var(name: &str) -> String {

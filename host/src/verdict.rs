@@ -348,7 +348,10 @@ mod tests {
         let mut verdict = order();
         verdict.apply(finding("p", "a", Severity::Medium, Mode::Enforce), &mapping);
         let one = verdict.score;
-        verdict.apply(finding("p", "b", Severity::Critical, Mode::Enforce), &mapping);
+        verdict.apply(
+            finding("p", "b", Severity::Critical, Mode::Enforce),
+            &mapping,
+        );
         assert!(verdict.score > one && verdict.score < 1.0);
         assert_eq!(one, 0.4);
     }

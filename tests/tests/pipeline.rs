@@ -28,12 +28,21 @@ fn find<'a>(verdicts: &'a [Verdict], kind: SubjectType, id: &str) -> &'a Verdict
 fn a_text_finding_carries_field_span_and_excerpt() {
     let (_dir, mut pipeline) = pipeline(&good());
     let report = pipeline
-        .process(&listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", "a forbidden thing"))
+        .process(&listing(
+            "e1",
+            "2026-11-01T10:00:00Z",
+            "L-1",
+            "S-1",
+            "a forbidden thing",
+        ))
         .expect("processed");
     let verdict = find(&report.touched, SubjectType::Listing, "L-1");
     assert_eq!(verdict.action, Action::Block);
     let finding = &verdict.findings[0];
-    assert_eq!((finding.rule.as_str(), finding.category, finding.severity), ("good.word", Category::MisleadingClaim, Severity::High));
+    assert_eq!(
+        (finding.rule.as_str(), finding.category, finding.severity),
+        ("good.word", Category::MisleadingClaim, Severity::High)
+    );
     let evidence = &finding.evidence[0];
     assert_eq!(evidence.field, "title");
     assert_eq!((evidence.start, evidence.end), (Some(2), Some(11)));
@@ -60,7 +69,13 @@ fn state_persists_between_events() {
     let mut last = None;
     for i in 1..=3 {
         let report = pipeline
-            .process(&listing(&format!("e{i}"), "2026-11-01T10:00:00Z", &format!("L-{i}"), "S-1", "ok"))
+            .process(&listing(
+                &format!("e{i}"),
+                "2026-11-01T10:00:00Z",
+                &format!("L-{i}"),
+                "S-1",
+                "ok",
+            ))
             .expect("processed");
         last = Some(report);
     }
@@ -72,7 +87,9 @@ fn state_persists_between_events() {
 #[test]
 fn a_timer_fires_when_the_clock_passes_its_due_time() {
     let (_dir, mut pipeline) = pipeline(&good());
-    pipeline.process(&paid("e1", "2026-11-01T10:00:00Z", "O-1")).expect("paid");
+    pipeline
+        .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
+        .expect("paid");
     // 59 minutes later: not due yet.
     let early = pipeline
         .process(&listing("e2", "2026-11-01T10:59:00Z", "L-1", "S-1", "ok"))
@@ -92,8 +109,12 @@ fn a_timer_fires_when_the_clock_passes_its_due_time() {
 #[test]
 fn a_timer_cancelled_in_time_never_fires() {
     let (_dir, mut pipeline) = pipeline(&good());
-    pipeline.process(&paid("e1", "2026-11-01T10:00:00Z", "O-1")).expect("paid");
-    pipeline.process(&shipped("e2", "2026-11-01T10:30:00Z", "O-1")).expect("shipped");
+    pipeline
+        .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
+        .expect("paid");
+    pipeline
+        .process(&shipped("e2", "2026-11-01T10:30:00Z", "O-1"))
+        .expect("shipped");
     let later = pipeline
         .process(&listing("e3", "2026-11-02T10:00:00Z", "L-1", "S-1", "ok"))
         .expect("processed");
@@ -103,7 +124,9 @@ fn a_timer_cancelled_in_time_never_fires() {
 #[test]
 fn advancing_the_clock_without_an_event_fires_due_timers() {
     let (_dir, mut pipeline) = pipeline(&good());
-    pipeline.process(&paid("e1", "2026-11-01T10:00:00Z", "O-1")).expect("paid");
+    pipeline
+        .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
+        .expect("paid");
     let report = pipeline
         .advance_clock(at("2026-11-01T20:00:00Z"), "tick")
         .expect("advanced");
@@ -115,7 +138,9 @@ fn timers_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let mut pipeline = pipeline_in(dir.path(), &good());
-        pipeline.process(&paid("e1", "2026-11-01T10:00:00Z", "O-1")).expect("paid");
+        pipeline
+            .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
+            .expect("paid");
         pipeline.store().flush().expect("flush");
     }
     let mut pipeline = pipeline_in(dir.path(), &good());
@@ -123,14 +148,21 @@ fn timers_survive_a_restart() {
         .process(&listing("e2", "2026-11-01T12:00:00Z", "L-1", "S-1", "ok"))
         .expect("processed");
     assert_eq!(report.timers_fired, 1);
-    assert_eq!(find(&report.changes, SubjectType::Order, "O-1").findings[0].rule, "good.not_shipped");
+    assert_eq!(
+        find(&report.changes, SubjectType::Order, "O-1").findings[0].rule,
+        "good.not_shipped"
+    );
 }
 
 #[test]
 fn the_clock_never_goes_back_for_late_events() {
     let (_dir, mut pipeline) = pipeline(&good());
-    pipeline.process(&listing("e1", "2026-11-01T12:00:00Z", "L-1", "S-1", "ok")).expect("first");
-    pipeline.process(&listing("e2", "2026-11-01T08:00:00Z", "L-2", "S-1", "ok")).expect("late");
+    pipeline
+        .process(&listing("e1", "2026-11-01T12:00:00Z", "L-1", "S-1", "ok"))
+        .expect("first");
+    pipeline
+        .process(&listing("e2", "2026-11-01T08:00:00Z", "L-2", "S-1", "ok"))
+        .expect("late");
     assert_eq!(pipeline.clock(), Some(at("2026-11-01T12:00:00Z")));
     assert_eq!(pipeline.store().clock().expect("clock"), pipeline.clock());
 }
@@ -139,7 +171,13 @@ fn replay() -> Vec<String> {
     let (_dir, mut pipeline) = pipeline(&good());
     let events = [
         paid("e1", "2026-11-01T10:00:00Z", "O-1"),
-        listing("e2", "2026-11-01T10:05:00Z", "L-1", "S-1", "forbidden fruit"),
+        listing(
+            "e2",
+            "2026-11-01T10:05:00Z",
+            "L-1",
+            "S-1",
+            "forbidden fruit",
+        ),
         paid("e3", "2026-11-01T10:10:00Z", "O-2"),
         listing("e4", "2026-11-01T10:20:00Z", "L-2", "S-1", "ok"),
         shipped("e5", "2026-11-01T10:30:00Z", "O-2"),

@@ -17,7 +17,13 @@ fn listing_verdict_next_to(hostile: &str, limits: Limits, on_error: OnError) -> 
     ]);
     let (_dir, mut pipeline) = pipeline(&config);
     let report = pipeline
-        .process(&listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", "a forbidden thing"))
+        .process(&listing(
+            "e1",
+            "2026-11-01T10:00:00Z",
+            "L-1",
+            "S-1",
+            "a forbidden thing",
+        ))
         .expect("processed");
     report
         .touched
@@ -47,7 +53,11 @@ fn assert_contained(hostile: &str, limits: Limits, expected_rule: &str) {
     let verdict = listing_verdict_next_to(hostile, limits, OnError::Allow);
     let (errors, good) = split(&verdict);
     assert_eq!(errors, [expected_rule], "{hostile}: {verdict:#?}");
-    assert_eq!(good, ["good.word"], "{hostile}: the good plugin's verdict changed");
+    assert_eq!(
+        good,
+        ["good.word"],
+        "{hostile}: the good plugin's verdict changed"
+    );
     // Fail open: only the good plugin's high finding acts.
     assert_eq!(verdict.action, Action::Block);
 }
@@ -80,7 +90,11 @@ fn a_fuel_budget_stops_a_busy_plugin() {
     let report = pipeline
         .process(&listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", "t"))
         .expect("processed");
-    let rules: Vec<&str> = report.touched[0].findings.iter().map(|f| f.rule.as_str()).collect();
+    let rules: Vec<&str> = report.touched[0]
+        .findings
+        .iter()
+        .map(|f| f.rule.as_str())
+        .collect();
     assert_eq!(rules, ["plugin_error.fuel"]);
 }
 
@@ -95,7 +109,11 @@ fn a_memory_bomb_hits_the_memory_cap() {
 
 #[test]
 fn deep_recursion_overflows_the_stack() {
-    assert_contained("deep-recursion", Limits::default(), "plugin_error.stack_overflow");
+    assert_contained(
+        "deep-recursion",
+        Limits::default(),
+        "plugin_error.stack_overflow",
+    );
 }
 
 #[test]
@@ -106,7 +124,11 @@ fn a_panic_is_a_trap_that_carries_the_panic_message() {
         .iter()
         .find(|f| f.rule == "plugin_error.trap")
         .expect("trap finding");
-    assert!(error.message.contains("boom: trap plugin"), "{}", error.message);
+    assert!(
+        error.message.contains("boom: trap plugin"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
@@ -143,7 +165,11 @@ fn a_state_flood_is_stopped_by_the_quota() {
         .find(|f| f.category == Category::PluginError)
         .expect("error finding");
     assert_eq!(error.rule, "plugin_error.reported");
-    assert!(error.message.contains("state_full") && error.message.contains("quota"), "{}", error.message);
+    assert!(
+        error.message.contains("state_full") && error.message.contains("quota"),
+        "{}",
+        error.message
+    );
 }
 
 #[test]
@@ -164,22 +190,44 @@ fn a_timer_flood_is_stopped_by_the_quota() {
 #[test]
 fn fail_closed_sends_the_subject_to_review() {
     let verdict = {
-        let config = config(vec![("trap", entry_with("trap", Limits::default(), OnError::Review))]);
+        let config = config(vec![(
+            "trap",
+            entry_with("trap", Limits::default(), OnError::Review),
+        )]);
         let (_dir, mut pipeline) = pipeline(&config);
         let report = pipeline
-            .process(&listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", "harmless"))
+            .process(&listing(
+                "e1",
+                "2026-11-01T10:00:00Z",
+                "L-1",
+                "S-1",
+                "harmless",
+            ))
             .expect("processed");
-        report.touched.into_iter().find(|v| v.subject.kind == SubjectType::Listing).expect("verdict")
+        report
+            .touched
+            .into_iter()
+            .find(|v| v.subject.kind == SubjectType::Listing)
+            .expect("verdict")
     };
     assert_eq!(verdict.action, Action::Review);
 }
 
 #[test]
 fn fail_open_leaves_the_subject_allowed() {
-    let config = config(vec![("trap", entry_with("trap", Limits::default(), OnError::Allow))]);
+    let config = config(vec![(
+        "trap",
+        entry_with("trap", Limits::default(), OnError::Allow),
+    )]);
     let (_dir, mut pipeline) = pipeline(&config);
     let report = pipeline
-        .process(&listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", "harmless"))
+        .process(&listing(
+            "e1",
+            "2026-11-01T10:00:00Z",
+            "L-1",
+            "S-1",
+            "harmless",
+        ))
         .expect("processed");
     assert!(report.touched.iter().all(|v| v.action == Action::Allow));
 }
@@ -197,9 +245,18 @@ fn the_sandbox_shows_no_files_environment_or_clock() {
         .flat_map(|v| v.findings.iter())
         .find(|f| f.rule == "sneaky.report")
         .expect("sneaky reports what it saw");
-    let seen: Vec<String> = finding.evidence.iter().filter_map(|e| e.detail.clone()).collect();
+    let seen: Vec<String> = finding
+        .evidence
+        .iter()
+        .filter_map(|e| e.detail.clone())
+        .collect();
     let seen = seen.join(" ");
-    for expected in ["fs_read_dir=err", "fs_read=err", "env_count=0", "system_time_secs=0"] {
+    for expected in [
+        "fs_read_dir=err",
+        "fs_read=err",
+        "env_count=0",
+        "system_time_secs=0",
+    ] {
         assert!(seen.contains(expected), "expected {expected} in: {seen}");
     }
 }
@@ -235,7 +292,10 @@ fn a_pinned_digest_mismatch_refuses_the_plugin() {
     let mut good = entry("good", json!({}));
     good.sha256 = Some("0".repeat(64));
     let err = load(&config(vec![("good", good)])).unwrap_err();
-    assert!(matches!(err.error, LoadError::DigestMismatch { .. }), "{err}");
+    assert!(
+        matches!(err.error, LoadError::DigestMismatch { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -254,15 +314,35 @@ fn an_instance_that_failed_is_replaced_and_the_plugin_keeps_working() {
         fuel: 0,
         ..Limits::default()
     };
-    let config = config(vec![("loop", entry_with("infinite-loop", limits, OnError::Allow))]);
+    let config = config(vec![(
+        "loop",
+        entry_with("infinite-loop", limits, OnError::Allow),
+    )]);
     let (_dir, mut pipeline) = pipeline(&config);
     for i in 0..3 {
         let report = pipeline
-            .process(&listing(&format!("e{i}"), "2026-11-01T10:00:00Z", &format!("L-{i}"), "S-1", "t"))
+            .process(&listing(
+                &format!("e{i}"),
+                "2026-11-01T10:00:00Z",
+                &format!("L-{i}"),
+                "S-1",
+                "t",
+            ))
             .expect("processed");
-        assert!(report.touched.iter().any(|v| v.findings.iter().any(|f| f.rule == "plugin_error.deadline")));
+        assert!(
+            report
+                .touched
+                .iter()
+                .any(|v| v.findings.iter().any(|f| f.rule == "plugin_error.deadline"))
+        );
     }
     let counters = pipeline.plugins().plugins()[0].counters();
-    assert_eq!(counters.errors.load(std::sync::atomic::Ordering::Relaxed), 3);
-    assert!(matches!(PluginFailure::StackOverflow.kind(), "stack_overflow"));
+    assert_eq!(
+        counters.errors.load(std::sync::atomic::Ordering::Relaxed),
+        3
+    );
+    assert!(matches!(
+        PluginFailure::StackOverflow.kind(),
+        "stack_overflow"
+    ));
 }

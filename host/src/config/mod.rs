@@ -174,7 +174,8 @@ impl Config {
             ));
         }
         for (name, plugin) in &self.plugins {
-            plugin::validate_name(name).map_err(|message| invalid(&format!("plugins.{name}"), &message))?;
+            plugin::validate_name(name)
+                .map_err(|message| invalid(&format!("plugins.{name}"), &message))?;
             plugin
                 .validate()
                 .map_err(|(key, message)| invalid(&format!("plugins.{name}.{key}"), &message))?;
@@ -209,7 +210,11 @@ fn bundled_plugins(bundled: &[&str]) -> BTreeMap<String, PluginConfig> {
 /// `PROBITY_LISTEN`, `PROBITY_DATA_DIR` and `PROBITY_PSEUDONYM_KEY`.
 fn env_overrides() -> Env {
     Env::raw()
-        .only(&["PROBITY_LISTEN", "PROBITY_DATA_DIR", "PROBITY_PSEUDONYM_KEY"])
+        .only(&[
+            "PROBITY_LISTEN",
+            "PROBITY_DATA_DIR",
+            "PROBITY_PSEUDONYM_KEY",
+        ])
         .map(|key| {
             match key.as_str() {
                 "PROBITY_LISTEN" => "server.listen",

@@ -461,6 +461,7 @@ mod ordered_map {
     use serde::ser::SerializeMap;
     use serde::{Deserializer, Serializer};
 
+    /// Write the entries as a JSON object, in order.
     pub fn serialize<S: Serializer>(
         entries: &[(String, String)],
         serializer: S,
@@ -472,6 +473,7 @@ mod ordered_map {
         map.end()
     }
 
+    /// Read a JSON object's entries, in order.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Vec<(String, String)>, D::Error> {

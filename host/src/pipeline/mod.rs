@@ -128,7 +128,12 @@ impl<'a> VerdictWork<'a> {
         self.verdict(subject, at).map(|_| ())
     }
 
-    fn apply(&mut self, finding: Finding, subject: Subject, plugins: &PluginSet) -> Result<(), StoreError> {
+    fn apply(
+        &mut self,
+        finding: Finding,
+        subject: Subject,
+        plugins: &PluginSet,
+    ) -> Result<(), StoreError> {
         let at = finding.at;
         let mapping = *plugins.mapping();
         let changed = self.verdict(&subject, at)?.apply(finding.clone(), &mapping);
@@ -185,7 +190,9 @@ impl Pipeline {
 
     /// Handle one event (see the module docs for the steps).
     pub fn process(&mut self, event: &Event) -> Result<EventReport, PipelineError> {
-        let now = self.clock.map_or(event.occurred_at, |c| c.max(event.occurred_at));
+        let now = self
+            .clock
+            .map_or(event.occurred_at, |c| c.max(event.occurred_at));
         let envelope = abi::envelope(event);
         let event_type = event.event_type();
         let primary = primary_subject(event);
@@ -199,8 +206,13 @@ impl Pipeline {
         for subject in event_subjects(event) {
             work.touch(&subject, now)?;
         }
-        for plugin in plugins.plugins().iter().filter(|p| p.subscribes_to(event_type)) {
-            let scope = PluginScope::open(self.store.clone(), plugin.name_arc(), now, plugin.quotas())?;
+        for plugin in plugins
+            .plugins()
+            .iter()
+            .filter(|p| p.subscribes_to(event_type))
+        {
+            let scope =
+                PluginScope::open(self.store.clone(), plugin.name_arc(), now, plugin.quotas())?;
             let outcome = plugin.handle(&envelope, scope);
             let findings = self.settle(plugin, outcome.result, outcome.scope, &mut batch)?;
             let findings = match findings {
@@ -234,7 +246,11 @@ impl Pipeline {
     /// Move the clock forward without an event (a live deployment's wall clock, or the
     /// end of an offline check) and fire what came due. `cause` names the reason in
     /// findings' `event_id`. A time at or before the clock changes nothing.
-    pub fn advance_clock(&mut self, to: Timestamp, cause: &str) -> Result<EventReport, PipelineError> {
+    pub fn advance_clock(
+        &mut self,
+        to: Timestamp,
+        cause: &str,
+    ) -> Result<EventReport, PipelineError> {
         if self.clock.is_some_and(|clock| clock >= to) {
             return Ok(EventReport::default());
         }
@@ -300,10 +316,7 @@ pub fn primary_subject(event: &Event) -> Subject {
 
 /// Every subject the event names.
 fn event_subjects(event: &Event) -> Vec<Subject> {
-    event
-        .subjects()
-        .into_iter()
-        .collect()
+    event.subjects().into_iter().collect()
 }
 
 /// A plugin finding with the host's metadata.
@@ -329,7 +342,11 @@ fn to_finding(
 }
 
 /// The `plugin_error` finding standing for a failed call, per the plugin's `on_error`.
-fn plugin_error(plugin: &LoadedPlugin, failure: &PluginFailure, subject: Subject) -> CheckedFinding {
+fn plugin_error(
+    plugin: &LoadedPlugin,
+    failure: &PluginFailure,
+    subject: Subject,
+) -> CheckedFinding {
     let severity = match plugin.config().on_error {
         OnError::Allow => Severity::Info,
         OnError::Review => Severity::Medium,

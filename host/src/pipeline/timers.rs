@@ -2,9 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use super::{MAX_EXPIRED_PER_EVENT, MAX_TIMER_FIRES_PER_EVENT, Pipeline, PipelineError, VerdictWork, to_finding};
+use super::{
+    MAX_EXPIRED_PER_EVENT, MAX_TIMER_FIRES_PER_EVENT, Pipeline, PipelineError, VerdictWork,
+    to_finding,
+};
 use crate::model::time::Timestamp;
-use crate::store::{PendingTimer, PluginScope, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch};
+use crate::store::{
+    PendingTimer, PluginScope, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch,
+};
 use crate::verdict::Verdict;
 
 impl Pipeline {
@@ -94,14 +99,20 @@ impl Pipeline {
         let mut batch = WriteBatch::default();
         for (plugin, key) in expired {
             // Re-check: only a value that really expired is removed.
-            let Some(value) = self.store.state_get(&plugin, &key)?.filter(|v| v.is_expired(now)) else {
+            let Some(value) = self
+                .store
+                .state_get(&plugin, &key)?
+                .filter(|v| v.is_expired(now))
+            else {
                 continue;
             };
-            let mut writes = PluginWrites::default();
-            writes.usage = UsageDelta {
-                state_bytes: -((key.len() + value.bytes.len()) as i64),
-                state_entries: -1,
-                timers: 0,
+            let mut writes = PluginWrites {
+                usage: UsageDelta {
+                    state_bytes: -((key.len() + value.bytes.len()) as i64),
+                    state_entries: -1,
+                    timers: 0,
+                },
+                ..PluginWrites::default()
             };
             writes.state.insert(
                 key,

@@ -9,7 +9,9 @@
 use crate::model::event::{Event, EventBody};
 use crate::model::money::Money as HostMoney;
 use crate::model::subject::{Subject, SubjectType as HostSubjectType};
-use crate::verdict::{Category as HostCategory, Evidence as HostEvidence, Severity as HostSeverity};
+use crate::verdict::{
+    Category as HostCategory, Evidence as HostEvidence, Severity as HostSeverity,
+};
 
 /// Generated bindings for the `probity:plugin` world.
 pub mod bindings {
@@ -20,10 +22,10 @@ pub mod bindings {
     });
 }
 
+use bindings::probity::plugin::types as t;
 pub use bindings::probity::plugin::types::{
     Category, Envelope, Event as AbiEvent, EventType, Finding, Money, Severity, SubjectType,
 };
-use bindings::probity::plugin::types as t;
 
 /// The most findings one call may return.
 pub const MAX_FINDINGS_PER_CALL: usize = 1000;
@@ -31,7 +33,7 @@ pub const MAX_FINDINGS_PER_CALL: usize = 1000;
 pub const MAX_EVIDENCE_PER_FINDING: usize = 64;
 const MAX_RULE_BYTES: usize = 128;
 const MAX_MESSAGE_BYTES: usize = 4096;
-const MAX_SUBJECT_ID_BYTES: usize = 256;
+const MAX_SUBJECT_ID_BYTES: usize = 512;
 const MAX_FIELD_BYTES: usize = 128;
 const MAX_EXCERPT_BYTES: usize = 1024;
 
@@ -94,7 +96,9 @@ pub fn findings_from_plugin(
     findings
         .into_iter()
         .enumerate()
-        .map(|(index, finding)| check_finding(finding).map_err(|why| format!("finding {index}: {why}")))
+        .map(|(index, finding)| {
+            check_finding(finding).map_err(|why| format!("finding {index}: {why}"))
+        })
         .collect()
 }
 
@@ -130,7 +134,11 @@ fn check_finding(finding: Finding) -> Result<CheckedFinding, String> {
     }
     let mut evidence = Vec::with_capacity(finding.evidence.len());
     for (index, item) in finding.evidence.into_iter().enumerate() {
-        check_len(&format!("evidence {index} field"), &item.field, MAX_FIELD_BYTES)?;
+        check_len(
+            &format!("evidence {index} field"),
+            &item.field,
+            MAX_FIELD_BYTES,
+        )?;
         for (name, text) in [("excerpt", &item.excerpt), ("detail", &item.detail)] {
             if let Some(text) = text
                 && text.len() > MAX_EXCERPT_BYTES

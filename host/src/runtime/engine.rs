@@ -57,7 +57,10 @@ pub struct EngineError(String);
 impl PluginEngine {
     /// Build the engine from the runtime configuration, caching compiled plugins in
     /// `cache_dir`.
-    pub fn new(runtime: &RuntimeConfig, cache_dir: std::path::PathBuf) -> Result<Self, EngineError> {
+    pub fn new(
+        runtime: &RuntimeConfig,
+        cache_dir: std::path::PathBuf,
+    ) -> Result<Self, EngineError> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(MAX_INSTANCES)
             .total_core_instances(MAX_INSTANCES * 4)

@@ -13,7 +13,9 @@ use std::time::Duration;
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Result};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-use wasmtime_wasi::{Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi::{
+    Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView,
+};
 
 use super::abi::bindings::probity::plugin::{clock, log, settings, state, timers, types};
 use crate::model::time::Timestamp;
@@ -157,7 +159,12 @@ impl WasiView for HostState {
 }
 
 impl ResourceLimiter for HostState {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
         if desired > self.memory_cap {
             self.memory_denied = true;
             return Ok(false);
@@ -165,7 +172,12 @@ impl ResourceLimiter for HostState {
         Ok(true)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -250,12 +262,18 @@ impl state::Host for HostState {
         delta: i64,
         ttl: Option<u64>,
     ) -> Result<std::result::Result<i64, state::StateError>> {
-        let outcome = self.scope()?.increment(&key, delta, ttl).map_err(host_fault)?;
+        let outcome = self
+            .scope()?
+            .increment(&key, delta, ttl)
+            .map_err(host_fault)?;
         Ok(outcome.map_err(state_error))
     }
 
     fn scan_prefix(&mut self, prefix: String, limit: u32) -> Result<Vec<state::Entry>> {
-        let entries = self.scope()?.scan_prefix(&prefix, limit).map_err(host_fault)?;
+        let entries = self
+            .scope()?
+            .scan_prefix(&prefix, limit)
+            .map_err(host_fault)?;
         Ok(entries
             .into_iter()
             .map(|(key, value)| state::Entry { key, value })
@@ -270,7 +288,10 @@ impl timers::Host for HostState {
         due: Timestamp,
         payload: Vec<u8>,
     ) -> Result<std::result::Result<(), timers::TimerError>> {
-        let outcome = self.scope()?.schedule(&key, due, payload).map_err(host_fault)?;
+        let outcome = self
+            .scope()?
+            .schedule(&key, due, payload)
+            .map_err(host_fault)?;
         Ok(outcome.map_err(timer_error))
     }
 

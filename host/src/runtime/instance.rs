@@ -95,18 +95,22 @@ impl InstancePool {
         store.limiter(|state| state);
         // Instantiation runs the component's start code: bound it like a call.
         self.arm(&mut store);
-        let bindings = self
-            .pre
-            .instantiate(&mut store)
-            .map_err(|err| PluginFailure::Instantiate {
-                reason: format!("{err:#}"),
-            })?;
+        let bindings =
+            self.pre
+                .instantiate(&mut store)
+                .map_err(|err| PluginFailure::Instantiate {
+                    reason: format!("{err:#}"),
+                })?;
         Ok(WarmInstance { store, bindings })
     }
 
     /// Set the deadline and fuel for the next call.
     fn arm(&self, store: &mut Store<HostState>) {
-        let ticks = self.limits.deadline_ms.div_ceil(EPOCH_TICK.as_millis() as u64).max(1);
+        let ticks = self
+            .limits
+            .deadline_ms
+            .div_ceil(EPOCH_TICK.as_millis() as u64)
+            .max(1);
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
         if self.engine.fuel_metering() {
@@ -155,9 +159,10 @@ impl InstancePool {
         let fuel = fuel_before.saturating_sub(store.get_fuel().unwrap_or(0));
         let scope = store.data_mut().scope.take();
         let result = result.map_err(|err| self.classify(err, store.data()));
-        let keep = result.is_ok()
-            && store.data().captured_output().len() < RETIRE_AFTER_OUTPUT_BYTES;
-        if keep && let Ok(mut idle) = self.idle.lock()
+        let keep =
+            result.is_ok() && store.data().captured_output().len() < RETIRE_AFTER_OUTPUT_BYTES;
+        if keep
+            && let Ok(mut idle) = self.idle.lock()
             && idle.len() < self.max_idle
         {
             idle.push(instance);
@@ -204,5 +209,4 @@ impl InstancePool {
             }
         }
     }
-
 }

@@ -157,12 +157,13 @@ pub fn load_plugin(
         .collect();
     check_imports(imports.iter().map(String::as_str))?;
 
-    let instance_pre = engine
-        .linker()
-        .instantiate_pre(&component)
-        .map_err(|err| LoadError::Link {
-            reason: format!("{err:#}"),
-        })?;
+    let instance_pre =
+        engine
+            .linker()
+            .instantiate_pre(&component)
+            .map_err(|err| LoadError::Link {
+                reason: format!("{err:#}"),
+            })?;
     let pre = PluginPre::new(instance_pre).map_err(|err| LoadError::Link {
         reason: format!("{err:#}"),
     })?;
@@ -171,7 +172,13 @@ pub fn load_plugin(
         name: Arc::from(name),
         settings_json: config.settings_json(),
     });
-    let pool = InstancePool::new(engine.clone(), pre, identity, config.limits.clone(), max_idle);
+    let pool = InstancePool::new(
+        engine.clone(),
+        pre,
+        identity,
+        config.limits.clone(),
+        max_idle,
+    );
 
     let manifest = pool.call(None, 0, |plugin, store| plugin.call_manifest(store));
     let manifest = manifest.result.map_err(|failure| LoadError::Startup {
@@ -229,7 +236,10 @@ mod tests {
     fn sockets_are_refused_by_name() {
         let err = check_imports(["wasi:sockets/tcp@0.2.6"]).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("wasi:sockets/tcp@0.2.6") && text.contains("network"), "{text}");
+        assert!(
+            text.contains("wasi:sockets/tcp@0.2.6") && text.contains("network"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::abi::{self, CheckedFinding, Envelope, EventType};
 use super::abi::bindings::probity::plugin::types as t;
+use super::abi::{self, CheckedFinding, Envelope, EventType};
 use super::failure::PluginFailure;
 use super::instance::{CallOutcome, InstancePool};
 use crate::config::PluginConfig;
@@ -36,8 +36,11 @@ impl Manifest {
         if manifest.description.len() > 1024 {
             return Err("description must be at most 1024 bytes".into());
         }
-        let mut subscribes: Vec<HostEventType> =
-            manifest.subscribes.into_iter().map(host_event_type).collect();
+        let mut subscribes: Vec<HostEventType> = manifest
+            .subscribes
+            .into_iter()
+            .map(host_event_type)
+            .collect();
         subscribes.sort_by_key(|t| t.as_str());
         subscribes.dedup();
         Ok(Manifest {
@@ -193,7 +196,11 @@ impl LoadedPlugin {
     }
 
     /// Call `on-timer` with a due timer.
-    pub fn on_timer(&self, timer: &PendingTimer, scope: PluginScope) -> CallOutcome<Vec<CheckedFinding>> {
+    pub fn on_timer(
+        &self,
+        timer: &PendingTimer,
+        scope: PluginScope,
+    ) -> CallOutcome<Vec<CheckedFinding>> {
         let now = scope.now();
         let abi_timer = t::Timer {
             key: timer.key.clone(),
@@ -231,7 +238,8 @@ impl LoadedPlugin {
         }
         match &result {
             Ok(findings) => {
-                c.findings.fetch_add(findings.len() as u64, Ordering::Relaxed);
+                c.findings
+                    .fetch_add(findings.len() as u64, Ordering::Relaxed);
             }
             Err(failure) => {
                 c.errors.fetch_add(1, Ordering::Relaxed);
@@ -247,5 +255,4 @@ impl LoadedPlugin {
             stats: outcome.stats,
         }
     }
-
 }

@@ -162,7 +162,13 @@ impl PluginScope {
             return Ok(Err(StateError::ValueTooLarge));
         }
         let expires_at = ttl_ms.map(|ttl| self.now.saturating_add(ttl.min(i64::MAX as u64) as i64));
-        self.put(key, Some(StoredValue { bytes: value, expires_at }))
+        self.put(
+            key,
+            Some(StoredValue {
+                bytes: value,
+                expires_at,
+            }),
+        )
     }
 
     /// Remove `key`; returns whether a live value was there.
@@ -211,7 +217,8 @@ impl PluginScope {
         new: Option<StoredValue>,
     ) -> Result<Result<(), StateError>, StoreError> {
         let old = self.raw(key)?;
-        let size = |v: &Option<StoredValue>| v.as_ref().map_or(0, |v| (key.len() + v.bytes.len()) as i64);
+        let size =
+            |v: &Option<StoredValue>| v.as_ref().map_or(0, |v| (key.len() + v.bytes.len()) as i64);
         let bytes_delta = size(&new) - size(&old);
         let entries_delta = i64::from(new.is_some()) - i64::from(old.is_some());
         let total = self.base.state_bytes as i64 + self.writes.usage.state_bytes + bytes_delta;
@@ -309,7 +316,11 @@ impl PluginScope {
         }
     }
 
-    fn write_timer(&mut self, key: &str, new: Option<(Timestamp, Vec<u8>)>) -> Result<(), StoreError> {
+    fn write_timer(
+        &mut self,
+        key: &str,
+        new: Option<(Timestamp, Vec<u8>)>,
+    ) -> Result<(), StoreError> {
         let was = self.timer_pending(key)?;
         self.writes.usage.timers += i64::from(new.is_some()) - i64::from(was);
         match self.writes.timers.get_mut(key) {

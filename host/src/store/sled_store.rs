@@ -212,7 +212,10 @@ fn apply(tx: &[TransactionalTree], batch: &WriteBatch) -> TxResult<()> {
         let mut seq = read_u64(tx[META].get(SEQ)?.as_deref());
         for (subject, finding) in &batch.history {
             seq += 1;
-            tx[HISTORY].insert(codec::history_key(subject, seq), codec::encode_json(finding))?;
+            tx[HISTORY].insert(
+                codec::history_key(subject, seq),
+                codec::encode_json(finding),
+            )?;
         }
         tx[META].insert(SEQ, &seq.to_be_bytes())?;
     }
@@ -251,7 +254,9 @@ impl Store for SledStore {
     }
 
     fn usage(&self, plugin: &str) -> Result<PluginUsage, StoreError> {
-        Ok(decode_usage(self.tree(META).get(usage_key(plugin))?.as_deref()))
+        Ok(decode_usage(
+            self.tree(META).get(usage_key(plugin))?.as_deref(),
+        ))
     }
 
     fn clock(&self) -> Result<Option<Timestamp>, StoreError> {

@@ -51,7 +51,10 @@ fn entries_expire_in_event_time() {
     commit(&store, s);
     assert!(scope(&store, 1_499).get("a").unwrap().is_some());
     assert!(scope(&store, 1_500).get("a").unwrap().is_none());
-    assert_eq!(store.expired_state(1_500, 10).unwrap(), vec![("p".into(), "a".into())]);
+    assert_eq!(
+        store.expired_state(1_500, 10).unwrap(),
+        vec![("p".into(), "a".into())]
+    );
 }
 
 #[test]
@@ -60,7 +63,10 @@ fn the_state_quota_counts_keys_and_values() {
     let mut s = scope(&store, 0);
     s.set("k1", vec![0; 48], None).unwrap().unwrap();
     s.set("k2", vec![0; 48], None).unwrap().unwrap();
-    assert_eq!(s.set("k3", vec![0; 1], None).unwrap(), Err(StateError::QuotaExceeded));
+    assert_eq!(
+        s.set("k3", vec![0; 1], None).unwrap(),
+        Err(StateError::QuotaExceeded)
+    );
     // Replacing a value with a smaller one is always allowed.
     s.set("k2", vec![0; 10], None).unwrap().unwrap();
     commit(&store, s);
@@ -75,7 +81,10 @@ fn increment_counts_and_rejects_non_counters() {
     assert_eq!(s.increment("c", 2, None).unwrap(), Ok(2));
     assert_eq!(s.increment("c", -5, None).unwrap(), Ok(-3));
     s.set("text", b"abc".to_vec(), None).unwrap().unwrap();
-    assert_eq!(s.increment("text", 1, None).unwrap(), Err(StateError::NotACounter));
+    assert_eq!(
+        s.increment("text", 1, None).unwrap(),
+        Err(StateError::NotACounter)
+    );
 }
 
 #[test]
@@ -89,7 +98,12 @@ fn scan_merges_stored_and_new_entries_in_key_order() {
     let mut s = scope(&store, 0);
     s.set("x:2", b"new".to_vec(), None).unwrap().unwrap();
     s.delete("x:1").unwrap();
-    let keys: Vec<String> = s.scan_prefix("x:", 10).unwrap().into_iter().map(|(k, _)| k).collect();
+    let keys: Vec<String> = s
+        .scan_prefix("x:", 10)
+        .unwrap()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
     assert_eq!(keys, ["x:2", "x:3"]);
     assert_eq!(s.scan_prefix("x:", 1).unwrap().len(), 1);
 }
@@ -114,7 +128,10 @@ fn timers_respect_the_quota_and_rescheduling_is_free() {
     s.schedule("a", 10, vec![]).unwrap().unwrap();
     s.schedule("b", 20, vec![]).unwrap().unwrap();
     s.schedule("a", 15, vec![]).unwrap().unwrap();
-    assert_eq!(s.schedule("c", 5, vec![]).unwrap(), Err(TimerError::QuotaExceeded));
+    assert_eq!(
+        s.schedule("c", 5, vec![]).unwrap(),
+        Err(TimerError::QuotaExceeded)
+    );
     assert!(s.cancel("b").unwrap());
     assert!(!s.cancel("b").unwrap());
     commit(&store, s);

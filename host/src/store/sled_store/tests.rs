@@ -31,7 +31,10 @@ fn verdicts_history_and_clock_survive_reopening() {
         verdict.apply(finding("a"), &Default::default());
         let batch = WriteBatch {
             verdicts: vec![verdict],
-            history: vec![(subject.clone(), finding("a")), (subject.clone(), finding("b"))],
+            history: vec![
+                (subject.clone(), finding("a")),
+                (subject.clone(), finding("b")),
+            ],
             clock: Some(5),
             ..WriteBatch::default()
         };
@@ -42,7 +45,12 @@ fn verdicts_history_and_clock_survive_reopening() {
     assert_eq!(store.clock().unwrap(), Some(5));
     let verdict = store.verdict(&subject).unwrap().expect("verdict");
     assert_eq!(verdict.findings.len(), 1);
-    let rules: Vec<String> = store.history(&subject).unwrap().into_iter().map(|f| f.rule).collect();
+    let rules: Vec<String> = store
+        .history(&subject)
+        .unwrap()
+        .into_iter()
+        .map(|f| f.rule)
+        .collect();
     assert_eq!(rules, ["a", "b"]);
 }
 
