@@ -5,13 +5,13 @@
 //! name is its package name and the name it is bundled under.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     let manifest_dir = PathBuf::from(var("CARGO_MANIFEST_DIR"));
     let root = manifest_dir.parent().unwrap_or(&manifest_dir).to_path_buf();
     let plugins_dir = root.join("plugins");
-    let names = plugin_names(&plugins_dir);
+    let names = probity_wasm_build::plugin_packages(&plugins_dir);
     println!("cargo:rerun-if-changed={}", plugins_dir.display());
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
 
@@ -51,18 +51,4 @@ fn main() {
 
 fn var(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("cargo did not set {name}"))
-}
-
-/// Directories of `plugins/` with a `Cargo.toml`, sorted.
-fn plugin_names(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|entry| entry.path().join("Cargo.toml").is_file())
-        .filter_map(|entry| entry.file_name().into_string().ok())
-        .collect();
-    names.sort();
-    names
 }

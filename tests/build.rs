@@ -7,7 +7,7 @@
 //! A plugin is every directory of `plugins/` with a `Cargo.toml`; its directory name is
 //! its package name.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     let manifest_dir = PathBuf::from(env("CARGO_MANIFEST_DIR"));
@@ -18,7 +18,7 @@ fn main() {
         .map_or_else(|| workspace_root.join("target"), PathBuf::from)
         .join("wasm");
 
-    let names = plugin_names(&plugins_dir);
+    let names = probity_wasm_build::plugin_packages(&plugins_dir);
     let packages: Vec<&str> = names.iter().map(String::as_str).collect();
     probity_wasm_build::rerun_if_changed([workspace_root.join("sdk"), workspace_root.join("wit")]);
     println!("cargo:rerun-if-env-changed=CARGO_TARGET_DIR");
@@ -57,19 +57,4 @@ fn main() {
 
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| panic!("cargo did not set {name}"))
-}
-
-/// The package names of the test plugins, sorted.
-fn plugin_names(plugins_dir: &Path) -> Vec<String> {
-    let entries = match std::fs::read_dir(plugins_dir) {
-        Ok(entries) => entries,
-        Err(err) => panic!("cannot list {}: {err}", plugins_dir.display()),
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|entry| entry.path().join("Cargo.toml").is_file())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }

@@ -104,3 +104,12 @@ pub fn shipped(event_id: &str, at: &str, order_id: &str) -> Event {
         "event_id": event_id, "type": "order.shipped", "occurred_at": at, "order_id": order_id
     }))
 }
+
+/// Run one listing (`L-1` of seller `S-1`, titled `title`) through a fresh pipeline for
+/// `config` and return what it changed.
+pub fn one_listing(config: &Config, title: &str) -> probity::pipeline::EventReport {
+    let (_dir, mut pipeline) = pipeline(config);
+    pipeline
+        .process(&listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", title))
+        .expect("processed")
+}

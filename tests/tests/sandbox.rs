@@ -6,7 +6,7 @@ use probity::model::subject::SubjectType;
 use probity::pipeline::PluginSetError;
 use probity::runtime::{LoadError, PluginFailure};
 use probity::verdict::{Action, Category, Verdict};
-use probity_e2e::harness::{config, entry, entry_with, listing, load, pipeline};
+use probity_e2e::harness::{config, entry, entry_with, listing, load, one_listing, pipeline};
 use serde_json::json;
 
 /// Run one listing through `good` plus `hostile`; return the listing's verdict.
@@ -189,27 +189,16 @@ fn a_timer_flood_is_stopped_by_the_quota() {
 
 #[test]
 fn fail_closed_sends_the_subject_to_review() {
-    let verdict = {
-        let config = config(vec![(
-            "trap",
-            entry_with("trap", Limits::default(), OnError::Review),
-        )]);
-        let (_dir, mut pipeline) = pipeline(&config);
-        let report = pipeline
-            .process(&listing(
-                "e1",
-                "2026-11-01T10:00:00Z",
-                "L-1",
-                "S-1",
-                "harmless",
-            ))
-            .expect("processed");
-        report
-            .touched
-            .into_iter()
-            .find(|v| v.subject.kind == SubjectType::Listing)
-            .expect("verdict")
-    };
+    let config = config(vec![(
+        "trap",
+        entry_with("trap", Limits::default(), OnError::Review),
+    )]);
+    let report = one_listing(&config, "harmless");
+    let verdict = report
+        .touched
+        .iter()
+        .find(|v| v.subject.kind == SubjectType::Listing)
+        .expect("verdict");
     assert_eq!(verdict.action, Action::Review);
 }
 
@@ -219,16 +208,7 @@ fn fail_open_leaves_the_subject_allowed() {
         "trap",
         entry_with("trap", Limits::default(), OnError::Allow),
     )]);
-    let (_dir, mut pipeline) = pipeline(&config);
-    let report = pipeline
-        .process(&listing(
-            "e1",
-            "2026-11-01T10:00:00Z",
-            "L-1",
-            "S-1",
-            "harmless",
-        ))
-        .expect("processed");
+    let report = one_listing(&config, "harmless");
     assert!(report.touched.iter().all(|v| v.action == Action::Allow));
 }
 
