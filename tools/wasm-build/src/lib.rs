@@ -257,6 +257,22 @@ fn describe(command: &Command) -> String {
     line
 }
 
+/// The plugin packages of a plugins workspace directory: every subdirectory holding a
+/// `Cargo.toml`, by directory name (which must be the package name), sorted. A missing
+/// directory has none.
+pub fn plugin_packages(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.path().join("Cargo.toml").is_file())
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,20 +319,4 @@ mod tests {
         assert_eq!(wasm_file_name("infinite-loop"), "infinite_loop.wasm");
         assert_eq!(wasm_file_name("good"), "good.wasm");
     }
-}
-
-/// The plugin packages of a plugins workspace directory: every subdirectory holding a
-/// `Cargo.toml`, by directory name (which must be the package name), sorted. A missing
-/// directory has none.
-pub fn plugin_packages(dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .filter(|entry| entry.path().join("Cargo.toml").is_file())
-        .map(|entry| entry.file_name().to_string_lossy().into_owned())
-        .collect();
-    names.sort();
-    names
 }
