@@ -12,8 +12,7 @@ use crate::verdict::ActionMapping;
 pub struct PluginSetError {
     /// The configured name.
     pub plugin: String,
-    /// What went wrong.
-    #[source]
+    /// What went wrong (already part of the message, so not chained as a source).
     pub error: LoadError,
 }
 

@@ -82,12 +82,12 @@ impl PluginFailure {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The `.wasm` could not be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         /// The file.
         path: String,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (in the message; not chained, so it is not printed twice).
+        error: std::io::Error,
     },
     /// No bundled plugin has that name.
     #[error("there is no bundled plugin named `{name}` (bundled: {available})")]

@@ -73,9 +73,9 @@ pub fn read_source(
                     .collect::<Vec<_>>()
                     .join(", "),
             }),
-        PluginSource::Path(path) => std::fs::read(path).map_err(|source| LoadError::Read {
+        PluginSource::Path(path) => std::fs::read(path).map_err(|error| LoadError::Read {
             path: path.display().to_string(),
-            source,
+            error,
         }),
     }
 }

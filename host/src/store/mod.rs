@@ -98,7 +98,14 @@ pub enum StoreError {
     },
     /// The underlying database failed (I/O error, full disk, corruption).
     #[error("storage error: {0}")]
-    Sled(#[from] sled::Error),
+    Sled(sled::Error),
+}
+
+// Not `#[from]`: that would also chain the sled error as the source and print it twice.
+impl From<sled::Error> for StoreError {
+    fn from(err: sled::Error) -> Self {
+        StoreError::Sled(err)
+    }
 }
 
 /// Iterator over `(key, value)` of one plugin's state, ascending by key.
