@@ -22,6 +22,7 @@ mod plugin_set;
 mod timers;
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 pub use plugin_set::{PluginSet, PluginSetError};
@@ -104,23 +105,18 @@ impl<'a> VerdictWork<'a> {
     }
 
     fn verdict(&mut self, subject: &Subject, at: Timestamp) -> Result<&mut Verdict, StoreError> {
-        if !self.verdicts.contains_key(subject) {
-            let verdict = match self.store.verdict(subject)? {
-                Some(verdict) => verdict,
-                None => {
-                    self.mark_changed(subject);
-                    Verdict::clean(subject.clone(), at)
-                }
-            };
-            self.verdicts.insert(subject.clone(), verdict);
-        }
-        // Just inserted if absent.
-        Ok(self.verdicts.get_mut(subject).expect("present"))
-    }
-
-    fn mark_changed(&mut self, subject: &Subject) {
-        if !self.changed.contains(subject) {
-            self.changed.push(subject.clone());
+        match self.verdicts.entry(subject.clone()) {
+            Entry::Occupied(entry) => Ok(entry.into_mut()),
+            Entry::Vacant(entry) => {
+                let verdict = match self.store.verdict(subject)? {
+                    Some(verdict) => verdict,
+                    None => {
+                        mark_changed(&mut self.changed, subject);
+                        Verdict::clean(subject.clone(), at)
+                    }
+                };
+                Ok(entry.insert(verdict))
+            }
         }
     }
 
@@ -138,7 +134,7 @@ impl<'a> VerdictWork<'a> {
         let mapping = *plugins.mapping();
         let changed = self.verdict(&subject, at)?.apply(finding.clone(), &mapping);
         if changed {
-            self.mark_changed(&subject);
+            mark_changed(&mut self.changed, &subject);
         }
         self.history.push((subject, finding));
         Ok(())
@@ -154,6 +150,12 @@ impl<'a> VerdictWork<'a> {
         batch.verdicts.extend(changed.iter().cloned());
         batch.history.extend(self.history);
         (changed, self.verdicts)
+    }
+}
+
+fn mark_changed(changed: &mut Vec<Subject>, subject: &Subject) {
+    if !changed.contains(subject) {
+        changed.push(subject.clone());
     }
 }
 
@@ -203,7 +205,7 @@ impl Pipeline {
             ..WriteBatch::default()
         };
         let mut work = VerdictWork::new(self.store.as_ref());
-        for subject in event_subjects(event) {
+        for subject in event.subjects() {
             work.touch(&subject, now)?;
         }
         for plugin in plugins
@@ -312,11 +314,6 @@ pub fn primary_subject(event: &Event) -> Subject {
         kind,
         id: id.clone(),
     }
-}
-
-/// Every subject the event names.
-fn event_subjects(event: &Event) -> Vec<Subject> {
-    event.subjects().into_iter().collect()
 }
 
 /// A plugin finding with the host's metadata.
