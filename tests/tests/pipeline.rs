@@ -4,7 +4,9 @@
 use probity::model::subject::SubjectType;
 use probity::runtime::{CacheOutcome, PluginEngine, load_plugin};
 use probity::verdict::{Action, Category, Severity, Verdict};
-use probity_e2e::harness::{config, entry, listing, paid, pipeline, pipeline_in, shipped};
+use probity_e2e::harness::{
+    config, entry, listing, one_listing, paid, pipeline, pipeline_in, shipped,
+};
 use probity_e2e::test_plugin;
 use serde_json::json;
 
@@ -26,16 +28,7 @@ fn find<'a>(verdicts: &'a [Verdict], kind: SubjectType, id: &str) -> &'a Verdict
 
 #[test]
 fn a_text_finding_carries_field_span_and_excerpt() {
-    let (_dir, mut pipeline) = pipeline(&good());
-    let report = pipeline
-        .process(&listing(
-            "e1",
-            "2026-11-01T10:00:00Z",
-            "L-1",
-            "S-1",
-            "a forbidden thing",
-        ))
-        .expect("processed");
+    let report = one_listing(&good(), "a forbidden thing");
     let verdict = find(&report.touched, SubjectType::Listing, "L-1");
     assert_eq!(verdict.action, Action::Block);
     let finding = &verdict.findings[0];

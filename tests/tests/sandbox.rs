@@ -15,16 +15,7 @@ fn listing_verdict_next_to(hostile: &str, limits: Limits, on_error: OnError) -> 
         ("good", entry("good", json!({}))),
         (hostile, entry_with(hostile, limits, on_error)),
     ]);
-    let (_dir, mut pipeline) = pipeline(&config);
-    let report = pipeline
-        .process(&listing(
-            "e1",
-            "2026-11-01T10:00:00Z",
-            "L-1",
-            "S-1",
-            "a forbidden thing",
-        ))
-        .expect("processed");
+    let report = one_listing(&config, "a forbidden thing");
     report
         .touched
         .into_iter()
