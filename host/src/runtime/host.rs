@@ -123,6 +123,11 @@ impl HostState {
         self.memory_denied = false;
     }
 
+    /// How many bytes the guest has printed to stdout/stderr so far.
+    pub(crate) fn captured_len(&self) -> usize {
+        self.captured.contents().len()
+    }
+
     /// What the guest printed (the tail of its stdout/stderr), for trap messages.
     pub(crate) fn captured_output(&self) -> String {
         let bytes = self.captured.contents();

@@ -159,8 +159,7 @@ impl InstancePool {
         let fuel = fuel_before.saturating_sub(store.get_fuel().unwrap_or(0));
         let scope = store.data_mut().scope.take();
         let result = result.map_err(|err| self.classify(err, store.data()));
-        let keep =
-            result.is_ok() && store.data().captured_output().len() < RETIRE_AFTER_OUTPUT_BYTES;
+        let keep = result.is_ok() && store.data().captured_len() < RETIRE_AFTER_OUTPUT_BYTES;
         if keep
             && let Ok(mut idle) = self.idle.lock()
             && idle.len() < self.max_idle

@@ -70,7 +70,8 @@ pub struct PluginScope {
     plugin: Arc<str>,
     now: Timestamp,
     quotas: PluginQuotas,
-    base: PluginUsage,
+    /// Stored usage, read on the first write (calls that only read never need it).
+    base: Option<PluginUsage>,
     writes: PluginWrites,
 }
 
@@ -91,13 +92,12 @@ impl PluginScope {
         now: Timestamp,
         quotas: PluginQuotas,
     ) -> Result<Self, StoreError> {
-        let base = store.usage(&plugin)?;
         Ok(PluginScope {
             store,
             plugin,
             now,
             quotas,
-            base,
+            base: None,
             writes: PluginWrites::default(),
         })
     }
@@ -114,6 +114,18 @@ impl PluginScope {
         let mut scope = Self::open(store, plugin, now, quotas)?;
         scope.writes = writes;
         Ok(scope)
+    }
+
+    /// The plugin's stored usage, read once per scope.
+    fn base(&mut self) -> Result<PluginUsage, StoreError> {
+        match self.base {
+            Some(base) => Ok(base),
+            None => {
+                let base = self.store.usage(&self.plugin)?;
+                self.base = Some(base);
+                Ok(base)
+            }
+        }
     }
 
     /// The event time of this call.
@@ -162,8 +174,10 @@ impl PluginScope {
             return Ok(Err(StateError::ValueTooLarge));
         }
         let expires_at = ttl_ms.map(|ttl| self.now.saturating_add(ttl.min(i64::MAX as u64) as i64));
+        let old = self.raw(key)?;
         self.put(
             key,
+            old,
             Some(StoredValue {
                 bytes: value,
                 expires_at,
@@ -173,10 +187,11 @@ impl PluginScope {
 
     /// Remove `key`; returns whether a live value was there.
     pub fn delete(&mut self, key: &str) -> Result<bool, StoreError> {
-        let was_live = self.current(key)?.is_some();
-        if self.raw(key)?.is_some() {
+        let old = self.raw(key)?;
+        let was_live = old.as_ref().is_some_and(|v| !v.is_expired(self.now));
+        if old.is_some() {
             // Deleting never grows usage, so it cannot exceed the quota.
-            let _ = self.put(key, None)?;
+            let _ = self.put(key, old, None)?;
         }
         Ok(was_live)
     }
@@ -191,7 +206,9 @@ impl PluginScope {
         if key.is_empty() || key.len() > MAX_KEY_BYTES {
             return Ok(Err(StateError::BadKey));
         }
-        let current = match self.current(key)? {
+        let old = self.raw(key)?;
+        let live = old.as_ref().filter(|v| !v.is_expired(self.now));
+        let current = match live {
             None => 0,
             Some(value) => match <[u8; 8]>::try_from(value.bytes.as_slice()) {
                 Ok(bytes) => i64::from_le_bytes(bytes),
@@ -201,27 +218,27 @@ impl PluginScope {
         let next = current.wrapping_add(delta);
         let expires_at = match ttl_ms {
             Some(ttl) => Some(self.now.saturating_add(ttl.min(i64::MAX as u64) as i64)),
-            None => self.current(key)?.and_then(|v| v.expires_at),
+            None => live.and_then(|v| v.expires_at),
         };
         let stored = StoredValue {
             bytes: next.to_le_bytes().to_vec(),
             expires_at,
         };
-        Ok(self.put(key, Some(stored))?.map(|()| next))
+        Ok(self.put(key, old, Some(stored))?.map(|()| next))
     }
 
-    /// Write or delete with quota accounting.
+    /// Write or delete with quota accounting; `old` is what [`Self::raw`] returned.
     fn put(
         &mut self,
         key: &str,
+        old: Option<StoredValue>,
         new: Option<StoredValue>,
     ) -> Result<Result<(), StateError>, StoreError> {
-        let old = self.raw(key)?;
         let size =
             |v: &Option<StoredValue>| v.as_ref().map_or(0, |v| (key.len() + v.bytes.len()) as i64);
         let bytes_delta = size(&new) - size(&old);
         let entries_delta = i64::from(new.is_some()) - i64::from(old.is_some());
-        let total = self.base.state_bytes as i64 + self.writes.usage.state_bytes + bytes_delta;
+        let total = self.base()?.state_bytes as i64 + self.writes.usage.state_bytes + bytes_delta;
         if bytes_delta > 0 && total > self.quotas.state_bytes as i64 {
             return Ok(Err(StateError::QuotaExceeded));
         }
@@ -289,50 +306,55 @@ impl PluginScope {
         if payload.len() > MAX_PAYLOAD_BYTES {
             return Ok(Err(TimerError::PayloadTooLarge));
         }
-        let pending = self.timer_pending(key)?;
-        if !pending {
-            let total = self.base.timers as i64 + self.writes.usage.timers + 1;
+        let pending = self.pending_due(key)?;
+        if pending.is_none() {
+            let total = self.base()?.timers as i64 + self.writes.usage.timers + 1;
             if total > self.quotas.timers as i64 {
                 return Ok(Err(TimerError::QuotaExceeded));
             }
         }
-        self.write_timer(key, Some((due, payload)))?;
+        self.write_timer(key, pending, Some((due, payload)));
         Ok(Ok(()))
     }
 
     /// Cancel the timer `key`; returns whether one was pending.
     pub fn cancel(&mut self, key: &str) -> Result<bool, StoreError> {
-        let pending = self.timer_pending(key)?;
-        if pending {
-            self.write_timer(key, None)?;
+        let pending = self.pending_due(key)?;
+        if pending.is_some() {
+            self.write_timer(key, pending, None);
         }
-        Ok(pending)
+        Ok(pending.is_some())
     }
 
-    fn timer_pending(&self, key: &str) -> Result<bool, StoreError> {
+    /// The due time of the pending timer `key`, including this call's writes.
+    fn pending_due(&self, key: &str) -> Result<Option<Timestamp>, StoreError> {
         match self.writes.timers.get(key) {
-            Some(write) => Ok(write.new.is_some()),
-            None => Ok(self.store.timer_due(&self.plugin, key)?.is_some()),
+            Some(write) => Ok(write.new.as_ref().map(|(due, _)| *due)),
+            None => self.store.timer_due(&self.plugin, key),
         }
     }
 
+    /// Record a timer change; `pending` is what [`Self::pending_due`] returned.
     fn write_timer(
         &mut self,
         key: &str,
+        pending: Option<Timestamp>,
         new: Option<(Timestamp, Vec<u8>)>,
-    ) -> Result<(), StoreError> {
-        let was = self.timer_pending(key)?;
-        self.writes.usage.timers += i64::from(new.is_some()) - i64::from(was);
+    ) {
+        self.writes.usage.timers += i64::from(new.is_some()) - i64::from(pending.is_some());
         match self.writes.timers.get_mut(key) {
             Some(write) => write.new = new,
+            // No earlier write in this call: `pending` came from the store.
             None => {
-                let old_due = self.store.timer_due(&self.plugin, key)?;
-                self.writes
-                    .timers
-                    .insert(key.to_string(), TimerWrite { old_due, new });
+                self.writes.timers.insert(
+                    key.to_string(),
+                    TimerWrite {
+                        old_due: pending,
+                        new,
+                    },
+                );
             }
         }
-        Ok(())
     }
 }
 
