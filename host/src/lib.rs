@@ -12,8 +12,11 @@
 //! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | sled, HTTP |
 //! | [`store`] | sled behind the [`store::Store`] trait | wasmtime, HTTP |
 //! | [`pipeline`] | event → plugins → verdicts in event time; timers | HTTP, sled |
+//! | [`api`] | HTTP: routes, extractors, problem+json | wasmtime, sled |
+//! | [`server`] | `probity serve`: start-up, pipeline thread, group commit, reload, auth, metrics | wasmtime internals |
 //! | [`cli`] | the `probity` subcommands | — |
 
+pub mod api;
 pub mod bundled;
 pub mod cli;
 pub mod config;
@@ -22,5 +25,6 @@ pub mod model;
 pub mod pipeline;
 pub mod privacy;
 pub mod runtime;
+pub mod server;
 pub mod store;
 pub mod verdict;

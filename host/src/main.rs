@@ -3,18 +3,26 @@
 
 use clap::Parser;
 use probity::cli::{Cli, Command};
+use tracing_subscriber::EnvFilter;
 
 fn main() -> std::process::ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("PROBITY_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
     let cli = Cli::parse();
+    let filter = EnvFilter::try_from_env("PROBITY_LOG")
+        .unwrap_or_else(|_| EnvFilter::new(cli.command.default_log_filter()));
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(filter);
+    if cli.command.json_logs() {
+        logs.json().flatten_event(true).init();
+    } else {
+        logs.init();
+    }
     let result = match &cli.command {
         Command::Check(args) => probity::cli::check::run(args),
+        Command::Serve(args) => probity::cli::serve::run(args),
+        Command::Token(args) => probity::cli::token::run(args),
+        Command::Rebuild(args) => probity::cli::rebuild::run(args),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

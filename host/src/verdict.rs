@@ -99,6 +99,17 @@ pub enum Action {
     Block,
 }
 
+impl Action {
+    /// The contract's name for this action, e.g. `review`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Allow => "allow",
+            Action::Review => "review",
+            Action::Block => "block",
+        }
+    }
+}
+
 /// Whether a plugin's findings may change actions.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -206,6 +217,10 @@ pub struct Verdict {
     pub action: Action,
     /// Risk in [0, 1], from enforce-mode findings.
     pub score: f64,
+    /// The seller the subject belongs to, when known (an extension of the contract: the
+    /// `seller_id` filter of the verdict list uses it). A seller's own id for sellers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seller_id: Option<String>,
     /// The live findings: the latest per (plugin, rule), in the order first reported.
     pub findings: Vec<Finding>,
     /// Event time of the last change.
@@ -220,6 +235,7 @@ impl Verdict {
             subject,
             action: Action::Allow,
             score: 0.0,
+            seller_id: None,
             findings: Vec::new(),
             updated_at: at,
         }

@@ -2,6 +2,9 @@
 //! logging and dispatch.
 
 pub mod check;
+pub mod rebuild;
+pub mod serve;
+pub mod token;
 
 use clap::{Parser, Subcommand};
 
@@ -20,4 +23,26 @@ pub enum Command {
     /// Run events (NDJSON) through the configured plugins offline and print every verdict
     /// each time it changes.
     Check(check::CheckArgs),
+    /// Run the HTTP server.
+    Serve(serve::ServeArgs),
+    /// Make API tokens.
+    Token(token::TokenArgs),
+    /// Recompute every verdict from the event log (with the server stopped).
+    Rebuild(rebuild::RebuildArgs),
+}
+
+impl Command {
+    /// The log filter when `PROBITY_LOG` is not set: the server logs requests, the
+    /// one-shot commands only problems.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self {
+            Command::Serve(_) => "info",
+            _ => "warn",
+        }
+    }
+
+    /// Whether logs should be JSON lines.
+    pub fn json_logs(&self) -> bool {
+        matches!(self, Command::Serve(args) if args.log_format == serve::LogFormat::Json)
+    }
 }

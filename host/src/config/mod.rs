@@ -8,6 +8,7 @@
 //!
 //! This module knows nothing of wasmtime or sled: it only describes what is wanted.
 
+mod auth;
 mod plugin;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+pub use auth::{AuthConfig, Role, TokenConfig};
 pub use plugin::{Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
 
 use crate::verdict::ActionMapping;
@@ -37,6 +39,8 @@ pub struct Config {
     pub runtime: RuntimeConfig,
     /// Which action each severity of an enforce-mode finding leads to.
     pub actions: ActionMapping,
+    /// Who may call the HTTP API.
+    pub auth: AuthConfig,
     /// The plugins, by the name used in findings, state and metrics.
     pub plugins: BTreeMap<String, PluginConfig>,
 }
@@ -49,6 +53,17 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The data directory: the store and the compiled-plugin cache (`PROBITY_DATA_DIR`).
     pub data_dir: PathBuf,
+    /// Largest request body accepted, in bytes (after decompression).
+    pub max_body_bytes: usize,
+    /// Most events in one NDJSON batch.
+    pub max_batch_events: usize,
+    /// Longest a request may take, in milliseconds, before it is answered `503`.
+    pub request_timeout_ms: u64,
+    /// Reload when the configuration file changes (as well as on SIGHUP and
+    /// `POST /v1/admin/reload`).
+    pub watch_config: bool,
+    /// sled's page cache, in MiB.
+    pub store_cache_mib: u64,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +71,11 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("./probity-data"),
+            max_body_bytes: 16 * 1024 * 1024,
+            max_batch_events: 10_000,
+            request_timeout_ms: 30_000,
+            watch_config: true,
+            store_cache_mib: 128,
         }
     }
 }
@@ -173,6 +193,18 @@ impl Config {
                 "must be at least 16 bytes; use a long random string",
             ));
         }
+        if self.server.max_body_bytes < 1024 {
+            return Err(invalid("server.max_body_bytes", "must be at least 1024"));
+        }
+        if self.server.max_batch_events == 0 {
+            return Err(invalid("server.max_batch_events", "must be at least 1"));
+        }
+        if self.server.request_timeout_ms == 0 {
+            return Err(invalid("server.request_timeout_ms", "must be at least 1"));
+        }
+        self.auth
+            .validate()
+            .map_err(|(key, message)| invalid(&format!("auth.{key}"), &message))?;
         for (name, plugin) in &self.plugins {
             plugin::validate_name(name)
                 .map_err(|message| invalid(&format!("plugins.{name}"), &message))?;

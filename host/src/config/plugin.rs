@@ -137,6 +137,14 @@ impl PluginConfig {
         }
     }
 
+    /// Where the `.wasm` comes from, for people: `bundled:NAME` or `path:FILE`.
+    pub fn source_label(&self) -> String {
+        match self.source() {
+            PluginSource::Bundled(name) => format!("bundled:{name}"),
+            PluginSource::Path(path) => format!("path:{}", path.display()),
+        }
+    }
+
     /// The settings as JSON text, as handed to the plugin.
     pub fn settings_json(&self) -> String {
         self.settings.to_string()

@@ -203,6 +203,17 @@ impl Event {
         }
     }
 
+    /// The seller the event names, if it names one (`listing.upserted`, `order.placed`,
+    /// `complaint.opened`).
+    pub fn seller_id(&self) -> Option<&str> {
+        match &self.body {
+            EventBody::ListingUpserted(e) => Some(&e.seller_id),
+            EventBody::OrderPlaced(e) => Some(&e.seller_id),
+            EventBody::ComplaintOpened(e) => Some(&e.seller_id),
+            _ => None,
+        }
+    }
+
     /// Every subject the event names (its listing, order, seller and complaint ids),
     /// sorted by kind then id, without duplicates. Refund and review ids are not
     /// subjects: a refund or review is judged through its order.

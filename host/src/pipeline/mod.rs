@@ -32,7 +32,7 @@ use crate::model::event::{Event, EventBody};
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
 use crate::runtime::{CheckedFinding, LoadedPlugin, PluginFailure, abi};
-use crate::store::{PluginScope, Store, StoreError, WriteBatch};
+use crate::store::{EventLogWrite, PluginScope, Store, StoreError, WriteBatch};
 use crate::verdict::{Category, Evidence, Finding, Severity, Verdict};
 
 /// Most timers fired after one event; the rest fire after the next one. Bounds the work a
@@ -68,6 +68,40 @@ pub struct EventReport {
     pub changes: Vec<Verdict>,
     /// How many timers fired.
     pub timers_fired: usize,
+}
+
+/// What became of an event handed to [`Pipeline::ingest`].
+#[derive(Clone, Debug)]
+pub enum Ingested {
+    /// Evaluated and committed.
+    Accepted(EventReport),
+    /// Its id was accepted before with the same content: the current verdicts of the
+    /// subjects it touched then.
+    Duplicate {
+        /// Those verdicts.
+        verdicts: Vec<Verdict>,
+    },
+    /// Its id was accepted before with different content; nothing was done.
+    Conflict {
+        /// The log position of the event accepted under that id.
+        seq: u64,
+    },
+}
+
+/// An event as the log stores it, with its content digest.
+struct LoggedEvent {
+    json: Vec<u8>,
+    digest: String,
+}
+
+impl LoggedEvent {
+    fn new(event: &Event) -> Self {
+        use sha2::Digest;
+        // Serialising our own plain data type cannot fail.
+        let json = serde_json::to_vec(event).unwrap_or_default();
+        let digest = hex::encode(sha2::Sha256::digest(&json));
+        LoggedEvent { json, digest }
+    }
 }
 
 /// The event-time pipeline over a store and a plugin set.
@@ -112,7 +146,11 @@ impl<'a> VerdictWork<'a> {
                     Some(verdict) => verdict,
                     None => {
                         mark_changed(&mut self.changed, subject);
-                        Verdict::clean(subject.clone(), at)
+                        let mut verdict = Verdict::clean(subject.clone(), at);
+                        if subject.kind == SubjectType::Seller {
+                            verdict.seller_id = Some(subject.id.clone());
+                        }
+                        verdict
                     }
                 };
                 Ok(entry.insert(verdict))
@@ -120,8 +158,22 @@ impl<'a> VerdictWork<'a> {
         }
     }
 
-    fn touch(&mut self, subject: &Subject, at: Timestamp) -> Result<(), StoreError> {
-        self.verdict(subject, at).map(|_| ())
+    /// Make sure `subject` has a verdict, and record the seller it belongs to when the
+    /// event names one and the verdict does not know it yet.
+    fn touch(
+        &mut self,
+        subject: &Subject,
+        seller: Option<&str>,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        let verdict = self.verdict(subject, at)?;
+        if let Some(seller) = seller
+            && verdict.seller_id.is_none()
+        {
+            verdict.seller_id = Some(seller.to_string());
+            mark_changed(&mut self.changed, subject);
+        }
+        Ok(())
     }
 
     fn apply(
@@ -190,8 +242,42 @@ impl Pipeline {
         &self.store
     }
 
-    /// Handle one event (see the module docs for the steps).
+    /// Handle one event unless its `event_id` was accepted before: a re-send with the
+    /// same content is a [`Ingested::Duplicate`] (no plugin runs, nothing is written), one
+    /// with other content a [`Ingested::Conflict`].
+    pub fn ingest(&mut self, event: &Event) -> Result<Ingested, PipelineError> {
+        let logged = LoggedEvent::new(event);
+        if let Some(record) = self.store.event_record(&event.event_id)? {
+            if record.digest != logged.digest {
+                return Ok(Ingested::Conflict { seq: record.seq });
+            }
+            let mut verdicts = Vec::with_capacity(record.subjects.len());
+            for subject in &record.subjects {
+                verdicts.extend(self.store.verdict(subject)?);
+            }
+            return Ok(Ingested::Duplicate { verdicts });
+        }
+        self.evaluate(event, logged, None).map(Ingested::Accepted)
+    }
+
+    /// Handle one event (see the module docs for the steps) and append it to the event
+    /// log, without checking whether its id was seen (see [`Pipeline::ingest`]).
     pub fn process(&mut self, event: &Event) -> Result<EventReport, PipelineError> {
+        self.evaluate(event, LoggedEvent::new(event), None)
+    }
+
+    /// Handle an event read back from the log at `seq` (rebuilding the views): as
+    /// [`Pipeline::process`], without appending it again.
+    pub fn replay(&mut self, seq: u64, event: &Event) -> Result<EventReport, PipelineError> {
+        self.evaluate(event, LoggedEvent::new(event), Some(seq))
+    }
+
+    fn evaluate(
+        &mut self,
+        event: &Event,
+        logged: LoggedEvent,
+        replayed_seq: Option<u64>,
+    ) -> Result<EventReport, PipelineError> {
         let now = self
             .clock
             .map_or(event.occurred_at, |c| c.max(event.occurred_at));
@@ -205,8 +291,9 @@ impl Pipeline {
             ..WriteBatch::default()
         };
         let mut work = VerdictWork::new(self.store.as_ref());
+        let seller = self.seller_of(event)?;
         for subject in event.subjects() {
-            work.touch(&subject, now)?;
+            work.touch(&subject, seller.as_deref(), now)?;
         }
         for plugin in plugins
             .plugins()
@@ -227,6 +314,13 @@ impl Pipeline {
             }
         }
         let touched_subjects: Vec<Subject> = work.verdicts.keys().cloned().collect();
+        batch.event = Some(EventLogWrite {
+            event_id: event.event_id.clone(),
+            digest: logged.digest,
+            json: logged.json,
+            subjects: touched_subjects.clone(),
+            replayed_seq,
+        });
         let (mut changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
         self.clock = Some(now);
@@ -263,6 +357,35 @@ impl Pipeline {
         self.clock = Some(to);
         self.expire_state(to)?;
         let (changes, timers_fired) = self.fire_due_timers(to, cause)?;
+        Ok(EventReport {
+            touched: Vec::new(),
+            changes,
+            timers_fired,
+        })
+    }
+
+    /// The seller an event's subjects belong to: the one it names, else (for later order
+    /// events) the one recorded on the order's verdict.
+    fn seller_of(&self, event: &Event) -> Result<Option<String>, StoreError> {
+        if let Some(seller) = event.seller_id() {
+            return Ok(Some(seller.to_string()));
+        }
+        let primary = primary_subject(event);
+        if primary.kind != SubjectType::Order {
+            return Ok(None);
+        }
+        Ok(self.store.verdict(&primary)?.and_then(|v| v.seller_id))
+    }
+
+    /// Fire the timers already due at the stored clock (after a crash between an event's
+    /// unit and its timers' units) and remove expired state; `cause` names the reason in
+    /// findings' `event_id`. Call once after opening a store.
+    pub fn catch_up(&mut self, cause: &str) -> Result<EventReport, PipelineError> {
+        let Some(clock) = self.clock else {
+            return Ok(EventReport::default());
+        };
+        self.expire_state(clock)?;
+        let (changes, timers_fired) = self.fire_due_timers(clock, cause)?;
         Ok(EventReport {
             touched: Vec::new(),
             changes,

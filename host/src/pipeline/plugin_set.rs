@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use sha2::{Digest, Sha256};
+
 use crate::config::Config;
 use crate::runtime::{LoadError, LoadReport, LoadedPlugin, PluginEngine, load_plugin, read_source};
 use crate::verdict::ActionMapping;
@@ -32,6 +34,18 @@ impl PluginSet {
         config: &Config,
         bundled: &[(&'static str, &'static [u8])],
     ) -> Result<(PluginSet, Vec<(String, LoadReport)>), PluginSetError> {
+        Self::load_reusing(engine, config, bundled, None)
+    }
+
+    /// As [`PluginSet::load`], keeping the loaded plugins of `previous` whose code (by
+    /// digest) and configuration are unchanged — with their warm instances and counters.
+    /// Only the returned reports' plugins were (re)loaded.
+    pub fn load_reusing(
+        engine: &PluginEngine,
+        config: &Config,
+        bundled: &[(&'static str, &'static [u8])],
+        previous: Option<&PluginSet>,
+    ) -> Result<(PluginSet, Vec<(String, LoadReport)>), PluginSetError> {
         let mut plugins = Vec::new();
         let mut reports = Vec::new();
         for (name, entry) in config.plugins.iter().filter(|(_, entry)| entry.enabled) {
@@ -40,6 +54,13 @@ impl PluginSet {
                 error,
             };
             let wasm = read_source(&entry.source(), bundled).map_err(fail)?;
+            let unchanged = previous.and_then(|set| set.get(name)).filter(|old| {
+                old.config() == entry && old.digest() == hex::encode(Sha256::digest(&wasm))
+            });
+            if let Some(old) = unchanged {
+                plugins.push(old.clone());
+                continue;
+            }
             let (plugin, report) = load_plugin(
                 engine,
                 name,

@@ -57,6 +57,23 @@ pub struct TimerWrite {
     pub new: Option<(Timestamp, Vec<u8>)>,
 }
 
+/// The event a unit evaluates: logged and remembered for idempotency in the same unit,
+/// so an event is either wholly applied and recorded or neither.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventLogWrite {
+    /// Its id.
+    pub event_id: String,
+    /// SHA-256 (hex) of `json`.
+    pub digest: String,
+    /// The pseudonymised event as JSON.
+    pub json: Vec<u8>,
+    /// The subjects its evaluation touched.
+    pub subjects: Vec<Subject>,
+    /// `Some(seq)` when replaying the log (the event is already in it at `seq`); `None`
+    /// appends it.
+    pub replayed_seq: Option<u64>,
+}
+
 /// Everything one unit writes.
 #[derive(Clone, Debug, Default)]
 pub struct WriteBatch {
@@ -68,6 +85,8 @@ pub struct WriteBatch {
     pub history: Vec<(Subject, Finding)>,
     /// The new event-time clock, if it moved.
     pub clock: Option<Timestamp>,
+    /// The event evaluated, if the unit is an event's.
+    pub event: Option<EventLogWrite>,
 }
 
 impl WriteBatch {
@@ -100,5 +119,6 @@ impl WriteBatch {
             && self.verdicts.is_empty()
             && self.history.is_empty()
             && self.clock.is_none()
+            && self.event.is_none()
     }
 }

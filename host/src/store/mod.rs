@@ -14,13 +14,17 @@
 
 mod batch;
 mod codec;
+mod index;
 mod scope;
+mod sled_apply;
 mod sled_store;
 
-pub use batch::{PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch};
+pub use batch::{EventLogWrite, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch};
+pub use index::{VerdictPage, VerdictQuery};
 pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
 pub use sled_store::SledStore;
 
+use crate::model::event::Event;
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::verdict::{Finding, Verdict};
@@ -53,6 +57,21 @@ pub struct PendingTimer {
     /// The bytes given when it was scheduled.
     pub payload: Vec<u8>,
 }
+
+/// What the idempotency index remembers of an accepted event.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct EventRecord {
+    /// Its position in the event log.
+    pub seq: u64,
+    /// SHA-256 (hex) of its pseudonymised content: a re-send with another content is a
+    /// conflict, not a duplicate.
+    pub digest: String,
+    /// The subjects its evaluation touched, whose verdicts a duplicate is answered with.
+    pub subjects: Vec<Subject>,
+}
+
+/// Iterator over the event log, oldest first: `(seq, event)`.
+pub type EventIter<'a> = Box<dyn Iterator<Item = Result<(u64, Event), StoreError>> + 'a>;
 
 /// What a plugin holds in the store, for quotas and reporting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -149,4 +168,32 @@ pub trait Store: Send + Sync {
 
     /// Make every committed unit durable; returns the bytes flushed.
     fn flush(&self) -> Result<usize, StoreError>;
+
+    /// The accepted event with this id, if any (the idempotency index).
+    fn event_record(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError>;
+
+    /// The event log (pseudonymised events as accepted), oldest first.
+    fn logged_events<'a>(&'a self) -> EventIter<'a>;
+
+    /// A page of verdicts matching `query`, newest first, served from the indexes.
+    fn query_verdicts(&self, query: &VerdictQuery) -> Result<VerdictPage, StoreError>;
+
+    /// Append an entry to the audit trail (durably); returns its sequence number, which
+    /// is also stored in the entry as `seq`.
+    fn append_audit(&self, entry: serde_json::Value) -> Result<u64, StoreError>;
+
+    /// The latest `limit` audit entries, newest first.
+    fn audit(&self, limit: usize) -> Result<Vec<serde_json::Value>, StoreError>;
+
+    /// A small named value of the host's own (for example the pseudonym key's
+    /// fingerprint).
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// Set a named value of the host's own (durably).
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError>;
+
+    /// Remove everything derived from the event log — verdicts, history, indexes, plugin
+    /// state, timers, the clock and the idempotency index — keeping the log, the audit
+    /// trail and host metadata, so the log can be replayed into fresh views.
+    fn reset_derived(&self) -> Result<(), StoreError>;
 }

@@ -10,16 +10,28 @@
 //! | `timer_index` | `plugin \0 key` | due: find a plugin's timer by key |
 //! | `verdicts` | subject | versioned JSON verdict |
 //! | `history` | subject, seq | versioned JSON finding |
-//! | `meta` | `clock`, `seq`, `schema`, `usage/<plugin>` | numbers |
+//! | `meta` | `clock`, `seq`, `event_seq`, `schema`, `usage/<plugin>`, `host/<name>` | numbers, host values |
+//! | `events` | seq (u64 BE) | versioned JSON of the pseudonymised event: the event log |
+//! | `event_ids` | event id | versioned JSON [`EventRecord`](super::EventRecord): idempotency |
+//! | `verdict_index` | see [`index`](super::index) | empty |
+//! | `audit` | seq (u64 BE) | versioned JSON audit entry |
+//!
+//! Units are written by [`sled_apply`](super::sled_apply) in one transaction. The audit
+//! trail and host values are written and flushed on their own: they are rare.
 
 use std::path::Path;
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::transaction::TransactionError;
 use sled::{Transactional, Tree};
 
 use super::batch::WriteBatch;
 use super::codec::{self, VALUE_VERSION};
-use super::{PendingTimer, PluginUsage, StateIter, Store, StoreError, StoredValue};
+use super::sled_apply::{apply, decode_usage, read_u64, usage_key};
+use super::{
+    EventIter, EventRecord, PendingTimer, PluginUsage, StateIter, Store, StoreError, StoredValue,
+    VerdictPage, VerdictQuery, index,
+};
+use crate::model::event::Event;
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::verdict::{Finding, Verdict};
@@ -27,19 +39,25 @@ use crate::verdict::{Finding, Verdict};
 /// The store layout version this build writes and understands.
 pub const SCHEMA_VERSION: u32 = 1;
 
-const CLOCK: &[u8] = b"clock";
-const SEQ: &[u8] = b"seq";
+pub(super) const CLOCK: &[u8] = b"clock";
+pub(super) const SEQ: &[u8] = b"seq";
+pub(super) const EVENT_SEQ: &[u8] = b"event_seq";
+const AUDIT_SEQ: &[u8] = b"audit_seq";
 const SCHEMA: &[u8] = b"schema";
 
-/// Indexes into the transaction's tree list, in the order of [`SledStore::trees`].
-const STATE: usize = 0;
-const STATE_EXPIRY: usize = 1;
-const TIMERS: usize = 2;
-const TIMER_INDEX: usize = 3;
-const VERDICTS: usize = 4;
-const HISTORY: usize = 5;
-const META: usize = 6;
-const TREE_NAMES: [&str; 7] = [
+/// Indexes into the transaction's tree list, in the order of [`TREE_NAMES`].
+pub(super) const STATE: usize = 0;
+pub(super) const STATE_EXPIRY: usize = 1;
+pub(super) const TIMERS: usize = 2;
+pub(super) const TIMER_INDEX: usize = 3;
+pub(super) const VERDICTS: usize = 4;
+pub(super) const HISTORY: usize = 5;
+pub(super) const META: usize = 6;
+pub(super) const EVENTS: usize = 7;
+pub(super) const EVENT_IDS: usize = 8;
+pub(super) const VERDICT_INDEX: usize = 9;
+const AUDIT: usize = 10;
+const TREE_NAMES: [&str; 11] = [
     "state",
     "state_expiry",
     "timers",
@@ -47,6 +65,22 @@ const TREE_NAMES: [&str; 7] = [
     "verdicts",
     "history",
     "meta",
+    "events",
+    "event_ids",
+    "verdict_index",
+    "audit",
+];
+
+/// The trees [`Store::reset_derived`] empties.
+const DERIVED: [usize; 8] = [
+    STATE,
+    STATE_EXPIRY,
+    TIMERS,
+    TIMER_INDEX,
+    VERDICTS,
+    HISTORY,
+    EVENT_IDS,
+    VERDICT_INDEX,
 ];
 
 /// A [`Store`] in a sled database directory.
@@ -122,107 +156,6 @@ impl SledStore {
     fn tree(&self, index: usize) -> &Tree {
         &self.trees[index]
     }
-}
-
-fn read_u64(raw: Option<&[u8]>) -> u64 {
-    raw.and_then(|bytes| bytes.try_into().ok())
-        .map(u64::from_be_bytes)
-        .unwrap_or(0)
-}
-
-fn usage_key(plugin: &str) -> Vec<u8> {
-    let mut key = b"usage/".to_vec();
-    key.extend_from_slice(plugin.as_bytes());
-    key
-}
-
-fn decode_usage(raw: Option<&[u8]>) -> PluginUsage {
-    match raw {
-        Some(bytes) if bytes.len() == 24 => PluginUsage {
-            state_bytes: read_u64(Some(&bytes[0..8])),
-            state_entries: read_u64(Some(&bytes[8..16])),
-            timers: read_u64(Some(&bytes[16..24])),
-        },
-        _ => PluginUsage::default(),
-    }
-}
-
-fn encode_usage(usage: PluginUsage) -> Vec<u8> {
-    let mut out = Vec::with_capacity(24);
-    out.extend_from_slice(&usage.state_bytes.to_be_bytes());
-    out.extend_from_slice(&usage.state_entries.to_be_bytes());
-    out.extend_from_slice(&usage.timers.to_be_bytes());
-    out
-}
-
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-/// Write one unit inside a transaction over all trees.
-fn apply(tx: &[TransactionalTree], batch: &WriteBatch) -> TxResult<()> {
-    for (plugin, writes) in &batch.plugins {
-        for (key, write) in &writes.state {
-            let full = codec::plugin_key(plugin, key);
-            if let Some(old) = write.old_expiry {
-                tx[STATE_EXPIRY].remove(codec::timed_key(old, plugin, key))?;
-            }
-            match &write.new {
-                Some(value) => {
-                    tx[STATE].insert(full, codec::encode_state(value))?;
-                    if let Some(at) = value.expires_at {
-                        tx[STATE_EXPIRY].insert(codec::timed_key(at, plugin, key), &[])?;
-                    }
-                }
-                None => {
-                    tx[STATE].remove(full)?;
-                }
-            }
-        }
-        for (key, write) in &writes.timers {
-            if let Some(old) = write.old_due {
-                tx[TIMERS].remove(codec::timed_key(old, plugin, key))?;
-            }
-            let index_key = codec::plugin_key(plugin, key);
-            match &write.new {
-                Some((due, payload)) => {
-                    let mut value = vec![VALUE_VERSION];
-                    value.extend_from_slice(payload);
-                    tx[TIMERS].insert(codec::timed_key(*due, plugin, key), value)?;
-                    tx[TIMER_INDEX].insert(index_key, &codec::ts_key(*due))?;
-                }
-                None => {
-                    tx[TIMER_INDEX].remove(index_key)?;
-                }
-            }
-        }
-        let key = usage_key(plugin);
-        let mut usage = decode_usage(tx[META].get(&key)?.as_deref());
-        let add = |base: u64, delta: i64| base.saturating_add_signed(delta);
-        usage.state_bytes = add(usage.state_bytes, writes.usage.state_bytes);
-        usage.state_entries = add(usage.state_entries, writes.usage.state_entries);
-        usage.timers = add(usage.timers, writes.usage.timers);
-        tx[META].insert(key, encode_usage(usage))?;
-    }
-    for verdict in &batch.verdicts {
-        tx[VERDICTS].insert(
-            codec::subject_key(&verdict.subject),
-            codec::encode_json(verdict),
-        )?;
-    }
-    if !batch.history.is_empty() {
-        let mut seq = read_u64(tx[META].get(SEQ)?.as_deref());
-        for (subject, finding) in &batch.history {
-            seq += 1;
-            tx[HISTORY].insert(
-                codec::history_key(subject, seq),
-                codec::encode_json(finding),
-            )?;
-        }
-        tx[META].insert(SEQ, &seq.to_be_bytes())?;
-    }
-    if let Some(clock) = batch.clock {
-        tx[META].insert(CLOCK, &clock.to_be_bytes())?;
-    }
-    Ok(())
 }
 
 impl Store for SledStore {
@@ -333,6 +266,102 @@ impl Store for SledStore {
             .collect()
     }
 
+    fn event_record(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
+        self.tree(EVENT_IDS)
+            .get(event_id.as_bytes())?
+            .map(|raw| codec::decode_json("event_ids", &raw))
+            .transpose()
+    }
+
+    fn logged_events<'a>(&'a self) -> EventIter<'a> {
+        Box::new(self.tree(EVENTS).iter().map(|item| {
+            let (key, value) = item?;
+            let seq = read_u64(Some(&key));
+            let event: Event = codec::decode_json("events", &value)?;
+            Ok((seq, event))
+        }))
+    }
+
+    fn query_verdicts(&self, query: &VerdictQuery) -> Result<VerdictPage, StoreError> {
+        let prefix_len = index::scan_prefix(query).len();
+        let (lower, upper) = index::scan_range(query);
+        let mut page = VerdictPage::default();
+        if query.limit == 0 {
+            return Ok(page);
+        }
+        for item in self.tree(VERDICT_INDEX).range(lower..upper).rev() {
+            let (key, _) = item?;
+            let (subject_key, cursor) =
+                index::split_entry(&key, prefix_len).ok_or_else(|| StoreError::Corrupt {
+                    tree: "verdict_index",
+                    detail: "short key".into(),
+                })?;
+            let Some(raw) = self.tree(VERDICTS).get(subject_key)? else {
+                continue;
+            };
+            let verdict: Verdict = codec::decode_json("verdicts", &raw)?;
+            if !index::matches(query, &verdict) {
+                continue;
+            }
+            page.verdicts.push(verdict);
+            if page.verdicts.len() == query.limit {
+                page.next_cursor = Some(cursor.to_vec());
+                break;
+            }
+        }
+        Ok(page)
+    }
+
+    fn append_audit(&self, mut entry: serde_json::Value) -> Result<u64, StoreError> {
+        let seq = self
+            .tree(META)
+            .update_and_fetch(AUDIT_SEQ, |old| {
+                Some((read_u64(old) + 1).to_be_bytes().to_vec())
+            })?
+            .map_or(1, |raw| read_u64(Some(&raw)));
+        if let Some(object) = entry.as_object_mut() {
+            object.insert("seq".into(), seq.into());
+        }
+        self.tree(AUDIT)
+            .insert(seq.to_be_bytes(), codec::encode_json(&entry))?;
+        self.db.flush()?;
+        Ok(seq)
+    }
+
+    fn audit(&self, limit: usize) -> Result<Vec<serde_json::Value>, StoreError> {
+        self.tree(AUDIT)
+            .iter()
+            .rev()
+            .take(limit)
+            .map(|item| codec::decode_json("audit", &item?.1))
+            .collect()
+    }
+
+    fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree(META).get(host_key(name))?.map(|raw| raw.to_vec()))
+    }
+
+    fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
+        self.tree(META).insert(host_key(name), value)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn reset_derived(&self) -> Result<(), StoreError> {
+        for index in DERIVED {
+            self.tree(index).clear()?;
+        }
+        let meta = self.tree(META);
+        for item in meta.iter() {
+            let (key, _) = item?;
+            if key.as_ref() == CLOCK || key.as_ref() == SEQ || key.starts_with(b"usage/") {
+                meta.remove(key)?;
+            }
+        }
+        self.db.flush()?;
+        Ok(())
+    }
+
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
@@ -349,6 +378,13 @@ impl Store for SledStore {
     fn flush(&self) -> Result<usize, StoreError> {
         Ok(self.db.flush()?)
     }
+}
+
+/// The meta key of a host value.
+fn host_key(name: &str) -> Vec<u8> {
+    let mut key = b"host/".to_vec();
+    key.extend_from_slice(name.as_bytes());
+    key
 }
 
 #[cfg(test)]

@@ -1,0 +1,220 @@
+//! `POST /v1/events`: one event (JSON) or a batch (NDJSON).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::{AppState, Problem};
+use crate::ingest::{self, EventError};
+use crate::model::event::Event;
+use crate::server::worker::{EventOutcome, WorkerError};
+use crate::verdict::Verdict;
+
+/// The answer to one event.
+#[derive(Debug, Serialize)]
+struct SingleResponse {
+    event_id: String,
+    /// `accepted` or `duplicate`.
+    status: &'static str,
+    verdicts: Vec<Verdict>,
+}
+
+/// The answer to a batch (contract §3, plus `conflicts`).
+#[derive(Debug, Default, Serialize)]
+struct BatchResponse {
+    accepted: usize,
+    duplicates: usize,
+    rejected: Vec<RejectedLine>,
+    flagged: usize,
+}
+
+#[derive(Debug, Serialize)]
+struct RejectedLine {
+    line: usize,
+    error: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<String>,
+}
+
+/// How the body is framed.
+enum Framing {
+    Single,
+    Batch,
+}
+
+fn framing(headers: &HeaderMap) -> Result<Framing, Problem> {
+    let unsupported = |found: &str| {
+        Problem::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            format!(
+                "content type {found}: send one event as `application/json` or a batch as `application/x-ndjson`"
+            ),
+        )
+    };
+    let Some(value) = headers.get(header::CONTENT_TYPE) else {
+        return Err(unsupported("missing"));
+    };
+    let text = value.to_str().unwrap_or("");
+    let media = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match media.as_str() {
+        "application/json" => Ok(Framing::Single),
+        "application/x-ndjson"
+        | "application/ndjson"
+        | "application/jsonl"
+        | "application/x-jsonlines" => Ok(Framing::Batch),
+        _ => Err(unsupported(&format!("`{text}`"))),
+    }
+}
+
+/// `POST /v1/events`.
+pub async fn post_events(
+    State(state): State<Arc<AppState>>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let framing = framing(&headers)?;
+    let body = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::too_large(format!(
+                "the body is larger than {} bytes (server.max_body_bytes); split the batch",
+                state.limits.max_body_bytes
+            ))
+        } else {
+            Problem::malformed(format!(
+                "could not read the body: {}",
+                rejection.body_text()
+            ))
+        }
+    })?;
+    match framing {
+        Framing::Single => single(&state, &body).await,
+        Framing::Batch => batch(&state, &body).await,
+    }
+}
+
+async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
+    let event = ingest::parse_event(body, &state.pseudonymizer).map_err(event_problem)?;
+    let event_id = event.event_id.clone();
+    let mut outcomes = state
+        .worker
+        .submit(vec![event])
+        .await
+        .map_err(worker_problem)?;
+    let outcome = outcomes
+        .pop()
+        .ok_or_else(|| Problem::internal("the pipeline returned no outcome"))?;
+    let (status, verdicts) = match outcome {
+        EventOutcome::Accepted { verdicts } => ("accepted", verdicts),
+        EventOutcome::Duplicate { verdicts } => ("duplicate", verdicts),
+        EventOutcome::Conflict => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "event-id-conflict",
+                "Event id conflict",
+                format!(
+                    "event_id `{event_id}` was already accepted with different content; event ids must be unique per event"
+                ),
+            )
+            .with_field(Some("event_id")));
+        }
+        EventOutcome::Failed { error } => {
+            return Err(Problem::unavailable(format!(
+                "the event was not applied ({error}); nothing of it was stored, retry later"
+            )));
+        }
+    };
+    Ok(Json(SingleResponse {
+        event_id,
+        status,
+        verdicts,
+    })
+    .into_response())
+}
+
+async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
+    let mut response = BatchResponse::default();
+    let mut events: Vec<Event> = Vec::new();
+    let mut lines: Vec<usize> = Vec::new();
+    for (line, raw) in ingest::split_ndjson(body) {
+        if lines.len() + response.rejected.len() >= state.limits.max_batch_events {
+            return Err(Problem::too_large(format!(
+                "the batch has more than {} events (server.max_batch_events); split it",
+                state.limits.max_batch_events
+            )));
+        }
+        match ingest::parse_event(raw, &state.pseudonymizer) {
+            Ok(event) => {
+                events.push(event);
+                lines.push(line);
+            }
+            Err(err) => response.rejected.push(RejectedLine {
+                line,
+                field: err.field().map(str::to_string),
+                error: err.to_string(),
+            }),
+        }
+    }
+    let outcomes = if events.is_empty() {
+        Vec::new()
+    } else {
+        state.worker.submit(events).await.map_err(worker_problem)?
+    };
+    let mut failed = Vec::new();
+    for (line, outcome) in lines.into_iter().zip(outcomes) {
+        if outcome.flagged() && matches!(outcome, EventOutcome::Accepted { .. }) {
+            response.flagged += 1;
+        }
+        match outcome {
+            EventOutcome::Accepted { .. } => response.accepted += 1,
+            EventOutcome::Duplicate { .. } => response.duplicates += 1,
+            EventOutcome::Conflict => response.rejected.push(RejectedLine {
+                line,
+                error: "event_id was already accepted with different content".into(),
+                field: Some("event_id".into()),
+            }),
+            EventOutcome::Failed { error } => failed.push(format!("line {line}: {error}")),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(Problem::unavailable(format!(
+            "{} event(s) were not applied: {}; the other lines were applied durably, and re-sending the whole batch is safe",
+            failed.len(),
+            failed.join("; ")
+        )));
+    }
+    response.rejected.sort_by_key(|r| r.line);
+    Ok(Json(response).into_response())
+}
+
+/// The problem for an event that could not be parsed.
+fn event_problem(err: EventError) -> Problem {
+    match err {
+        EventError::TooLarge { .. } => Problem::too_large(err.to_string()),
+        EventError::InvalidUtf8 { .. } | EventError::MalformedJson { .. } => {
+            Problem::malformed(err.to_string())
+        }
+        _ => Problem::invalid_event(err.to_string()).with_field(err.field()),
+    }
+}
+
+fn worker_problem(err: WorkerError) -> Problem {
+    match err {
+        WorkerError::ShuttingDown => Problem::unavailable(err.to_string()),
+        WorkerError::Flush(_) => Problem::internal(format!(
+            "{err}; the events may or may not be stored — re-send them (event ids make that safe)"
+        )),
+    }
+}

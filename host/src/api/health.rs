@@ -1,0 +1,51 @@
+//! `GET /healthz`, `GET /readyz` and `GET /metrics`.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::{AppState, Problem};
+
+/// Liveness: the process answers.
+pub async fn healthz() -> Json<serde_json::Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Readiness: plugins loaded, store open, not draining.
+pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
+    if !state.ready.load(Ordering::Acquire) {
+        return Problem::unavailable("not ready: starting or shutting down").into_response();
+    }
+    let running = state.reloader.running();
+    Json(json!({
+        "status": "ready",
+        "plugins": running.plugins.plugins().len(),
+        "config_digest": running.digest,
+    }))
+    .into_response()
+}
+
+/// Prometheus text format.
+pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
+    let mut text = match &state.metrics {
+        Some(handle) => {
+            handle.run_upkeep();
+            handle.render()
+        }
+        None => String::new(),
+    };
+    text.push_str(&crate::server::metrics::render_plugins(
+        &state.reloader.running().plugins,
+    ));
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        text,
+    )
+        .into_response()
+}

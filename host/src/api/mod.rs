@@ -1,0 +1,197 @@
+//! The HTTP API (contract §3): routes, middleware, and one module per group of endpoints.
+//!
+//! Handlers are thin: they parse the request into typed values, hand the work to the
+//! pipeline thread ([`Worker`]) or the store, and turn failures into [`Problem`]s.
+//! Middleware, outermost first: request id (set, then propagated to the response),
+//! tracing span per request, metrics, gzip request decompression and response
+//! compression, problem bodies carrying the request id, the per-request timeout, and —
+//! per route group — the role check.
+
+mod admin;
+mod events;
+mod health;
+pub mod problem;
+mod verdicts;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+pub use problem::Problem;
+
+use crate::config::Role;
+use crate::privacy::Pseudonymizer;
+use crate::server::auth::{AuthError, Tokens};
+use crate::server::reload::Reloader;
+use crate::server::worker::Worker;
+use crate::store::Store;
+
+/// Request limits from `[server]` (read at start).
+#[derive(Clone, Copy, Debug)]
+pub struct RequestLimits {
+    /// Largest body, in bytes.
+    pub max_body_bytes: usize,
+    /// Most events per batch.
+    pub max_batch_events: usize,
+    /// Longest a request may take.
+    pub timeout: Duration,
+}
+
+/// What every handler can reach.
+pub struct AppState {
+    /// The pipeline thread.
+    pub worker: Worker,
+    /// The store, for reads.
+    pub store: Arc<dyn Store>,
+    /// Live configuration.
+    pub reloader: Arc<Reloader>,
+    /// The accepted tokens (swapped on reload).
+    pub tokens: Arc<ArcSwap<Tokens>>,
+    /// Pseudonymises personal fields of incoming events.
+    pub pseudonymizer: Arc<Pseudonymizer>,
+    /// Renders the metrics facade (absent when another recorder was installed).
+    pub metrics: Option<PrometheusHandle>,
+    /// Whether the server takes requests (plugins loaded, store open, not draining).
+    pub ready: Arc<AtomicBool>,
+    /// Request limits.
+    pub limits: RequestLimits,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The whole API.
+pub fn router(state: Arc<AppState>) -> Router {
+    let guarded = |role: Role, routes: Router<Arc<AppState>>| {
+        routes.route_layer(middleware::from_fn_with_state(
+            (state.clone(), role),
+            require_role,
+        ))
+    };
+    let ingest = guarded(
+        Role::Ingest,
+        Router::new().route("/v1/events", post(events::post_events)),
+    );
+    let read = guarded(
+        Role::Read,
+        Router::new()
+            .route("/v1/verdicts", get(verdicts::list))
+            .route(
+                "/v1/verdicts/{subject_type}/{subject_id}",
+                get(verdicts::one),
+            )
+            .route(
+                "/v1/verdicts/{subject_type}/{subject_id}/history",
+                get(verdicts::history),
+            )
+            .route("/v1/plugins", get(admin::plugins))
+            .route("/metrics", get(health::metrics)),
+    );
+    let admin = guarded(
+        Role::Admin,
+        Router::new()
+            .route("/v1/admin/reload", post(admin::reload))
+            .route("/v1/admin/audit", get(admin::audit)),
+    );
+    let open = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz));
+    let timeout = state.limits.timeout;
+    Router::new()
+        .merge(ingest)
+        .merge(read)
+        .merge(admin)
+        .merge(open)
+        .fallback(problem::no_route)
+        .layer(DefaultBodyLimit::max(state.limits.max_body_bytes))
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            with_timeout(timeout, req, next)
+        }))
+        .layer(middleware::from_fn(problem::add_request_id))
+        .layer(CompressionLayer::new())
+        .layer(RequestDecompressionLayer::new())
+        .layer(middleware::from_fn(crate::server::metrics::track_requests))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                })
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Refuse requests without a token holding `role` (when auth is on).
+async fn require_role(
+    State((state, role)): State<(Arc<AppState>, Role)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let header = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    match state.tokens.load().authorize(header, role) {
+        Ok(caller) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        Err(err) => {
+            let (status, slug, title) = match err {
+                AuthError::Missing | AuthError::Unknown => (
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    "unauthorized",
+                    "Unauthorized",
+                ),
+                AuthError::Forbidden { .. } => {
+                    (axum::http::StatusCode::FORBIDDEN, "forbidden", "Forbidden")
+                }
+            };
+            Problem::new(status, slug, title, err.to_string()).into_response()
+        }
+    }
+}
+
+/// Answer `503 request-timeout` when a request takes longer than the limit. An event
+/// already handed to the pipeline is still applied; re-sending it is safe.
+async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "request-timeout",
+            "Request timed out",
+            format!(
+                "the request took longer than {} ms (server.request_timeout_ms); events already queued are still applied, and re-sending them is safe",
+                limit.as_millis()
+            ),
+        )
+        .into_response(),
+    }
+}

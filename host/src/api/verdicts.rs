@@ -1,0 +1,148 @@
+//! `GET /v1/verdicts…`: one verdict, its history, and the filtered list.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+
+use super::{AppState, Problem};
+use crate::model::subject::{Subject, SubjectType};
+use crate::model::time;
+use crate::store::{StoreError, VerdictQuery};
+use crate::verdict::{Action, Category, Finding, Verdict};
+
+/// Default page size of the verdict list.
+const DEFAULT_LIMIT: usize = 100;
+/// Largest page size.
+const MAX_LIMIT: usize = 1000;
+
+fn subject(kind: &str, id: String) -> Result<Subject, Problem> {
+    let kind: SubjectType = kind.parse().map_err(|_| {
+        Problem::invalid_parameter(format!(
+            "unknown subject type `{kind}`; use listing, order, seller or complaint"
+        ))
+        .with_field(Some("subject_type"))
+    })?;
+    Ok(Subject { kind, id })
+}
+
+fn store_problem(err: StoreError) -> Problem {
+    tracing::error!(error = %err, "store read failed");
+    Problem::internal(format!("reading the store failed: {err}"))
+}
+
+fn never_seen(subject: &Subject) -> Problem {
+    Problem::not_found(format!(
+        "no event about {} `{}` has been evaluated",
+        subject.kind.as_str(),
+        subject.id
+    ))
+}
+
+/// `GET /v1/verdicts/{subject_type}/{subject_id}`.
+pub async fn one(
+    State(state): State<Arc<AppState>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Json<Verdict>, Problem> {
+    let subject = subject(&kind, id)?;
+    let verdict = state.store.verdict(&subject).map_err(store_problem)?;
+    verdict.map(Json).ok_or_else(|| never_seen(&subject))
+}
+
+/// The history of one subject.
+#[derive(Debug, Serialize)]
+pub struct History {
+    subject: Subject,
+    findings: Vec<Finding>,
+}
+
+/// `GET /v1/verdicts/{subject_type}/{subject_id}/history`.
+pub async fn history(
+    State(state): State<Arc<AppState>>,
+    Path((kind, id)): Path<(String, String)>,
+) -> Result<Json<History>, Problem> {
+    let subject = subject(&kind, id)?;
+    if state
+        .store
+        .verdict(&subject)
+        .map_err(store_problem)?
+        .is_none()
+    {
+        return Err(never_seen(&subject));
+    }
+    let findings = state.store.history(&subject).map_err(store_problem)?;
+    Ok(Json(History { subject, findings }))
+}
+
+/// The query of `GET /v1/verdicts`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    subject_type: Option<SubjectType>,
+    action: Option<Action>,
+    category: Option<Category>,
+    seller_id: Option<String>,
+    since: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// A page of the verdict list.
+#[derive(Debug, Serialize)]
+pub struct ListResponse {
+    verdicts: Vec<Verdict>,
+    next_cursor: Option<String>,
+}
+
+/// `GET /v1/verdicts?…`: newest first, cursor-paginated, served from the indexes.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    params: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<ListResponse>, Problem> {
+    let Query(params) = params.map_err(|err| Problem::invalid_parameter(err.body_text()))?;
+    let since = params
+        .since
+        .as_deref()
+        .map(|text| {
+            time::parse_rfc3339(text).map_err(|err| {
+                Problem::invalid_parameter(format!("since: {err}")).with_field(Some("since"))
+            })
+        })
+        .transpose()?;
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(
+            Problem::invalid_parameter(format!("limit must be between 1 and {MAX_LIMIT}"))
+                .with_field(Some("limit")),
+        );
+    }
+    let cursor = params
+        .cursor
+        .as_deref()
+        .map(|text| {
+            hex::decode(text)
+                .ok()
+                .filter(|c| c.len() > 8)
+                .ok_or_else(|| {
+                    Problem::invalid_parameter("cursor is not one this server returned")
+                        .with_field(Some("cursor"))
+                })
+        })
+        .transpose()?;
+    let query = VerdictQuery {
+        subject_type: params.subject_type,
+        action: params.action,
+        category: params.category,
+        seller_id: params.seller_id,
+        since,
+        limit,
+        cursor,
+    };
+    let page = state.store.query_verdicts(&query).map_err(store_problem)?;
+    Ok(Json(ListResponse {
+        verdicts: page.verdicts,
+        next_cursor: page.next_cursor.map(hex::encode),
+    }))
+}

@@ -1,0 +1,190 @@
+//! `probity serve`: the long-running host.
+//!
+//! Start-up, in order, each step failing with a message that says what to fix and
+//! changing nothing it does not own: read the configuration; refuse a non-loopback
+//! address without tokens; open the store (refusing a locked or newer one); set up the
+//! pseudonym key (refusing a different one than the data was written with); load the
+//! plugins; fire timers left due by a crash; start the pipeline and flush threads; bind;
+//! then serve until SIGTERM or Ctrl-C, reloading on SIGHUP and on file changes.
+//!
+//! Shutdown drains: the listener stops accepting, in-flight requests finish, the
+//! pipeline thread evaluates what is queued, the flush thread makes it durable, and only
+//! then does the process exit.
+
+pub mod audit;
+pub mod auth;
+pub mod keys;
+pub mod metrics;
+pub mod reload;
+mod signals;
+pub mod worker;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use arc_swap::ArcSwap;
+
+use crate::api::{self, AppState, RequestLimits};
+use crate::bundled;
+use crate::pipeline::{Pipeline, PluginSet};
+use crate::runtime::PluginEngine;
+use crate::store::{SledStore, Store};
+use auth::Tokens;
+use reload::{ConfigSource, Reloader, Running, Trigger};
+use worker::Worker;
+
+/// Jobs queued for the pipeline thread before requests wait.
+const QUEUE_DEPTH: usize = 4096;
+
+/// Run the server until it is told to stop. `config` is the configuration file, if any.
+pub fn serve(config: Option<PathBuf>) -> Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("probity-http")
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(serve_async(config))
+}
+
+async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
+    let source = ConfigSource {
+        path: config_path.clone(),
+        bundled: bundled::BUNDLED,
+    };
+    let (config, digest) = source.read().map_err(|err| anyhow::anyhow!("{err}"))?;
+    let listen = config.server.listen;
+    if config.auth.tokens.is_empty() && !listen.ip().is_loopback() {
+        bail!(
+            "refusing to listen on {listen} without auth: no [[auth.tokens]] are configured, and without tokens Probity only listens on a loopback address (e.g. 127.0.0.1:8080). Add tokens (`probity token new`) or listen on loopback."
+        );
+    }
+    let data_dir = config.server.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    let store: Arc<dyn Store> = Arc::new(
+        SledStore::open(
+            &data_dir.join("store"),
+            config.server.store_cache_mib * 1024 * 1024,
+        )
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?,
+    );
+    let (pseudonymizer, key_source) = keys::pseudonymizer(
+        config.privacy.pseudonym_key.as_deref(),
+        &data_dir,
+        store.as_ref(),
+    )?;
+    if key_source == keys::KeySource::Generated {
+        tracing::warn!(
+            file = %data_dir.join(keys::KEY_FILE).display(),
+            "no pseudonym key configured: generated one; back it up with the data directory"
+        );
+    }
+
+    let engine = Arc::new(PluginEngine::new(&config.runtime, config.cache_dir())?);
+    let (plugins, _) = PluginSet::load(&engine, &config, bundled::BUNDLED)?;
+    let plugins = Arc::new(plugins);
+    let snapshot = audit::Snapshot::of(&config, &plugins);
+    let previous = audit::load_snapshot(store.as_ref());
+    let mut pipeline = Pipeline::new(store.clone(), plugins.clone())?;
+    let caught_up = pipeline.catch_up("restart")?;
+    if caught_up.timers_fired > 0 {
+        tracing::info!(
+            timers = caught_up.timers_fired,
+            "fired timers left due before the restart"
+        );
+    }
+    store.flush()?;
+    let (worker, threads) = Worker::start(pipeline, QUEUE_DEPTH)?;
+
+    let startup_changes = audit::diff(&previous.clone().unwrap_or_default(), &snapshot);
+    if previous.is_none() || !startup_changes.is_empty() {
+        audit::save_snapshot(store.as_ref(), &snapshot);
+        let report = reload::ReloadReport {
+            applied: true,
+            config_digest: digest.clone(),
+            changes: startup_changes,
+            warnings: Vec::new(),
+        };
+        audit::record(
+            store.as_ref(),
+            Trigger::Startup,
+            None,
+            Some(&digest),
+            None,
+            Ok(&report),
+        );
+    }
+
+    let tokens = Arc::new(ArcSwap::from_pointee(Tokens::from_config(&config.auth)));
+    if !tokens.load().enabled() {
+        tracing::warn!(%listen, "auth is off (no [[auth.tokens]]): listening on loopback only");
+    }
+    let limits = RequestLimits {
+        max_body_bytes: config.server.max_body_bytes,
+        max_batch_events: config.server.max_batch_events,
+        timeout: Duration::from_millis(config.server.request_timeout_ms),
+    };
+    let watch = config.server.watch_config;
+    let reloader = Arc::new(Reloader::new(
+        source,
+        engine,
+        store.clone(),
+        worker.clone(),
+        Running {
+            config,
+            digest,
+            plugins,
+            snapshot,
+        },
+        tokens.clone(),
+    ));
+    let ready = Arc::new(AtomicBool::new(false));
+    let state = Arc::new(AppState {
+        worker,
+        store: store.clone(),
+        reloader: reloader.clone(),
+        tokens,
+        pseudonymizer: Arc::new(pseudonymizer),
+        metrics: metrics::install()
+            .map_err(|err| tracing::warn!(error = %err, "metrics recorder not installed"))
+            .ok(),
+        ready: ready.clone(),
+        limits,
+    });
+
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("binding {listen}"))?;
+    let bound = listener.local_addr()?;
+    let _watcher = match (&config_path, watch) {
+        (Some(path), true) => Some(signals::watch_file(path, reloader.clone())?),
+        _ => None,
+    };
+    tokio::spawn(signals::reload_on_sighup(reloader));
+    ready.store(true, Ordering::Release);
+    tracing::info!(addr = %bound, "listening");
+    eprintln!("probity: listening on http://{bound}");
+
+    let worker = state.worker.clone();
+    let app = api::router(state);
+    let draining = ready.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            signals::shutdown_requested().await;
+            draining.store(false, Ordering::Release);
+            tracing::info!("shutting down: draining in-flight requests");
+        })
+        .await
+        .context("serving HTTP")?;
+    // No request is in flight any more: the threads finish the queue, flush, and end.
+    worker.shutdown().await;
+    tokio::task::spawn_blocking(move || threads.join())
+        .await
+        .context("joining the pipeline")?;
+    store.flush()?;
+    tracing::info!("stopped; everything acknowledged is on disk");
+    Ok(())
+}

@@ -1,0 +1,268 @@
+//! Live configuration: re-read the file, load what changed, swap atomically, audit.
+//!
+//! A reload (file change, SIGHUP or `POST /v1/admin/reload`) reads and validates the whole
+//! configuration, then loads the new plugin set off the request path — reusing every
+//! plugin whose code and configuration are unchanged, so their warm instances and
+//! counters carry over — and only then swaps it in between two events. Anything wrong
+//! (unparsable TOML, an unknown key, a plugin that fails to load or rejects its
+//! settings) refuses the whole reload with a precise message and the running set stays.
+//!
+//! Every applied change and every refused attempt is appended to the audit trail with the
+//! wall-clock time, the configuration's digest, what triggered it, and the changes.
+//! Settings that only take effect at start (`[server]`, `[runtime]`, `[privacy]`) are
+//! reported as warnings.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use arc_swap::ArcSwap;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::audit::{self, Change, Snapshot};
+use super::auth::Tokens;
+use super::worker::Worker;
+use crate::config::{Config, EMBEDDED_DEFAULT};
+use crate::pipeline::PluginSet;
+use crate::runtime::PluginEngine;
+use crate::store::Store;
+
+/// What started a reload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// The server started.
+    Startup,
+    /// `POST /v1/admin/reload`.
+    Api,
+    /// The configuration file changed.
+    File,
+    /// SIGHUP.
+    Signal,
+}
+
+/// The configuration in force.
+#[derive(Debug)]
+pub struct Running {
+    /// The configuration.
+    pub config: Config,
+    /// `sha256:<hex>` of the configuration text.
+    pub digest: String,
+    /// The loaded plugins.
+    pub plugins: Arc<PluginSet>,
+    /// What the audit trail compares the next change with.
+    pub snapshot: Snapshot,
+}
+
+/// The outcome of a reload that was not refused.
+#[derive(Clone, Debug, Serialize)]
+pub struct ReloadReport {
+    /// Whether anything changed (and was swapped in).
+    pub applied: bool,
+    /// `sha256:<hex>` of the configuration text now in force.
+    pub config_digest: String,
+    /// What changed.
+    pub changes: Vec<Change>,
+    /// Changes read but not applied until a restart.
+    pub warnings: Vec<String>,
+}
+
+/// A refused reload; the running configuration stays.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ReloadRefused(pub String);
+
+/// Where the configuration comes from: a file or the embedded default.
+#[derive(Clone, Debug)]
+pub struct ConfigSource {
+    /// The file, if one was given.
+    pub path: Option<PathBuf>,
+    /// The bundled plugins (for the embedded default and `bundled = …` sources).
+    pub bundled: &'static [(&'static str, &'static [u8])],
+}
+
+impl ConfigSource {
+    /// Read and validate the configuration; returns it with the digest of its text.
+    pub fn read(&self) -> Result<(Config, String), ReloadRefused> {
+        let digest = self.digest()?;
+        let names: Vec<&str> = self.bundled.iter().map(|(name, _)| *name).collect();
+        let config = Config::load(self.path.as_deref(), &names)
+            .map_err(|err| ReloadRefused(err.to_string()))?;
+        Ok((config, digest))
+    }
+
+    /// `sha256:<hex>` of the configuration text as it is now.
+    pub fn digest(&self) -> Result<String, ReloadRefused> {
+        let text = match &self.path {
+            Some(path) => std::fs::read(path)
+                .map_err(|err| ReloadRefused(format!("cannot read {}: {err}", path.display())))?,
+            None => EMBEDDED_DEFAULT.as_bytes().to_vec(),
+        };
+        Ok(format!("sha256:{}", hex::encode(Sha256::digest(&text))))
+    }
+}
+
+/// Reloads the configuration; one reload at a time.
+pub struct Reloader {
+    source: ConfigSource,
+    engine: Arc<PluginEngine>,
+    store: Arc<dyn Store>,
+    worker: Worker,
+    running: ArcSwap<Running>,
+    tokens: Arc<ArcSwap<Tokens>>,
+    /// The digest of the text last tried, so that one edit seen several times by the
+    /// file watcher is tried (and audited) once.
+    last_tried: Mutex<Option<String>>,
+}
+
+impl std::fmt::Debug for Reloader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Reloader")
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Reloader {
+    /// A reloader for the configuration `running` (already in force in `worker`).
+    pub fn new(
+        source: ConfigSource,
+        engine: Arc<PluginEngine>,
+        store: Arc<dyn Store>,
+        worker: Worker,
+        running: Running,
+        tokens: Arc<ArcSwap<Tokens>>,
+    ) -> Self {
+        Reloader {
+            source,
+            engine,
+            store,
+            worker,
+            running: ArcSwap::from_pointee(running),
+            tokens,
+            last_tried: Mutex::new(None),
+        }
+    }
+
+    /// The configuration in force.
+    pub fn running(&self) -> Arc<Running> {
+        self.running.load_full()
+    }
+
+    /// Re-read and apply the configuration. Blocking (plugins may compile): call it on a
+    /// blocking thread. `actor` names the token behind an API call.
+    pub fn reload(
+        &self,
+        trigger: Trigger,
+        actor: Option<&str>,
+    ) -> Result<ReloadReport, ReloadRefused> {
+        let mut last_tried = self.last_tried.lock().unwrap_or_else(|p| p.into_inner());
+        let old = self.running.load_full();
+        if trigger == Trigger::File {
+            let digest = self.source.digest().ok();
+            if digest.is_some() && *last_tried == digest {
+                return Ok(ReloadReport {
+                    applied: false,
+                    config_digest: old.digest.clone(),
+                    changes: Vec::new(),
+                    warnings: Vec::new(),
+                });
+            }
+            *last_tried = digest;
+        } else {
+            *last_tried = self.source.digest().ok();
+        }
+        match self.prepare(&old) {
+            Ok((next, warnings)) => {
+                let changes = audit::diff(&old.snapshot, &next.snapshot);
+                let report = ReloadReport {
+                    applied: !changes.is_empty(),
+                    config_digest: next.digest.clone(),
+                    changes,
+                    warnings,
+                };
+                if !report.applied {
+                    return Ok(report);
+                }
+                self.worker
+                    .set_plugins_blocking(next.plugins.clone())
+                    .map_err(|err| ReloadRefused(err.to_string()))?;
+                self.tokens
+                    .store(Arc::new(Tokens::from_config(&next.config.auth)));
+                audit::save_snapshot(self.store.as_ref(), &next.snapshot);
+                tracing::info!(
+                    trigger = ?trigger,
+                    digest = %next.digest,
+                    changes = report.changes.len(),
+                    "configuration applied"
+                );
+                self.running.store(Arc::new(next));
+                audit::record(
+                    self.store.as_ref(),
+                    trigger,
+                    actor,
+                    Some(&report.config_digest),
+                    Some(&old.digest),
+                    Ok(&report),
+                );
+                Ok(report)
+            }
+            Err(refused) => {
+                tracing::warn!(trigger = ?trigger, error = %refused, "configuration refused; the running one stays");
+                audit::record(
+                    self.store.as_ref(),
+                    trigger,
+                    actor,
+                    None,
+                    Some(&old.digest),
+                    Err(&refused.0),
+                );
+                Err(refused)
+            }
+        }
+    }
+
+    /// Read, check and load the next configuration without touching the running one.
+    fn prepare(&self, old: &Running) -> Result<(Running, Vec<String>), ReloadRefused> {
+        let (config, digest) = self.source.read()?;
+        let mut warnings = Vec::new();
+        let needs_restart = [
+            ("server", old.config.server != config.server),
+            ("runtime", old.config.runtime != config.runtime),
+            ("privacy", old.config.privacy != config.privacy),
+        ];
+        for (table, changed) in needs_restart {
+            if changed {
+                warnings.push(format!(
+                    "[{table}] changed: it takes effect at the next restart"
+                ));
+            }
+        }
+        if config.auth.tokens.is_empty()
+            && !old.config.auth.tokens.is_empty()
+            && !old.config.server.listen.ip().is_loopback()
+        {
+            return Err(ReloadRefused(format!(
+                "auth.tokens: removing every token would turn auth off while listening on {}, which is not a loopback address",
+                old.config.server.listen
+            )));
+        }
+        let (plugins, _) = PluginSet::load_reusing(
+            &self.engine,
+            &config,
+            self.source.bundled,
+            Some(&old.plugins),
+        )
+        .map_err(|err| ReloadRefused(err.to_string()))?;
+        let snapshot = Snapshot::of(&config, &plugins);
+        Ok((
+            Running {
+                config,
+                digest,
+                plugins: Arc::new(plugins),
+                snapshot,
+            },
+            warnings,
+        ))
+    }
+}

@@ -1,0 +1,243 @@
+//! The pipeline thread and group commit.
+//!
+//! The [`Pipeline`] is synchronous and handles one event at a time (that order is what
+//! makes replays deterministic), so it lives on a thread of its own. Requests hand it
+//! jobs over a bounded channel and wait for a reply. Acknowledging is split in two:
+//!
+//! 1. the **pipeline thread** takes every job that is queued, evaluates and commits each
+//!    event as one unit (visible at once, not yet durable), and passes the replies on;
+//! 2. the **flush thread** takes every reply that is waiting, makes all of their units
+//!    durable with *one* `flush`, and only then answers the requests.
+//!
+//! While one flush runs the pipeline thread keeps evaluating, so under load a flush
+//! covers many requests (group commit) and neither thread waits for the other. A `200`
+//! therefore always means "flushed to disk". Plugin-set swaps travel the same channel,
+//! so they land between two events, never during one.
+
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::thread::JoinHandle;
+use std::time::Instant;
+
+use tokio::sync::{mpsc, oneshot};
+
+use crate::model::event::Event;
+use crate::pipeline::{Ingested, Pipeline, PluginSet};
+use crate::store::Store;
+use crate::verdict::{Action, Verdict};
+
+/// Most jobs taken in one round before their replies go to the flush thread.
+const MAX_JOBS_PER_ROUND: usize = 512;
+
+/// What became of one event.
+#[derive(Clone, Debug)]
+pub enum EventOutcome {
+    /// Evaluated; the current verdicts of the subjects it touched.
+    Accepted {
+        /// Those verdicts.
+        verdicts: Vec<Verdict>,
+    },
+    /// Accepted before with the same content.
+    Duplicate {
+        /// The current verdicts of the subjects it touched then.
+        verdicts: Vec<Verdict>,
+    },
+    /// Accepted before with different content; nothing done.
+    Conflict,
+    /// The host failed (storage); nothing of the event was committed.
+    Failed {
+        /// What failed.
+        error: String,
+    },
+}
+
+impl EventOutcome {
+    /// Whether some verdict it answers with is not `allow`.
+    pub fn flagged(&self) -> bool {
+        match self {
+            EventOutcome::Accepted { verdicts } | EventOutcome::Duplicate { verdicts } => {
+                verdicts.iter().any(|v| v.action != Action::Allow)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The worker is gone (shutting down) or the flush failed.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// The server is shutting down.
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    /// Committed writes could not be made durable; the request may be retried (event ids
+    /// make that safe).
+    #[error("flushing to disk failed: {0}")]
+    Flush(String),
+}
+
+type Reply = oneshot::Sender<Result<Vec<EventOutcome>, WorkerError>>;
+
+enum Job {
+    Events {
+        events: Vec<Event>,
+        reply: Reply,
+    },
+    SetPlugins {
+        plugins: Arc<PluginSet>,
+        done: oneshot::Sender<()>,
+    },
+    Shutdown,
+}
+
+/// A handle to the pipeline thread; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    jobs: mpsc::Sender<Job>,
+}
+
+/// The threads behind a [`Worker`], to join at shutdown.
+#[derive(Debug)]
+pub struct WorkerThreads {
+    pipeline: JoinHandle<()>,
+    flush: JoinHandle<()>,
+}
+
+impl WorkerThreads {
+    /// Wait until every job queued before [`Worker::shutdown`] is evaluated and flushed.
+    pub fn join(self) {
+        let _ = self.pipeline.join();
+        let _ = self.flush.join();
+    }
+}
+
+impl Worker {
+    /// Start the pipeline and flush threads over `pipeline`.
+    pub fn start(pipeline: Pipeline, queue: usize) -> std::io::Result<(Worker, WorkerThreads)> {
+        let (jobs, job_rx) = mpsc::channel(queue.max(1));
+        let (acks, ack_rx) = std_mpsc::channel();
+        let store = pipeline.store().clone();
+        let pipeline = std::thread::Builder::new()
+            .name("probity-pipeline".into())
+            .spawn(move || run_pipeline(pipeline, job_rx, acks))?;
+        let flush = std::thread::Builder::new()
+            .name("probity-flush".into())
+            .spawn(move || run_flush(store, ack_rx))?;
+        Ok((Worker { jobs }, WorkerThreads { pipeline, flush }))
+    }
+
+    /// Evaluate `events` in order; answers once their writes are durable.
+    pub async fn submit(&self, events: Vec<Event>) -> Result<Vec<EventOutcome>, WorkerError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Events { events, reply })
+            .await
+            .map_err(|_| WorkerError::ShuttingDown)?;
+        answer.await.map_err(|_| WorkerError::ShuttingDown)?
+    }
+
+    /// Ask the threads to stop after what is queued now; join them with
+    /// [`WorkerThreads::join`].
+    pub async fn shutdown(&self) {
+        let _ = self.jobs.send(Job::Shutdown).await;
+    }
+
+    /// Swap the plugin set between two events; returns once it is in place. Blocking:
+    /// call from a blocking context (reloads run on one).
+    pub fn set_plugins_blocking(&self, plugins: Arc<PluginSet>) -> Result<(), WorkerError> {
+        let (done, swapped) = oneshot::channel();
+        self.jobs
+            .blocking_send(Job::SetPlugins { plugins, done })
+            .map_err(|_| WorkerError::ShuttingDown)?;
+        swapped
+            .blocking_recv()
+            .map_err(|_| WorkerError::ShuttingDown)
+    }
+}
+
+fn run_pipeline(
+    mut pipeline: Pipeline,
+    mut jobs: mpsc::Receiver<Job>,
+    acks: std_mpsc::Sender<Vec<(Reply, Vec<EventOutcome>)>>,
+) {
+    let mut stopping = false;
+    while let Some(first) = jobs.blocking_recv() {
+        let mut round = vec![first];
+        while round.len() < MAX_JOBS_PER_ROUND {
+            match jobs.try_recv() {
+                Ok(job) => round.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut replies = Vec::with_capacity(round.len());
+        for job in round {
+            match job {
+                Job::Events { events, reply } => {
+                    let outcomes = events.iter().map(|e| evaluate(&mut pipeline, e)).collect();
+                    replies.push((reply, outcomes));
+                }
+                Job::SetPlugins { plugins, done } => {
+                    pipeline.set_plugins(plugins);
+                    let _ = done.send(());
+                }
+                Job::Shutdown => stopping = true,
+            }
+        }
+        if let Some(clock) = pipeline.clock() {
+            let wall = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+            metrics::gauge!("probity_event_clock_lag_seconds")
+                .set((wall as f64 - clock as f64) / 1000.0);
+        }
+        if !replies.is_empty() && acks.send(replies).is_err() {
+            break;
+        }
+        if stopping {
+            break;
+        }
+    }
+}
+
+fn evaluate(pipeline: &mut Pipeline, event: &Event) -> EventOutcome {
+    let outcome = match pipeline.ingest(event) {
+        Ok(Ingested::Accepted(report)) => {
+            metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64);
+            EventOutcome::Accepted {
+                verdicts: report.touched,
+            }
+        }
+        Ok(Ingested::Duplicate { verdicts }) => EventOutcome::Duplicate { verdicts },
+        Ok(Ingested::Conflict { .. }) => EventOutcome::Conflict,
+        Err(err) => {
+            tracing::error!(event_id = %event.event_id, error = %err, "event not applied");
+            EventOutcome::Failed {
+                error: err.to_string(),
+            }
+        }
+    };
+    let label = match &outcome {
+        EventOutcome::Accepted { .. } => "accepted",
+        EventOutcome::Duplicate { .. } => "duplicate",
+        EventOutcome::Conflict => "conflict",
+        EventOutcome::Failed { .. } => "failed",
+    };
+    metrics::counter!("probity_events_total", "outcome" => label).increment(1);
+    outcome
+}
+
+fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Vec<(Reply, Vec<EventOutcome>)>>) {
+    while let Ok(mut waiting) = acks.recv() {
+        while let Ok(more) = acks.try_recv() {
+            waiting.extend(more);
+        }
+        let started = Instant::now();
+        let flushed = store.flush();
+        metrics::histogram!("probity_store_flush_seconds").record(started.elapsed().as_secs_f64());
+        metrics::histogram!("probity_store_flush_requests").record(waiting.len() as f64);
+        let result = flushed.map(|_| ()).map_err(|err| {
+            tracing::error!(error = %err, "flush failed");
+            WorkerError::Flush(err.to_string())
+        });
+        for (reply, outcomes) in waiting {
+            let _ = reply.send(result.clone().map(|()| outcomes));
+        }
+    }
+}

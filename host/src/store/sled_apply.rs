@@ -1,0 +1,155 @@
+//! Writing one unit of work inside a sled transaction over every tree.
+//!
+//! Besides the plugin writes, verdicts and history, a unit keeps the secondary verdict
+//! indexes in step (the old verdict's index entries are removed and the new one's added
+//! in the same transaction) and, for an event's unit, appends the event to the log and
+//! records its id for idempotency.
+
+use sled::transaction::{ConflictableTransactionError, TransactionalTree};
+
+use super::batch::{EventLogWrite, WriteBatch};
+use super::codec::{self, VALUE_VERSION};
+use super::sled_store::{
+    CLOCK, EVENT_IDS, EVENT_SEQ, EVENTS, HISTORY, META, SEQ, STATE, STATE_EXPIRY, TIMER_INDEX,
+    TIMERS, VERDICT_INDEX, VERDICTS,
+};
+use super::{EventRecord, PluginUsage, StoreError, index};
+use crate::verdict::Verdict;
+
+/// A big-endian `u64`, or 0 when absent or malformed.
+pub(super) fn read_u64(raw: Option<&[u8]>) -> u64 {
+    raw.and_then(|bytes| bytes.try_into().ok())
+        .map(u64::from_be_bytes)
+        .unwrap_or(0)
+}
+
+/// The meta key of a plugin's usage counters.
+pub(super) fn usage_key(plugin: &str) -> Vec<u8> {
+    let mut key = b"usage/".to_vec();
+    key.extend_from_slice(plugin.as_bytes());
+    key
+}
+
+/// Decode a plugin's usage counters.
+pub(super) fn decode_usage(raw: Option<&[u8]>) -> PluginUsage {
+    match raw {
+        Some(bytes) if bytes.len() == 24 => PluginUsage {
+            state_bytes: read_u64(Some(&bytes[0..8])),
+            state_entries: read_u64(Some(&bytes[8..16])),
+            timers: read_u64(Some(&bytes[16..24])),
+        },
+        _ => PluginUsage::default(),
+    }
+}
+
+fn encode_usage(usage: PluginUsage) -> Vec<u8> {
+    let mut out = Vec::with_capacity(24);
+    out.extend_from_slice(&usage.state_bytes.to_be_bytes());
+    out.extend_from_slice(&usage.state_entries.to_be_bytes());
+    out.extend_from_slice(&usage.timers.to_be_bytes());
+    out
+}
+
+/// What a transaction body returns.
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+/// Write one unit inside a transaction over all trees.
+pub(super) fn apply(tx: &[TransactionalTree], batch: &WriteBatch) -> TxResult<()> {
+    for (plugin, writes) in &batch.plugins {
+        for (key, write) in &writes.state {
+            let full = codec::plugin_key(plugin, key);
+            if let Some(old) = write.old_expiry {
+                tx[STATE_EXPIRY].remove(codec::timed_key(old, plugin, key))?;
+            }
+            match &write.new {
+                Some(value) => {
+                    tx[STATE].insert(full, codec::encode_state(value))?;
+                    if let Some(at) = value.expires_at {
+                        tx[STATE_EXPIRY].insert(codec::timed_key(at, plugin, key), &[])?;
+                    }
+                }
+                None => {
+                    tx[STATE].remove(full)?;
+                }
+            }
+        }
+        for (key, write) in &writes.timers {
+            if let Some(old) = write.old_due {
+                tx[TIMERS].remove(codec::timed_key(old, plugin, key))?;
+            }
+            let index_key = codec::plugin_key(plugin, key);
+            match &write.new {
+                Some((due, payload)) => {
+                    let mut value = vec![VALUE_VERSION];
+                    value.extend_from_slice(payload);
+                    tx[TIMERS].insert(codec::timed_key(*due, plugin, key), value)?;
+                    tx[TIMER_INDEX].insert(index_key, &codec::ts_key(*due))?;
+                }
+                None => {
+                    tx[TIMER_INDEX].remove(index_key)?;
+                }
+            }
+        }
+        let key = usage_key(plugin);
+        let mut usage = decode_usage(tx[META].get(&key)?.as_deref());
+        let add = |base: u64, delta: i64| base.saturating_add_signed(delta);
+        usage.state_bytes = add(usage.state_bytes, writes.usage.state_bytes);
+        usage.state_entries = add(usage.state_entries, writes.usage.state_entries);
+        usage.timers = add(usage.timers, writes.usage.timers);
+        tx[META].insert(key, encode_usage(usage))?;
+    }
+    for verdict in &batch.verdicts {
+        let key = codec::subject_key(&verdict.subject);
+        if let Some(old) = tx[VERDICTS].get(&key)? {
+            let old: Verdict = codec::decode_json("verdicts", &old)
+                .map_err(ConflictableTransactionError::Abort)?;
+            for index_key in index::keys(&old) {
+                tx[VERDICT_INDEX].remove(index_key)?;
+            }
+        }
+        for index_key in index::keys(verdict) {
+            tx[VERDICT_INDEX].insert(index_key, &[])?;
+        }
+        tx[VERDICTS].insert(key, codec::encode_json(verdict))?;
+    }
+    if !batch.history.is_empty() {
+        let mut seq = read_u64(tx[META].get(SEQ)?.as_deref());
+        for (subject, finding) in &batch.history {
+            seq += 1;
+            tx[HISTORY].insert(
+                codec::history_key(subject, seq),
+                codec::encode_json(finding),
+            )?;
+        }
+        tx[META].insert(SEQ, &seq.to_be_bytes())?;
+    }
+    if let Some(clock) = batch.clock {
+        tx[META].insert(CLOCK, &clock.to_be_bytes())?;
+    }
+    if let Some(event) = &batch.event {
+        log_event(tx, event)?;
+    }
+    Ok(())
+}
+
+/// Append the event to the log (unless replaying it) and remember its id.
+fn log_event(tx: &[TransactionalTree], event: &EventLogWrite) -> TxResult<()> {
+    let seq = match event.replayed_seq {
+        Some(seq) => seq,
+        None => {
+            let seq = read_u64(tx[META].get(EVENT_SEQ)?.as_deref()) + 1;
+            let mut value = vec![VALUE_VERSION];
+            value.extend_from_slice(&event.json);
+            tx[EVENTS].insert(&seq.to_be_bytes(), value)?;
+            tx[META].insert(EVENT_SEQ, &seq.to_be_bytes())?;
+            seq
+        }
+    };
+    let record = EventRecord {
+        seq,
+        digest: event.digest.clone(),
+        subjects: event.subjects.clone(),
+    };
+    tx[EVENT_IDS].insert(event.event_id.as_bytes(), codec::encode_json(&record))?;
+    Ok(())
+}
