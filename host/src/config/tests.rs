@@ -83,3 +83,43 @@ fn the_key_is_not_printed_in_debug_output() {
         .expect("valid");
     assert!(!format!("{config:?}").contains("secret"));
 }
+
+#[test]
+fn tokens_are_hashes_with_roles_and_mistakes_are_named() {
+    let hash = "a".repeat(64);
+    let config = Config::from_toml(&format!(
+        "[[auth.tokens]]\nname = \"shop\"\nsha256 = \"{hash}\"\nroles = [\"ingest\", \"read\"]\n"
+    ))
+    .expect("valid");
+    assert_eq!(config.auth.tokens[0].roles, [Role::Ingest, Role::Read]);
+
+    let plain = Config::from_toml(
+        "[[auth.tokens]]\nname = \"shop\"\nsha256 = \"my-secret\"\nroles = [\"read\"]\n",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(plain.contains("auth.tokens[0].sha256"), "{plain}");
+    let no_roles = Config::from_toml(&format!(
+        "[[auth.tokens]]\nname = \"shop\"\nsha256 = \"{hash}\"\nroles = []\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(no_roles.contains("auth.tokens[0].roles"), "{no_roles}");
+    let bad_role = Config::from_toml(&format!(
+        "[[auth.tokens]]\nname = \"shop\"\nsha256 = \"{hash}\"\nroles = [\"root\"]\n"
+    ))
+    .unwrap_err()
+    .to_string();
+    assert!(bad_role.contains("root"), "{bad_role}");
+}
+
+#[test]
+fn server_limits_have_defaults_and_are_checked() {
+    let config = Config::from_toml("").expect("defaults");
+    assert_eq!(config.server.max_batch_events, 10_000);
+    assert!(config.server.watch_config);
+    let err = Config::from_toml("[server]\nmax_batch_events = 0\n")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("server.max_batch_events"), "{err}");
+}

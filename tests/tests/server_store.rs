@@ -1,0 +1,89 @@
+//! The store from the operator's side: a second server on the same data directory is
+//! refused without harm, and `probity rebuild` recomputes the verdicts from the event log.
+
+use std::process::Command;
+
+use probity_e2e::server::{ConfigText, Server, listing, order_paid, order_placed, probity_binary};
+
+#[test]
+fn a_second_server_on_the_same_data_directory_is_refused_and_the_first_keeps_serving() {
+    let server = Server::start(&ConfigText::new().to_string());
+    let client = server.client();
+    client
+        .send(&listing(
+            "e-1",
+            "2026-11-01T10:00:00Z",
+            "L-1",
+            "S-1",
+            "forbidden",
+        ))
+        .ok();
+    let output = Command::new(probity_binary())
+        .args(["serve", "--config"])
+        .arg(server.config_path())
+        .output()
+        .expect("second server runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("locked by another running Probity process"),
+        "the refusal says why: {stderr}"
+    );
+    assert_eq!(client.verdict("listing", "L-1").ok()["action"], "block");
+}
+
+#[test]
+fn rebuild_replays_the_event_log_into_the_same_verdicts() {
+    let mut server = Server::start(&ConfigText::new().to_string());
+    let client = server.client();
+    for event in [
+        listing("e-1", "2026-11-01T10:00:00Z", "L-1", "S-1", "forbidden tea"),
+        order_placed("e-2", "2026-11-01T10:01:00Z", "O-1", "L-1", "S-1", "B-1"),
+        order_paid("e-3", "2026-11-01T10:02:00Z", "O-1"),
+        listing("e-4", "2026-11-01T12:00:00Z", "L-2", "S-2", "plain tea"),
+    ] {
+        client.send(&event).ok();
+    }
+    let subjects = [
+        ("listing", "L-1"),
+        ("order", "O-1"),
+        ("seller", "S-1"),
+        ("listing", "L-2"),
+    ];
+    let before: Vec<_> = subjects
+        .iter()
+        .map(|(kind, id)| client.verdict(kind, id).ok().clone())
+        .collect();
+    assert_eq!(before[1]["action"], "review", "the shipping timer fired");
+    let history_before = client.get("/v1/verdicts/order/O-1/history").ok().clone();
+    assert!(server.terminate().success());
+
+    let output = Command::new(probity_binary())
+        .args(["rebuild", "--config"])
+        .arg(server.config_path())
+        .output()
+        .expect("rebuild runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("from 4 logged event(s)"), "{stderr}");
+
+    server.restart();
+    let client = server.client();
+    let after: Vec<_> = subjects
+        .iter()
+        .map(|(kind, id)| client.verdict(kind, id).ok().clone())
+        .collect();
+    assert_eq!(after, before);
+    assert_eq!(
+        client.get("/v1/verdicts/order/O-1/history").ok(),
+        &history_before
+    );
+    let again = client.send(&listing(
+        "e-1",
+        "2026-11-01T10:00:00Z",
+        "L-1",
+        "S-1",
+        "forbidden tea",
+    ));
+    assert_eq!(again.ok()["status"], "duplicate");
+}
