@@ -37,7 +37,11 @@ fn event(n: usize) -> String {
         0 => format!(
             r#"{{"event_id":"ev-{n}","type":"listing.upserted","occurred_at":"{at}","listing_id":"L-{n}","seller_id":"S-{}","title":"{} tea set","price":{{"amount":"99.00","currency":"CNY"}}}}"#,
             n % 97,
-            if n % 10 == 0 { "forbidden" } else { "fine" }
+            if n.is_multiple_of(10) {
+                "forbidden"
+            } else {
+                "fine"
+            }
         ),
         1 => format!(
             r#"{{"event_id":"ev-{n}","type":"order.placed","occurred_at":"{at}","order_id":"O-{n}","listing_id":"L-{}","seller_id":"S-{}","buyer_id":"B-{}","quantity":1,"total":{{"amount":"99.00","currency":"CNY"}},"buyer":{{"device_id":"D-{}","ip":"10.0.{}.{}"}}}}"#,

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod harness;
+pub mod server;
 
 use std::path::{Path, PathBuf};
 

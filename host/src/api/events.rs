@@ -106,7 +106,10 @@ pub async fn post_events(
 }
 
 async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
-    let event = ingest::parse_event(body, &state.pseudonymizer).map_err(event_problem)?;
+    let event = ingest::parse_event(body, &state.pseudonymizer).map_err(|err| {
+        count_rejected(1);
+        event_problem(err)
+    })?;
     let event_id = event.event_id.clone();
     let mut outcomes = state
         .worker
@@ -167,6 +170,7 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
             }),
         }
     }
+    count_rejected(response.rejected.len());
     let outcomes = if events.is_empty() {
         Vec::new()
     } else {
@@ -197,6 +201,13 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
     }
     response.rejected.sort_by_key(|r| r.line);
     Ok(Json(response).into_response())
+}
+
+/// Count events refused before reaching the pipeline (the pipeline counts the others).
+fn count_rejected(n: usize) {
+    if n > 0 {
+        metrics::counter!("probity_events_total", "outcome" => "rejected").increment(n as u64);
+    }
 }
 
 /// The problem for an event that could not be parsed.
