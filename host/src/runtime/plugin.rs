@@ -189,6 +189,8 @@ impl LoadedPlugin {
         scope: PluginScope,
     ) -> CallOutcome<Vec<CheckedFinding>> {
         let now = scope.now();
+        let _span =
+            tracing::debug_span!("plugin_call", plugin = %self.name, export = "handle").entered();
         let outcome = self.pool.call(Some(scope), now, |plugin, store| {
             plugin.call_handle(store, envelope)
         });
@@ -207,6 +209,8 @@ impl LoadedPlugin {
             due: timer.due,
             payload: timer.payload.clone(),
         };
+        let _span =
+            tracing::debug_span!("plugin_call", plugin = %self.name, export = "on-timer").entered();
         let outcome = self.pool.call(Some(scope), now, |plugin, store| {
             plugin.call_on_timer(store, &abi_timer)
         });
