@@ -131,12 +131,7 @@ fn check_after_restart(server: &Server, acked: &[usize]) {
 fn acknowledged_events_survive_sigkill_mid_stream() {
     let mut server = Server::start(&ConfigText::new().render());
     let client = server.client();
-    let pid = server.pid();
-    let acked = stream_and_stop(&client, 120, || {
-        // SAFETY: kill(2) on our own child's pid.
-        let rc = unsafe { libc::kill(libc::pid_t::try_from(pid).unwrap(), libc::SIGKILL) };
-        assert_eq!(rc, 0);
-    });
+    let acked = stream_and_stop(&client, 120, || server.signal(libc::SIGKILL));
     server.kill_9(); // reap
     assert!(acked.len() >= 120);
     server.restart();
@@ -149,12 +144,7 @@ fn acknowledged_events_survive_sigkill_mid_stream() {
 fn sigterm_mid_stream_exits_0_and_keeps_acknowledged_events() {
     let mut server = Server::start(&ConfigText::new().render());
     let client = server.client();
-    let pid = server.pid();
-    let acked = stream_and_stop(&client, 120, || {
-        // SAFETY: kill(2) on our own child's pid.
-        let rc = unsafe { libc::kill(libc::pid_t::try_from(pid).unwrap(), libc::SIGTERM) };
-        assert_eq!(rc, 0);
-    });
+    let acked = stream_and_stop(&client, 120, || server.signal(libc::SIGTERM));
     let status = server.wait_for_exit();
     assert_eq!(
         status.code(),
@@ -192,13 +182,6 @@ fn timers_survive_restarts() {
         .ok(); // due 11:50
     assert_eq!(c.plugin("good")["usage"]["timers"], 2);
 
-    let status = server.terminate();
-    assert_eq!(
-        status.code(),
-        Some(0),
-        "SIGTERM exits 0; stderr:\n{}",
-        server.stderr_text()
-    );
     server.restart();
     let c = server.client();
     assert_eq!(

@@ -14,7 +14,7 @@ use super::{AppState, Problem};
 use crate::ingest::{self, EventError};
 use crate::model::event::Event;
 use crate::server::worker::{EventOutcome, WorkerError};
-use crate::verdict::Verdict;
+use crate::verdict::{Action, Verdict};
 
 /// The answer to one event.
 #[derive(Debug, Serialize)]
@@ -178,11 +178,13 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
     };
     let mut failed = Vec::new();
     for (line, outcome) in lines.into_iter().zip(outcomes) {
-        if outcome.flagged() && matches!(outcome, EventOutcome::Accepted { .. }) {
-            response.flagged += 1;
-        }
         match outcome {
-            EventOutcome::Accepted { .. } => response.accepted += 1,
+            EventOutcome::Accepted { verdicts } => {
+                response.accepted += 1;
+                if verdicts.iter().any(|v| v.action != Action::Allow) {
+                    response.flagged += 1;
+                }
+            }
             EventOutcome::Duplicate { .. } => response.duplicates += 1,
             EventOutcome::Conflict => response.rejected.push(RejectedLine {
                 line,

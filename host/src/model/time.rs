@@ -159,6 +159,12 @@ pub fn parse_rfc3339(text: &str) -> Result<Timestamp, TimeError> {
     }
 }
 
+/// The wall clock now, in Unix milliseconds (for audit times and clock-lag metrics —
+/// never for event time, which only events move).
+pub fn wall_clock_now() -> Timestamp {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as Timestamp
+}
+
 /// Format a [`Timestamp`] as RFC 3339 in UTC with milliseconds: `2026-11-01T10:00:00.120Z`.
 ///
 /// Every value in [`MIN_TIMESTAMP`]..=[`MAX_TIMESTAMP`] round-trips through

@@ -291,9 +291,9 @@ impl Pipeline {
             ..WriteBatch::default()
         };
         let mut work = VerdictWork::new(self.store.as_ref());
-        let seller = self.seller_of(event)?;
+        let seller = event.seller_id();
         for subject in event.subjects() {
-            work.touch(&subject, seller.as_deref(), now)?;
+            work.touch(&subject, seller, now)?;
         }
         for plugin in plugins
             .plugins()
@@ -355,37 +355,23 @@ impl Pipeline {
             ..WriteBatch::default()
         })?;
         self.clock = Some(to);
-        self.expire_state(to)?;
-        let (changes, timers_fired) = self.fire_due_timers(to, cause)?;
-        Ok(EventReport {
-            touched: Vec::new(),
-            changes,
-            timers_fired,
-        })
-    }
-
-    /// The seller an event's subjects belong to: the one it names, else (for later order
-    /// events) the one recorded on the order's verdict.
-    fn seller_of(&self, event: &Event) -> Result<Option<String>, StoreError> {
-        if let Some(seller) = event.seller_id() {
-            return Ok(Some(seller.to_string()));
-        }
-        let primary = primary_subject(event);
-        if primary.kind != SubjectType::Order {
-            return Ok(None);
-        }
-        Ok(self.store.verdict(&primary)?.and_then(|v| v.seller_id))
+        self.run_due(to, cause)
     }
 
     /// Fire the timers already due at the stored clock (after a crash between an event's
     /// unit and its timers' units) and remove expired state; `cause` names the reason in
     /// findings' `event_id`. Call once after opening a store.
     pub fn catch_up(&mut self, cause: &str) -> Result<EventReport, PipelineError> {
-        let Some(clock) = self.clock else {
-            return Ok(EventReport::default());
-        };
-        self.expire_state(clock)?;
-        let (changes, timers_fired) = self.fire_due_timers(clock, cause)?;
+        match self.clock {
+            Some(clock) => self.run_due(clock, cause),
+            None => Ok(EventReport::default()),
+        }
+    }
+
+    /// Remove state expired at `now` and fire the timers due by then.
+    fn run_due(&mut self, now: Timestamp, cause: &str) -> Result<EventReport, PipelineError> {
+        self.expire_state(now)?;
+        let (changes, timers_fired) = self.fire_due_timers(now, cause)?;
         Ok(EventReport {
             touched: Vec::new(),
             changes,

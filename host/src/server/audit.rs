@@ -192,9 +192,7 @@ pub fn record(
     previous: Option<&str>,
     outcome: Result<&ReloadReport, &str>,
 ) {
-    let now = crate::model::time::format_rfc3339(
-        (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64,
-    );
+    let now = crate::model::time::format_rfc3339(crate::model::time::wall_clock_now());
     let entry = match outcome {
         Ok(report) => json!({
             "at": now, "trigger": trigger, "actor": actor, "applied": true,

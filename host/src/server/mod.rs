@@ -99,7 +99,10 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     store.flush()?;
     let (worker, threads) = Worker::start(pipeline, QUEUE_DEPTH)?;
 
-    let startup_changes = audit::diff(&previous.clone().unwrap_or_default(), &snapshot);
+    let startup_changes = audit::diff(
+        previous.as_ref().unwrap_or(&audit::Snapshot::default()),
+        &snapshot,
+    );
     if previous.is_none() || !startup_changes.is_empty() {
         audit::save_snapshot(store.as_ref(), &snapshot);
         let report = reload::ReloadReport {

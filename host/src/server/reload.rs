@@ -158,20 +158,16 @@ impl Reloader {
     ) -> Result<ReloadReport, ReloadRefused> {
         let mut last_tried = self.last_tried.lock().unwrap_or_else(|p| p.into_inner());
         let old = self.running.load_full();
-        if trigger == Trigger::File {
-            let digest = self.source.digest().ok();
-            if digest.is_some() && *last_tried == digest {
-                return Ok(ReloadReport {
-                    applied: false,
-                    config_digest: old.digest.clone(),
-                    changes: Vec::new(),
-                    warnings: Vec::new(),
-                });
-            }
-            *last_tried = digest;
-        } else {
-            *last_tried = self.source.digest().ok();
+        let digest = self.source.digest().ok();
+        if trigger == Trigger::File && digest.is_some() && *last_tried == digest {
+            return Ok(ReloadReport {
+                applied: false,
+                config_digest: old.digest.clone(),
+                changes: Vec::new(),
+                warnings: Vec::new(),
+            });
         }
+        *last_tried = digest;
         match self.prepare(&old) {
             Ok((next, warnings)) => {
                 let changes = audit::diff(&old.snapshot, &next.snapshot);

@@ -24,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::model::event::Event;
 use crate::pipeline::{Ingested, Pipeline, PluginSet};
 use crate::store::Store;
-use crate::verdict::{Action, Verdict};
+use crate::verdict::Verdict;
 
 /// Most jobs taken in one round before their replies go to the flush thread.
 const MAX_JOBS_PER_ROUND: usize = 512;
@@ -49,18 +49,6 @@ pub enum EventOutcome {
         /// What failed.
         error: String,
     },
-}
-
-impl EventOutcome {
-    /// Whether some verdict it answers with is not `allow`.
-    pub fn flagged(&self) -> bool {
-        match self {
-            EventOutcome::Accepted { verdicts } | EventOutcome::Duplicate { verdicts } => {
-                verdicts.iter().any(|v| v.action != Action::Allow)
-            }
-            _ => false,
-        }
-    }
 }
 
 /// The worker is gone (shutting down) or the flush failed.
@@ -183,9 +171,8 @@ fn run_pipeline(
             }
         }
         if let Some(clock) = pipeline.clock() {
-            let wall = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
-            metrics::gauge!("probity_event_clock_lag_seconds")
-                .set((wall as f64 - clock as f64) / 1000.0);
+            let lag_ms = crate::model::time::wall_clock_now().saturating_sub(clock);
+            metrics::gauge!("probity_event_clock_lag_seconds").set(lag_ms as f64 / 1000.0);
         }
         if !replies.is_empty() && acks.send(replies).is_err() {
             break;

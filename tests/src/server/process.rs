@@ -268,17 +268,23 @@ impl Server {
         }
     }
 
+    /// SIGTERM the server and assert that it exits 0 (a graceful, draining stop).
+    #[track_caller]
+    pub fn stop(&mut self) {
+        let status = self.terminate();
+        assert!(
+            status.success(),
+            "SIGTERM must exit 0, got {status}; stderr:\n{}",
+            self.stderr_text()
+        );
+    }
+
     /// Stop the server (SIGTERM, asserting a clean exit, if it still runs) and start it
     /// again over the same directory and configuration file.
     #[track_caller]
     pub fn restart(&mut self) {
         if self.child.is_some() {
-            let status = self.terminate();
-            assert!(
-                status.success(),
-                "SIGTERM must exit 0, got {status}; stderr:\n{}",
-                self.stderr_text()
-            );
+            self.stop();
         }
         self.write_config(&self.config_text.clone());
         self.spawn_and_wait();
