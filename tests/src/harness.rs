@@ -57,9 +57,10 @@ pub fn config(plugins: Vec<(&str, PluginConfig)>) -> Config {
     config
 }
 
-/// Load a plugin set for `config`.
+/// Load a plugin set for `config` (bundled plugins come from the `probity` binary's
+/// own table).
 pub fn load(config: &Config) -> Result<PluginSet, PluginSetError> {
-    PluginSet::load(&engine(), config, &[]).map(|(set, _)| set)
+    PluginSet::load(&engine(), config, probity::bundled::BUNDLED).map(|(set, _)| set)
 }
 
 /// A pipeline (and its temporary directory) for `config`.

@@ -1,0 +1,110 @@
+//! The `claims` plugin against its labelled corpus (`tests/data/claims/listings.jsonl`):
+//! precision and recall per category and per rule, natively and as the bundled
+//! component in the host, which must agree exactly.
+
+use std::collections::BTreeMap;
+
+use probity_e2e::claims::{self, Case, Reported, Score};
+
+const FLOOR: f64 = 0.95;
+
+fn report(title: &str, scores: &BTreeMap<String, Score>) -> String {
+    let mut out = format!("\n{title}\n{:<24} {:>4} {:>4} {:>4} {:>9} {:>7}\n", "label", "TP", "FP", "FN", "precision", "recall");
+    for (label, s) in scores {
+        out.push_str(&format!(
+            "{label:<24} {:>4} {:>4} {:>4} {:>9.3} {:>7.3}\n",
+            s.true_positives,
+            s.false_positives,
+            s.false_negatives,
+            s.precision(),
+            s.recall()
+        ));
+    }
+    out
+}
+
+fn mistakes(cases: &[Case], reported: &[Reported]) -> String {
+    let mut out = String::new();
+    for (case, got) in cases.iter().zip(reported) {
+        if case.expect != got.rules {
+            out.push_str(&format!(
+                "{}: expected {:?}, got {:?} ({}) — {}\n",
+                case.id, case.expect, got.rules, case.note, case.title
+            ));
+        }
+    }
+    out
+}
+
+#[test]
+fn the_corpus_is_large_and_covers_every_rule() {
+    let cases = claims::corpus();
+    assert!(cases.len() >= 150, "only {} listings", cases.len());
+    let clean = cases.iter().filter(|c| c.expect.is_empty()).count();
+    assert!(clean >= 40, "only {clean} clean listings");
+    let rules = [
+        "absolute_term", "unproven_claim", "medical_claim", "clinical_claim", "cosmeceutical",
+        "drug_guarantee", "unsupported_evidence", "state_endorsement", "well_known_mark",
+        "guaranteed_outcome", "unfair_term",
+    ];
+    for rule in rules {
+        let n = cases.iter().filter(|c| c.expect.contains(rule)).count();
+        assert!(n >= 5, "rule {rule} has only {n} labelled listings");
+    }
+    let mut ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), cases.len(), "duplicate ids");
+}
+
+#[test]
+fn precision_and_recall_per_category_are_at_least_095() {
+    let cases = claims::corpus();
+    let reported = claims::run_native(&cases, "{}");
+    let by_category = claims::score(&cases, &reported, claims::category_of);
+    let by_rule = claims::score(&cases, &reported, str::to_string);
+    let text = report("per category", &by_category) + &report("per rule", &by_rule);
+    println!("{text}\nmistakes:\n{}", mistakes(&cases, &reported));
+    for (category, s) in &by_category {
+        assert!(
+            s.precision() >= FLOOR && s.recall() >= FLOOR,
+            "{category} below {FLOOR}:{text}\nmistakes:\n{}",
+            mistakes(&cases, &reported)
+        );
+    }
+}
+
+#[test]
+fn every_evidence_span_is_the_excerpt_in_its_field() {
+    let cases = claims::corpus();
+    let reported = claims::run_native(&cases, "{}");
+    for (case, got) in cases.iter().zip(&reported) {
+        for (field, start, end, excerpt) in &got.evidence {
+            let text = match field.as_str() {
+                "title" => case.title.clone(),
+                "description" => case.description.clone().unwrap_or_default(),
+                other => {
+                    let key = other.strip_prefix("attributes.").expect("a text field");
+                    case.attributes[key].as_str().unwrap_or_default().to_string()
+                }
+            };
+            let slice = text.get(*start as usize..*end as usize);
+            assert_eq!(slice, Some(excerpt.as_str()), "{}: {field} {start}..{end}", case.id);
+        }
+    }
+}
+
+#[test]
+fn the_bundled_component_in_the_host_agrees_with_the_native_run() {
+    let cases = claims::corpus();
+    let native = claims::run_native(&cases, "{}");
+    let wasm = claims::run_wasm(&cases, serde_json::json!({}));
+    for ((case, native), wasm) in cases.iter().zip(&native).zip(&wasm) {
+        assert_eq!(native.rules, wasm.rules, "{}", case.id);
+        let mut a = native.evidence.clone();
+        let mut b = wasm.evidence.clone();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b, "{}", case.id);
+    }
+}
