@@ -31,16 +31,23 @@ pub const ALLOW_PHRASES: &[&str] = &[
     "not intended to diagnose, treat, cure or prevent any disease",
 ];
 
-/// What "100%" and "百分百" may be followed by without being a claim: fibre and material
-/// content (`100%棉`, `100% cotton`). Each material makes the allowed phrases
-/// `100%M`, `100% M` and `百分百M`.
+/// What [`CONTENT_TERMS`] may be followed by without being a claim: fibre and material
+/// content. `100%` (or `百分百`) followed in the same clause, within
+/// [`MATERIAL_REACH`] words or characters, by one of these is a content statement
+/// (`100%棉`, `100%新疆长绒棉`, `100% organic merino wool`).
 pub const MATERIALS: &[&str] = &[
-    "棉", "纯棉", "全棉", "羊毛", "羊绒", "山羊绒", "蚕丝", "桑蚕丝", "真丝", "涤纶", "聚酯纤维",
+    "棉", "纯棉", "全棉", "长绒棉", "精梳棉", "有机棉", "羊毛", "羊绒", "山羊绒", "蚕丝", "桑蚕丝", "真丝", "涤纶", "聚酯纤维",
     "亚麻", "锦纶", "氨纶", "粘纤", "莫代尔", "牛皮", "真皮", "头层牛皮", "纯铜", "实木", "原木",
     "纯果汁", "果汁", "cotton", "organic cotton", "pure cotton", "wool", "merino", "merino wool",
     "silk", "mulberry silk", "linen", "polyester", "cashmere", "leather", "nylon", "bamboo",
     "juice", "solid wood", "recycled",
 ];
+
+/// The terms that a following material turns into a content statement.
+pub const CONTENT_TERMS: &[&str] = &["100%", "百分百"];
+
+/// How far (in words or CJK characters) a material may follow a content term.
+pub const MATERIAL_REACH: usize = 4;
 
 /// Words that deny what follows in the same clause: `我们不是全网最便宜的`.
 pub const NEGATIONS: &[&str] = &[
@@ -64,10 +71,11 @@ pub const EXTERNAL_SCOPES: &[&str] = &[
     "ever", "internet", "market",
 ];
 
-/// Signs that an evidence claim cites its source: `研究表明（来源：《…》2024）`.
+/// Signs that an evidence claim cites its source: `研究表明（来源：《…》2024）`. These
+/// match at the start of a word only, so `NCT0` finds trial ids like `NCT02948543`.
 pub const SOURCE_MARKERS: &[&str] = &[
     "《", "来源", "出处", "数据来自", "报告编号", "检测报告", "参考文献", "文献", "注册号",
-    "doi", "source:", "sources:", "according to", "et al", "journal", "NCT0", "[1]", "study no",
+    "doi:", "doi.org", "source:", "sources:", "according to", "et al", "journal", "NCT0", "[1]", "study no",
     "report no",
 ];
 

@@ -12,14 +12,16 @@
 //! 4. an evidence claim with a source marker nearby is dropped;
 //! 5. an English medical verb followed in the same clause by an illness becomes a
 //!    medical claim (`treats eczema`), while `dog treats` and `epoxy cures` stay words;
-//! 6. a match inside a longer match is dropped (`最低价` inside `全网最低价`); of equal
+//! 6. `100%` closely followed by a material (`100%新疆长绒棉`) states content, not a claim;
+//! 7. a match inside a longer match is dropped (`最低价` inside `全网最低价`); of equal
 //!    spans the most severe rule wins.
 //!
 //! Spans are byte offsets in the original text: matching ignores ASCII case, which does
 //! not move bytes.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, BuildError, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, BuildError, MatchKind};
 
+use crate::lexicon;
 use crate::rules::{Class, Kind};
 use crate::settings::{Compiled, Rule};
 use crate::text;
@@ -42,6 +44,7 @@ enum Cue {
     Source,
     Verb,
     Condition,
+    Material,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -100,12 +103,7 @@ impl Matcher {
             }
         };
         add(&lists.allow_phrases, Cue::Allow);
-        let materials: Vec<String> = lists
-            .materials
-            .iter()
-            .flat_map(|m| [format!("100%{m}"), format!("100% {m}"), format!("百分百{m}")])
-            .collect();
-        add(&materials, Cue::Allow);
+        add(&lists.materials, Cue::Material);
         add(&lists.negations, Cue::Negation);
         add(&lists.self_comparisons, Cue::SelfComparison);
         add(&lists.external_scopes, Cue::External);
@@ -146,6 +144,7 @@ impl Matcher {
                 || self.negated(text, &cues, start)
                 || (rule.self_comparable && self_compared(text, &cues, start, end))
                 || (rule.kind == Kind::NeedsSource && has_source(&cues, start, end))
+                || is_content(text, &cues, start, end)
             {
                 continue;
             }
@@ -176,7 +175,9 @@ impl Matcher {
             .find_overlapping_iter(text)
             .filter_map(|m| {
                 let pattern = self.cue_patterns[m.pattern().as_usize()];
-                text::is_whole(text, m.start(), m.end(), pattern.check_start, pattern.check_end)
+                // A source marker may be the start of a longer token (`NCT0…`).
+                let check_end = pattern.check_end && pattern.what != Cue::Source;
+                text::is_whole(text, m.start(), m.end(), pattern.check_start, check_end)
                     .then_some(CueHit {
                         cue: pattern.what,
                         start: m.start(),
@@ -210,6 +211,7 @@ fn automaton(patterns: &[String]) -> Result<AhoCorasick, BuildError> {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
+        .kind(Some(AhoCorasickKind::DFA))
         .build(patterns)
 }
 
@@ -245,6 +247,19 @@ fn self_compared(text: &str, cues: &[CueHit], start: usize, end: usize) -> bool 
         .iter()
         .any(|cue| cue.cue == Cue::SelfComparison && near(cue));
     own && !cues.iter().any(|cue| cue.cue == Cue::External && near(cue))
+}
+
+/// Whether `[start, end)` is a content term (`100%`) followed closely by a material in
+/// the same clause: `100%新疆长绒棉` states fibre content, it claims nothing.
+fn is_content(text: &str, cues: &[CueHit], start: usize, end: usize) -> bool {
+    let term = &text[start..end];
+    lexicon::CONTENT_TERMS.iter().any(|t| t.eq_ignore_ascii_case(term))
+        && cues.iter().any(|cue| {
+            cue.cue == Cue::Material && cue.start >= end && {
+                let between = &text[end..cue.start];
+                !text::has_clause_break(between) && text::units(between) <= lexicon::MATERIAL_REACH
+            }
+        })
 }
 
 /// Whether a source marker stands near the evidence claim `[start, end)`.

@@ -43,7 +43,7 @@ pub struct Settings {
     pub rules: BTreeMap<String, RuleSettings>,
     /// Phrases that are never claims.
     pub allow_phrases: ListEdit,
-    /// Materials that may follow `100%`.
+    /// Materials that, closely following `100%`, make it a content statement.
     pub materials: ListEdit,
     /// Negation words.
     pub negations: ListEdit,
