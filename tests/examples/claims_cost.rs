@@ -59,16 +59,27 @@ fn main() {
     let events: Vec<_> = (0..CALLS + 100).map(|i| event(listing(i))).collect();
     let envelopes: Vec<_> = events.iter().map(abi::envelope).collect();
 
-    let compiled = claims::settings::Settings::default().compile().expect("defaults");
+    let compiled = claims::settings::Settings::default()
+        .compile()
+        .expect("defaults");
     let matcher = claims::matcher::Matcher::new(&compiled).expect("matcher");
     per_call("native matcher alone (description)", |_| {
-        let hits = matcher.scan(&description, claims::rules::Class::Cosmetics, &compiled.rules, &[]);
+        let hits = matcher.scan(
+            &description,
+            claims::rules::Class::Cosmetics,
+            &compiled.rules,
+            &[],
+        );
         assert!(!hits.is_empty());
     });
     let mut harness = Harness::<claims::Claims>::new("{}").expect("settings");
     let native: Vec<_> = (0..CALLS + 100)
         .map(|i| {
-            let mut envelope = probity_sdk::testing::listing(&format!("L-{}", i % 1000), "S-1", "国家级保湿面霜 50ml");
+            let mut envelope = probity_sdk::testing::listing(
+                &format!("L-{}", i % 1000),
+                "S-1",
+                "国家级保湿面霜 50ml",
+            );
             if let probity_sdk::prelude::Event::ListingUpserted(l) = &mut envelope.event {
                 l.description = Some(description.clone());
                 l.category = Some("cosmetics/skincare".into());
@@ -90,9 +101,13 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> = Arc::new(SledStore::temporary(&dir).expect("store"));
     let (plugin, _) = load_plugin(&engine(), "claims", &entry, wasm, 2).expect("load");
-    per_call("bundled component, warm instance (state in sled scope)", |i| {
-        let scope = PluginScope::open(store.clone(), plugin.name_arc(), 0, plugin.quotas()).expect("scope");
-        let outcome = plugin.handle(&envelopes[i as usize], scope);
-        assert!(outcome.result.is_ok(), "{:?}", outcome.result.err());
-    });
+    per_call(
+        "bundled component, warm instance (state in sled scope)",
+        |i| {
+            let scope = PluginScope::open(store.clone(), plugin.name_arc(), 0, plugin.quotas())
+                .expect("scope");
+            let outcome = plugin.handle(&envelopes[i as usize], scope);
+            assert!(outcome.result.is_ok(), "{:?}", outcome.result.err());
+        },
+    );
 }

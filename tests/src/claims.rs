@@ -73,20 +73,34 @@ impl Case {
             attributes: self.attribute_pairs(),
             language: None,
         };
-        Envelope::new(format!("corpus-{}", self.id), 0, PluginEvent::ListingUpserted(listing))
+        Envelope::new(
+            format!("corpus-{}", self.id),
+            0,
+            PluginEvent::ListingUpserted(listing),
+        )
     }
 }
 
-/// The corpus, in file order.
+/// The main corpus, in file order.
 pub fn corpus() -> Vec<Case> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/claims/listings.jsonl");
+    corpus_file("listings.jsonl")
+}
+
+/// The held-out corpus: written separately, after the rules were tuned on the main one,
+/// and never tuned on.
+pub fn holdout() -> Vec<Case> {
+    corpus_file("holdout.jsonl")
+}
+
+fn corpus_file(name: &str) -> Vec<Case> {
+    let path = format!("{}/data/claims/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = path.as_str();
     let text = std::fs::read_to_string(path).unwrap_or_else(|err| panic!("{path}: {err}"));
     text.lines()
         .enumerate()
         .filter(|(_, line)| !line.trim().is_empty())
         .map(|(i, line)| {
-            serde_json::from_str(line)
-                .unwrap_or_else(|err| panic!("{path}:{}: {err}", i + 1))
+            serde_json::from_str(line).unwrap_or_else(|err| panic!("{path}:{}: {err}", i + 1))
         })
         .collect()
 }
@@ -108,7 +122,12 @@ pub fn run_native(cases: &[Case], settings: &str) -> Vec<Reported> {
         .iter()
         .map(|case| {
             let outcome = harness.handle(case.envelope());
-            assert!(outcome.errors().is_empty(), "{}: {:?}", case.id, outcome.errors());
+            assert!(
+                outcome.errors().is_empty(),
+                "{}: {:?}",
+                case.id,
+                outcome.errors()
+            );
             let mut reported = Reported::default();
             for finding in outcome.findings() {
                 reported.rules.insert(short(&finding.rule));
@@ -137,10 +156,15 @@ pub fn run_wasm(cases: &[Case], settings: serde_json::Value) -> Vec<Reported> {
             let mut reported = Reported::default();
             for verdict in report.touched {
                 for finding in verdict.findings {
-                    assert_ne!(finding.plugin, "probity", "{}: {}", case.id, finding.message);
+                    assert_ne!(
+                        finding.plugin, "probity",
+                        "{}: {}",
+                        case.id, finding.message
+                    );
                     reported.rules.insert(short(&finding.rule));
                     for e in finding.evidence {
-                        if let (Some(start), Some(end), Some(excerpt)) = (e.start, e.end, e.excerpt) {
+                        if let (Some(start), Some(end), Some(excerpt)) = (e.start, e.end, e.excerpt)
+                        {
                             reported.evidence.push((e.field, start, end, excerpt));
                         }
                     }
@@ -179,17 +203,27 @@ pub struct Score {
 impl Score {
     /// TP / (TP + FP); 1 when nothing was reported.
     pub fn precision(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_positives)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_positives,
+        )
     }
 
     /// TP / (TP + FN); 1 when nothing was labelled.
     pub fn recall(&self) -> f64 {
-        ratio(self.true_positives, self.true_positives + self.false_negatives)
+        ratio(
+            self.true_positives,
+            self.true_positives + self.false_negatives,
+        )
     }
 }
 
 fn ratio(num: u32, den: u32) -> f64 {
-    if den == 0 { 1.0 } else { f64::from(num) / f64::from(den) }
+    if den == 0 {
+        1.0
+    } else {
+        f64::from(num) / f64::from(den)
+    }
 }
 
 /// Scores per label, where `label` maps a rule id to the label it counts for.

@@ -61,7 +61,10 @@ fn findings(settings: &str, listing: Listing) -> Vec<Finding> {
 }
 
 fn rules(listing: Listing) -> Vec<String> {
-    findings("{}", listing).into_iter().map(|f| f.rule).collect()
+    findings("{}", listing)
+        .into_iter()
+        .map(|f| f.rule)
+        .collect()
 }
 
 #[test]
@@ -86,8 +89,19 @@ fn every_match_of_a_rule_is_evidence_of_one_finding() {
         listing("最好的茶").description("We are the best in the world. 销量第一！"),
     );
     assert_eq!(found.len(), 1);
-    let excerpts: Vec<_> = found[0].evidence.iter().map(|e| (e.field.as_str(), e.excerpt.as_deref().unwrap_or(""))).collect();
-    assert_eq!(excerpts, [("title", "最好"), ("description", "best in the world"), ("description", "销量第一")]);
+    let excerpts: Vec<_> = found[0]
+        .evidence
+        .iter()
+        .map(|e| (e.field.as_str(), e.excerpt.as_deref().unwrap_or("")))
+        .collect();
+    assert_eq!(
+        excerpts,
+        [
+            ("title", "最好"),
+            ("description", "best in the world"),
+            ("description", "销量第一")
+        ]
+    );
 }
 
 #[test]
@@ -97,18 +111,54 @@ fn each_rule_catches_its_claims() {
         ("100%纯天然", None, "claims.unproven_claim"),
         ("Flawless skin, guaranteed", None, "claims.unproven_claim"),
         ("降血糖 苦瓜茶", Some("food/tea"), "claims.medical_claim"),
-        ("This cream treats eczema and psoriasis", Some("cosmetics/skincare"), "claims.medical_claim"),
+        (
+            "This cream treats eczema and psoriasis",
+            Some("cosmetics/skincare"),
+            "claims.medical_claim",
+        ),
         ("Cures arthritis pain fast", None, "claims.medical_claim"),
-        ("Clinically proven collagen", Some("health/supplements"), "claims.clinical_claim"),
-        ("FDA approved face serum", Some("beauty/serum"), "claims.clinical_claim"),
-        ("药妆级修护精华", Some("cosmetics/skincare"), "claims.cosmeceutical"),
-        ("止痛贴 一次根治", Some("drugs/otc"), "claims.drug_guarantee"),
-        ("研究表明能提升睡眠质量", None, "claims.unsupported_evidence"),
-        ("Scientifically proven to boost focus", None, "claims.unsupported_evidence"),
+        (
+            "Clinically proven collagen",
+            Some("health/supplements"),
+            "claims.clinical_claim",
+        ),
+        (
+            "FDA approved face serum",
+            Some("beauty/serum"),
+            "claims.clinical_claim",
+        ),
+        (
+            "药妆级修护精华",
+            Some("cosmetics/skincare"),
+            "claims.cosmeceutical",
+        ),
+        (
+            "止痛贴 一次根治",
+            Some("drugs/otc"),
+            "claims.drug_guarantee",
+        ),
+        (
+            "研究表明能提升睡眠质量",
+            None,
+            "claims.unsupported_evidence",
+        ),
+        (
+            "Scientifically proven to boost focus",
+            None,
+            "claims.unsupported_evidence",
+        ),
         ("国宴特供白酒", None, "claims.state_endorsement"),
         ("中国驰名商标 老字号", None, "claims.well_known_mark"),
-        ("考证培训 包过", Some("education/courses"), "claims.guaranteed_outcome"),
-        ("Guaranteed returns of 12% a year", None, "claims.guaranteed_outcome"),
+        (
+            "考证培训 包过",
+            Some("education/courses"),
+            "claims.guaranteed_outcome",
+        ),
+        (
+            "Guaranteed returns of 12% a year",
+            None,
+            "claims.guaranteed_outcome",
+        ),
         ("满减活动，最终解释权归本店所有", None, "claims.unfair_term"),
     ];
     for (title, category, rule) in cases {
@@ -127,43 +177,87 @@ fn medical_claims_are_critical_on_cosmetics_and_food_high_elsewhere_and_not_for_
         if let Some(c) = category {
             l = l.category(c);
         }
-        findings("{}", l).first().map(|f| (f.rule.clone(), f.severity))
+        findings("{}", l)
+            .first()
+            .map(|f| (f.rule.clone(), f.severity))
     };
     let medical = |s| Some(("claims.medical_claim".to_string(), s));
-    assert_eq!(severity(Some("cosmetics/skincare")), medical(Severity::Critical));
+    assert_eq!(
+        severity(Some("cosmetics/skincare")),
+        medical(Severity::Critical)
+    );
     assert_eq!(severity(Some("food/snacks")), medical(Severity::Critical));
     assert_eq!(severity(Some("home/bedding")), medical(Severity::High));
     assert_eq!(severity(None), medical(Severity::High));
-    assert_eq!(severity(Some("drugs/otc")), None, "a drug may name its indication");
+    assert_eq!(
+        severity(Some("drugs/otc")),
+        None,
+        "a drug may name its indication"
+    );
     assert_eq!(severity(Some("medical-devices/thermometers")), None);
 }
 
+/// A title, its category, and its attributes.
+type Trap<'a> = (&'a str, Option<&'a str>, &'a [(&'a str, &'a str)]);
+
 #[test]
 fn none_of_the_false_positive_traps_is_flagged() {
-    let traps: &[(&str, Option<&str>, &[(&str, &str)])] = &[
+    let traps: &[Trap] = &[
         ("第一次使用请先阅读说明书，第一步清洁面部", None, &[]),
         ("下单后第一时间发货", None, &[]),
         ("最近到货 最新款 最后一批", None, &[]),
-        ("鲜牛奶 最佳赏味期7天，最好冷藏保存", Some("food/dairy"), &[]),
+        (
+            "鲜牛奶 最佳赏味期7天，最好冷藏保存",
+            Some("food/dairy"),
+            &[],
+        ),
         ("比上一代续航提升30%，本店最畅销的款式", None, &[]),
-        ("Our lightest model yet, compared to our previous generation", None, &[]),
+        (
+            "Our lightest model yet, compared to our previous generation",
+            None,
+            &[],
+        ),
         ("一级能效 变频空调", None, &[]),
         ("特级初榨橄榄油 500ml", Some("food/oil"), &[]),
         ("冠军 运动卫衣", None, &[("brand", "冠军")]),
-        ("Champion hoodie, reverse weave", None, &[("brand", "Champion")]),
+        (
+            "Champion hoodie, reverse weave",
+            None,
+            &[("brand", "Champion")],
+        ),
         ("极品飞车 游戏典藏版", None, &[("series", "极品飞车")]),
-        ("完美日记 口红", Some("beauty/makeup"), &[("品牌", "完美日记")]),
+        (
+            "完美日记 口红",
+            Some("beauty/makeup"),
+            &[("品牌", "完美日记")],
+        ),
         ("我们不是全网最便宜的，但品质有保障", None, &[]),
         ("We don't claim to be the best in the world", None, &[]),
         ("100%棉 短袖T恤", None, &[]),
         ("100% cotton crew neck", None, &[]),
-        ("Epoxy resin cures in 24 h, UV-cure available", Some("tools/adhesives"), &[]),
+        (
+            "Epoxy resin cures in 24 h, UV-cure available",
+            Some("tools/adhesives"),
+            &[],
+        ),
         ("Chicken dog treats for training", Some("pets/food"), &[]),
         ("Best before: see lid", Some("food/snacks"), &[]),
         ("Self-healing cutting mat A3", None, &[]),
-        ("布洛芬缓释胶囊 用于缓解轻至中度疼痛，治疗感冒引起的发热", Some("drugs/otc"), &[]),
-        ("鱼油软胶囊 本品不能代替药物", Some("health/supplements"), &[]),
-        ("保健食品不是药物，不能代替药物治疗疾病", Some("health/supplements"), &[]),
+        (
+            "布洛芬缓释胶囊 用于缓解轻至中度疼痛，治疗感冒引起的发热",
+            Some("drugs/otc"),
+            &[],
+        ),
+        (
+            "鱼油软胶囊 本品不能代替药物",
+            Some("health/supplements"),
+            &[],
+        ),
+        (
+            "保健食品不是药物，不能代替药物治疗疾病",
+            Some("health/supplements"),
+            &[],
+        ),
         (
             "Vitamin D3. This product is not intended to diagnose, treat, cure, or prevent any disease.",
             Some("health/supplements"),
@@ -187,21 +281,39 @@ fn none_of_the_false_positive_traps_is_flagged() {
 fn attribute_values_are_checked_but_product_names_are_not() {
     let found = findings(
         "{}",
-        listing("祛痘凝胶").category("cosmetics/skincare").attribute("功效", "治疗痤疮").attribute("品牌", "顶级"),
+        listing("祛痘凝胶")
+            .category("cosmetics/skincare")
+            .attribute("功效", "治疗痤疮")
+            .attribute("品牌", "顶级"),
     );
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].rule, "claims.medical_claim");
     assert_eq!(found[0].evidence[0].field, "attributes.功效");
     let off = r#"{"scan_attributes": false}"#;
-    let l = listing("祛痘凝胶").category("cosmetics/skincare").attribute("功效", "治疗痤疮");
+    let l = listing("祛痘凝胶")
+        .category("cosmetics/skincare")
+        .attribute("功效", "治疗痤疮");
     assert!(findings(off, l).is_empty());
 }
 
 #[test]
 fn an_evidence_claim_with_a_source_is_not_reported() {
-    assert_eq!(rules(listing("研究表明每日饮用有助睡眠")), ["claims.unsupported_evidence"]);
-    assert!(rules(listing("研究表明每日饮用有助睡眠（来源：《营养学报》2024年第3期）")).is_empty());
-    assert!(rules(listing("Studies show better sleep (Source: Smith et al., 2023)")).is_empty());
+    assert_eq!(
+        rules(listing("研究表明每日饮用有助睡眠")),
+        ["claims.unsupported_evidence"]
+    );
+    assert!(
+        rules(listing(
+            "研究表明每日饮用有助睡眠（来源：《营养学报》2024年第3期）"
+        ))
+        .is_empty()
+    );
+    assert!(
+        rules(listing(
+            "Studies show better sleep (Source: Smith et al., 2023)"
+        ))
+        .is_empty()
+    );
 }
 
 #[test]
@@ -221,7 +333,12 @@ fn a_fixed_listing_clears_its_findings() {
     assert_eq!(cleared[0].rule, "claims.absolute_term");
     assert_eq!(cleared[0].severity, Severity::Info);
     assert!(cleared[0].message.starts_with("cleared"));
-    assert!(h.handle(listing("滋润面霜").envelope("L-1")).findings().is_empty(), "cleared once");
+    assert!(
+        h.handle(listing("滋润面霜").envelope("L-1"))
+            .findings()
+            .is_empty(),
+        "cleared once"
+    );
 }
 
 #[test]
@@ -236,24 +353,58 @@ fn teams_add_and_remove_terms_and_change_severities_in_settings() {
         "allow_phrases": {"add": ["顶级食材"]}
     }"#;
     let got = |title: &str| -> Vec<(String, Severity)> {
-        findings(settings, listing(title)).into_iter().map(|f| (f.rule, f.severity)).collect()
+        findings(settings, listing(title))
+            .into_iter()
+            .map(|f| (f.rule, f.severity))
+            .collect()
     };
-    assert_eq!(got("宇宙第一面霜"), [("claims.absolute_term".into(), Severity::High)]);
+    assert_eq!(
+        got("宇宙第一面霜"),
+        [("claims.absolute_term".into(), Severity::High)]
+    );
     assert!(got("最好的面霜").is_empty());
     assert!(got("顶级食材").is_empty());
-    assert_eq!(got("独家配方"), [("claims.unproven_claim".into(), Severity::Low)]);
+    assert_eq!(
+        got("独家配方"),
+        [("claims.unproven_claim".into(), Severity::Low)]
+    );
     assert!(got("消炎 床垫").is_empty());
-    assert_eq!(got("秒杀全网的价格"), [("claims.slogan".into(), Severity::High)]);
+    assert_eq!(
+        got("秒杀全网的价格"),
+        [("claims.slogan".into(), Severity::High)]
+    );
 }
 
 #[test]
 fn bad_settings_are_refused_with_the_path_of_the_setting() {
-    let refused = |settings: &str| Harness::<claims::Claims>::new(settings).err().map(|e| e.field);
-    assert_eq!(refused(r#"{"rules": {"absolute_term": {"remove": ["no such term"]}}}"#).as_deref(), Some("rules.absolute_term.remove[0]"));
-    assert_eq!(refused(r#"{"rules": {"absolute_term": {"severity": "severe"}}}"#).as_deref(), Some("rules.absolute_term.severity"));
-    assert_eq!(refused(r#"{"rules": {"nonsense": {"add": ["x"]}}}"#).as_deref(), Some("rules.nonsense"));
-    assert_eq!(refused(r#"{"price": {"window_days": 0}}"#).as_deref(), Some("price.window_days"));
-    assert_eq!(refused(r#"{"allow_phrases": {"add": [""]}}"#).as_deref(), Some("allow_phrases.add[0]"));
-    assert_eq!(refused(r#"{"rules": {"medical_claim": {"severity": {"pets": "high"}}}}"#).as_deref(), Some("rules.medical_claim.severity.pets"));
+    let refused = |settings: &str| {
+        Harness::<claims::Claims>::new(settings)
+            .err()
+            .map(|e| e.field)
+    };
+    assert_eq!(
+        refused(r#"{"rules": {"absolute_term": {"remove": ["no such term"]}}}"#).as_deref(),
+        Some("rules.absolute_term.remove[0]")
+    );
+    assert_eq!(
+        refused(r#"{"rules": {"absolute_term": {"severity": "severe"}}}"#).as_deref(),
+        Some("rules.absolute_term.severity")
+    );
+    assert_eq!(
+        refused(r#"{"rules": {"nonsense": {"add": ["x"]}}}"#).as_deref(),
+        Some("rules.nonsense")
+    );
+    assert_eq!(
+        refused(r#"{"price": {"window_days": 0}}"#).as_deref(),
+        Some("price.window_days")
+    );
+    assert_eq!(
+        refused(r#"{"allow_phrases": {"add": [""]}}"#).as_deref(),
+        Some("allow_phrases.add[0]")
+    );
+    assert_eq!(
+        refused(r#"{"rules": {"medical_claim": {"severity": {"pets": "high"}}}}"#).as_deref(),
+        Some("rules.medical_claim.severity.pets")
+    );
     assert_eq!(refused(r#"{"unknown": 1}"#).as_deref(), Some("unknown"));
 }

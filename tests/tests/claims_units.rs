@@ -50,7 +50,10 @@ mod price {
         assert!(matches!(check, Check::AboveLowest { ref lowest, .. } if *lowest == cny(100)));
         // Eight days later the low price has left the window.
         let later = t - 2 * HOUR + 8 * DAY;
-        assert_eq!(h.check(later, &cny(200), Some(&cny(300)), WEEK), Check::Honest);
+        assert_eq!(
+            h.check(later, &cny(200), Some(&cny(300)), WEEK),
+            Check::Honest
+        );
     }
 
     #[test]
@@ -61,22 +64,34 @@ mod price {
         );
         let h = history(&[(0, 100)]);
         let eur = Money::new(300, 0, "EUR");
-        assert_eq!(h.check(DAY, &Money::new(200, 0, "EUR"), Some(&eur), WEEK), Check::Unverified);
+        assert_eq!(
+            h.check(DAY, &Money::new(200, 0, "EUR"), Some(&eur), WEEK),
+            Check::Unverified
+        );
     }
 
     #[test]
     fn scales_compare_exactly() {
         let h = history(&[(0, 100)]);
         let reference = Money::new(10001, 2, "CNY");
-        assert!(matches!(h.check(DAY, &cny(90), Some(&reference), WEEK), Check::AboveLowest { .. }));
+        assert!(matches!(
+            h.check(DAY, &cny(90), Some(&reference), WEEK),
+            Check::AboveLowest { .. }
+        ));
         let reference = Money::new(10000, 2, "CNY");
-        assert_eq!(h.check(DAY, &cny(90), Some(&reference), WEEK), Check::Honest);
+        assert_eq!(
+            h.check(DAY, &cny(90), Some(&reference), WEEK),
+            Check::Honest
+        );
     }
 
     #[test]
     fn late_events_are_placed_in_order_and_old_points_pruned() {
         let mut h = history(&[(0, 100), (20 * DAY, 300), (10 * DAY, 200)]);
-        assert_eq!(h.points.iter().map(|p| p.at).collect::<Vec<_>>(), [10 * DAY, 20 * DAY]);
+        assert_eq!(
+            h.points.iter().map(|p| p.at).collect::<Vec<_>>(),
+            [10 * DAY, 20 * DAY]
+        );
         h.record(20 * DAY + HOUR, &cny(300), WEEK);
         assert_eq!(h.points.len(), 2, "an unchanged price adds no point");
     }

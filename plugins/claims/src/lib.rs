@@ -86,15 +86,17 @@ impl Plugin for Claims {
 
     fn validate(settings: &Settings) -> Result<(), SettingsError> {
         let compiled = settings.compile()?;
-        Matcher::new(&compiled)
-            .map(drop)
-            .map_err(|err| SettingsError::new("rules", format!("the terms cannot be compiled: {err}")))
+        Matcher::new(&compiled).map(drop).map_err(|err| {
+            SettingsError::new("rules", format!("the terms cannot be compiled: {err}"))
+        })
     }
 
     fn new(settings: Settings) -> Self {
         let checker = settings
             .compile()
-            .map_err(|err| PluginError::new("bad_settings", format!("{}: {}", err.field, err.message)))
+            .map_err(|err| {
+                PluginError::new("bad_settings", format!("{}: {}", err.field, err.message))
+            })
             .and_then(|compiled| {
                 let matcher = Matcher::new(&compiled)
                     .map_err(|err| PluginError::new("bad_settings", err.to_string()))?;
@@ -103,7 +105,11 @@ impl Plugin for Claims {
         Claims { checker }
     }
 
-    fn handle(&mut self, ctx: &mut Context, envelope: &Envelope) -> Result<Vec<Finding>, PluginError> {
+    fn handle(
+        &mut self,
+        ctx: &mut Context,
+        envelope: &Envelope,
+    ) -> Result<Vec<Finding>, PluginError> {
         let checker = self.checker.as_ref().map_err(Clone::clone)?;
         let Event::ListingUpserted(listing) = &envelope.event else {
             return Ok(Vec::new());
@@ -125,7 +131,12 @@ impl Checker {
         let key = format!("listing:{}", listing.listing_id);
         let mut record: ListingRecord = ctx.state().get_json(&key)?.unwrap_or_default();
         if let Some(price) = self.compiled.price {
-            let check = record.history.check(at, &listing.price, listing.reference_price.as_ref(), price.window_ms);
+            let check = record.history.check(
+                at,
+                &listing.price,
+                listing.reference_price.as_ref(),
+                price.window_ms,
+            );
             findings.extend(price_finding(&subject, listing, &check, price, at));
             record.history.record(at, &listing.price, price.window_ms);
         }
@@ -135,7 +146,10 @@ impl Checker {
             findings.push(cleared(&subject, rule, &self.compiled));
         }
         record.flagged = now;
-        let ttl = self.compiled.price.map_or(90 * 86_400_000, |p| p.history_ms);
+        let ttl = self
+            .compiled
+            .price
+            .map_or(90 * 86_400_000, |p| p.history_ms);
         ctx.state().set_json(&key, &record, Some(ttl))?;
         Ok(findings)
     }
@@ -164,7 +178,10 @@ impl Checker {
         let mut by_rule: BTreeMap<usize, Vec<(&str, &str, Hit)>> = BTreeMap::new();
         for (field, text) in &fields {
             for hit in self.matcher.scan(text, class, rules, &names) {
-                by_rule.entry(hit.rule).or_default().push((field, text, hit));
+                by_rule
+                    .entry(hit.rule)
+                    .or_default()
+                    .push((field, text, hit));
             }
         }
         by_rule
@@ -222,7 +239,11 @@ fn text_finding(
     } else {
         format!("{} × {}", hits.len(), rule.what)
     };
-    let mut message = format!("{count} on a {} listing: {}", class.as_str(), shown.join(", "));
+    let mut message = format!(
+        "{count} on a {} listing: {}",
+        class.as_str(),
+        shown.join(", ")
+    );
     if more > 0 {
         message.push_str(&format!(" and {more} more"));
     }
@@ -236,9 +257,10 @@ fn text_finding(
         builder = builder.evidence(Evidence::field(*field).matched(text, hit.start..hit.end));
     }
     if hits.len() > MAX_EVIDENCE {
-        builder = builder.evidence(
-            Evidence::field("listing").detail(format!("{} more matches not listed", hits.len() - MAX_EVIDENCE)),
-        );
+        builder = builder.evidence(Evidence::field("listing").detail(format!(
+            "{} more matches not listed",
+            hits.len() - MAX_EVIDENCE
+        )));
     }
     builder.build()
 }
@@ -286,7 +308,11 @@ fn price_finding(
             .category(Category::PriceDeception)
             .severity(severity)
             .message(message)
-            .evidence(Evidence::field("reference_price").detail(format!("{} now; current price {}", shown(reference), shown(&listing.price))))
+            .evidence(Evidence::field("reference_price").detail(format!(
+                "{} now; current price {}",
+                shown(reference),
+                shown(&listing.price)
+            )))
             .evidence(Evidence::field("price").detail(detail))
             .build(),
     )

@@ -115,7 +115,10 @@ impl Matcher {
             term_patterns,
             cues: automaton(&cues)?,
             cue_patterns,
-            medical_rule: compiled.rules.iter().position(|r| r.id == "claims.medical_claim"),
+            medical_rule: compiled
+                .rules
+                .iter()
+                .position(|r| r.id == "claims.medical_claim"),
             negation_window: compiled.negation_window,
         })
     }
@@ -177,12 +180,13 @@ impl Matcher {
                 let pattern = self.cue_patterns[m.pattern().as_usize()];
                 // A source marker may be the start of a longer token (`NCT0…`).
                 let check_end = pattern.check_end && pattern.what != Cue::Source;
-                text::is_whole(text, m.start(), m.end(), pattern.check_start, check_end)
-                    .then_some(CueHit {
+                text::is_whole(text, m.start(), m.end(), pattern.check_start, check_end).then_some(
+                    CueHit {
                         cue: pattern.what,
                         start: m.start(),
                         end: m.end(),
-                    })
+                    },
+                )
             })
             .collect()
     }
@@ -224,7 +228,11 @@ fn name_spans(text: &str, names: &[String]) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     for name in names {
         let name = name.to_ascii_lowercase();
-        spans.extend(lower.match_indices(&name).map(|(at, _)| (at, at + name.len())));
+        spans.extend(
+            lower
+                .match_indices(&name)
+                .map(|(at, _)| (at, at + name.len())),
+        );
     }
     spans
 }
@@ -253,7 +261,9 @@ fn self_compared(text: &str, cues: &[CueHit], start: usize, end: usize) -> bool 
 /// the same clause: `100%新疆长绒棉` states fibre content, it claims nothing.
 fn is_content(text: &str, cues: &[CueHit], start: usize, end: usize) -> bool {
     let term = &text[start..end];
-    lexicon::CONTENT_TERMS.iter().any(|t| t.eq_ignore_ascii_case(term))
+    lexicon::CONTENT_TERMS
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(term))
         && cues.iter().any(|cue| {
             cue.cue == Cue::Material && cue.start >= end && {
                 let between = &text[end..cue.start];

@@ -75,7 +75,13 @@ pub struct History {
 impl History {
     /// Check `reference` against the prices in effect during `[at - window_ms, at)`,
     /// for a listing now offered at `price`.
-    pub fn check(&self, at: Timestamp, price: &Money, reference: Option<&Money>, window_ms: i64) -> Check {
+    pub fn check(
+        &self,
+        at: Timestamp,
+        price: &Money,
+        reference: Option<&Money>,
+        window_ms: i64,
+    ) -> Check {
         let Some(reference) = reference else {
             return Check::NotADiscount;
         };
@@ -120,7 +126,8 @@ impl History {
         } else {
             self.points.insert(index, point);
         }
-        self.points.dedup_by(|later, earlier| later.money().eq_exact(&earlier.money()));
+        self.points
+            .dedup_by(|later, earlier| later.money().eq_exact(&earlier.money()));
         self.prune(window_ms);
     }
 

@@ -23,9 +23,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use probity_sdk::prelude::{Category, Severity, SettingsError};
-use serde::de::{self, Deserializer, MapAccess, Visitor};
+use probity_sdk::prelude::{Category, SettingsError, Severity};
 use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, Visitor};
 
 use crate::lexicon;
 use crate::rules::{self, Class, Kind};
@@ -247,7 +247,9 @@ impl Settings {
     /// offending setting.
     pub fn compile(&self) -> Result<Compiled, SettingsError> {
         let lists = Lists {
-            allow_phrases: self.allow_phrases.resolve(lexicon::ALLOW_PHRASES, "allow_phrases")?,
+            allow_phrases: self
+                .allow_phrases
+                .resolve(lexicon::ALLOW_PHRASES, "allow_phrases")?,
             materials: self.materials.resolve(lexicon::MATERIALS, "materials")?,
             negations: self.negations.resolve(lexicon::NEGATIONS, "negations")?,
             self_comparisons: self
@@ -256,8 +258,12 @@ impl Settings {
             external_scopes: self
                 .external_scopes
                 .resolve(lexicon::EXTERNAL_SCOPES, "external_scopes")?,
-            source_markers: self.source_markers.resolve(lexicon::SOURCE_MARKERS, "source_markers")?,
-            medical_verbs: self.medical_verbs.resolve(lexicon::MEDICAL_VERBS, "medical_verbs")?,
+            source_markers: self
+                .source_markers
+                .resolve(lexicon::SOURCE_MARKERS, "source_markers")?,
+            medical_verbs: self
+                .medical_verbs
+                .resolve(lexicon::MEDICAL_VERBS, "medical_verbs")?,
             conditions: self.conditions.resolve(lexicon::CONDITIONS, "conditions")?,
         };
         let name_attributes = self
@@ -334,7 +340,9 @@ fn custom_rule(
     let path = format!("rules.{id}");
     let valid_id = !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
     if !valid_id {
         return Err(err(&path, "a rule id is 1–64 characters of a-z, 0-9 and _"));
     }
@@ -350,7 +358,10 @@ fn custom_rule(
     };
     let category = parse_category(category, &format!("{path}.category"))?;
     if edit.terms.is_none() || !edit.remove.is_empty() {
-        return Err(err(&path, "a new rule needs `terms` (and has no defaults to `remove`)"));
+        return Err(err(
+            &path,
+            "a new rule needs `terms` (and has no defaults to `remove`)",
+        ));
     }
     let default = [Some(Severity::Medium); 4];
     let rule = Rule {
@@ -359,7 +370,10 @@ fn custom_rule(
         kind: Kind::Term,
         severity: apply_severity(default, edit.severity.as_ref(), &path)?,
         self_comparable: false,
-        what: edit.what.clone().unwrap_or_else(|| format!("term of rule {id}")),
+        what: edit
+            .what
+            .clone()
+            .unwrap_or_else(|| format!("term of rule {id}")),
         basis: "a rule of this deployment's configuration".to_string(),
         terms: edit.terms_over(&[], &path)?,
     };
@@ -376,7 +390,10 @@ impl RuleSettings {
         };
         let terms = edit.resolve_with(defaults, path, "terms")?;
         if terms.is_empty() {
-            return Err(err(&format!("{path}.terms"), "a rule needs at least one term"));
+            return Err(err(
+                &format!("{path}.terms"),
+                "a rule needs at least one term",
+            ));
         }
         Ok(terms)
     }
@@ -441,9 +458,24 @@ impl CategorySettings {
     fn compile(&self) -> Result<Vec<(String, Class)>, SettingsError> {
         let mut out = Vec::new();
         let classes = [
-            (&self.food, lexicon::FOOD_CATEGORIES, Class::Food, "categories.food"),
-            (&self.cosmetics, lexicon::COSMETICS_CATEGORIES, Class::Cosmetics, "categories.cosmetics"),
-            (&self.drug, lexicon::DRUG_CATEGORIES, Class::Drug, "categories.drug"),
+            (
+                &self.food,
+                lexicon::FOOD_CATEGORIES,
+                Class::Food,
+                "categories.food",
+            ),
+            (
+                &self.cosmetics,
+                lexicon::COSMETICS_CATEGORIES,
+                Class::Cosmetics,
+                "categories.cosmetics",
+            ),
+            (
+                &self.drug,
+                lexicon::DRUG_CATEGORIES,
+                Class::Drug,
+                "categories.drug",
+            ),
         ];
         for (edit, defaults, class, path) in classes {
             for prefix in edit.resolve(defaults, path)? {

@@ -15,8 +15,14 @@ pub fn is_whole(text: &str, start: usize, end: usize, check_start: bool, check_e
 
 /// Whether `term` needs a boundary at its start and at its end (see [`is_whole`]).
 pub fn boundaries(term: &str) -> (bool, bool) {
-    let first = term.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric());
-    let last = term.bytes().last().is_some_and(|b| b.is_ascii_alphanumeric());
+    let first = term
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphanumeric());
+    let last = term
+        .bytes()
+        .last()
+        .is_some_and(|b| b.is_ascii_alphanumeric());
     (first, last)
 }
 
