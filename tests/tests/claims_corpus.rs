@@ -141,7 +141,8 @@ fn the_held_out_corpus_scores_too() {
     let reported = claims::run_native(&cases, "{}");
     let by_category = claims::score(&cases, &reported, claims::category_of);
     let by_rule = claims::score(&cases, &reported, str::to_string);
-    let text = report("held out, per category", &by_category) + &report("held out, per rule", &by_rule);
+    let text =
+        report("held out, per category", &by_category) + &report("held out, per rule", &by_rule);
     println!("{text}\nmistakes:\n{}", mistakes(&cases, &reported));
     for (category, s) in &by_category {
         assert!(

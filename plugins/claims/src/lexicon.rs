@@ -64,10 +64,26 @@ pub const ALLOW_PHRASES: &[&str] = &[
     // Words that contain a term across their own boundary: 面包过敏 is not 包过, 确保过塑
     // is not 保过, 独特供应链 is not 特供. Chinese has no spaces, so these guard the short
     // terms. (The price: 确保本金 no longer reads as 保本.)
-    "面包", "钱包", "书包", "背包", "红包", "打包", "承包", "确保", "担保", "环保", "独特",
-    "奇特", "治愈系",
+    "面包",
+    "钱包",
+    "书包",
+    "背包",
+    "红包",
+    "打包",
+    "承包",
+    "确保",
+    "担保",
+    "环保",
+    "独特",
+    "奇特",
+    "治愈系",
     // Factual uses.
-    "唯一序列号", "唯一编号", "唯一标识", "唯一识别码", "唯一码", "唯一ID",
+    "唯一序列号",
+    "唯一编号",
+    "唯一标识",
+    "唯一识别码",
+    "唯一码",
+    "唯一ID",
     // Product names and ordinary products.
     "万能表",
     "万能胶",

@@ -13,9 +13,11 @@
 //! earlier finding of that rule in the verdict and so lifts its action.
 //!
 //! Modules: [`rules`] (the built-in rule table), [`lexicon`] (default word lists),
-//! [`settings`] (what compliance teams configure), [`matcher`] (the automata),
+//! [`settings`] (what compliance teams configure), [`compiled`] (settings resolved
+//! against the defaults), [`matcher`] (the automata),
 //! [`text`] (boundaries and clauses), [`price`] (reference prices).
 
+pub mod compiled;
 pub mod lexicon;
 pub mod matcher;
 pub mod price;
@@ -28,10 +30,11 @@ use std::collections::BTreeMap;
 use probity_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::compiled::Compiled;
 use crate::matcher::{Hit, Matcher};
 use crate::price::{Check, History};
 use crate::rules::Class;
-use crate::settings::{Compiled, Settings};
+use crate::settings::Settings;
 
 /// The rule id of a reference price above the window's lowest price.
 pub const PRICE_RULE: &str = "claims.reference_price";
@@ -220,7 +223,7 @@ impl Checker {
 
 fn text_finding(
     subject: &Subject,
-    rule: &settings::Rule,
+    rule: &compiled::Rule,
     severity: Severity,
     class: Class,
     hits: &[(&str, &str, Hit)],
@@ -269,7 +272,7 @@ fn price_finding(
     subject: &Subject,
     listing: &ListingUpserted,
     check: &Check,
-    price: settings::Price,
+    price: compiled::Price,
     at: Timestamp,
 ) -> Option<Finding> {
     let reference = listing.reference_price.as_ref()?;

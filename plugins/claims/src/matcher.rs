@@ -21,9 +21,9 @@
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, BuildError, MatchKind};
 
+use crate::compiled::{Compiled, Rule};
 use crate::lexicon;
 use crate::rules::{Class, Kind};
-use crate::settings::{Compiled, Rule};
 use crate::text;
 
 /// How far (in words or CJK characters) a self-comparison cue reaches.
