@@ -408,3 +408,48 @@ fn bad_settings_are_refused_with_the_path_of_the_setting() {
     );
     assert_eq!(refused(r#"{"unknown": 1}"#).as_deref(), Some("unknown"));
 }
+
+#[test]
+fn full_width_forms_and_spacing_tricks_are_seen_through_with_original_spans() {
+    let excerpts = |title: &str| -> Vec<(String, u32, u32, String)> {
+        findings("{}", listing(title))
+            .into_iter()
+            .flat_map(|f| {
+                let rule = f.rule.clone();
+                f.evidence.into_iter().map(move |e| {
+                    let span = e.span.expect("span");
+                    (
+                        rule.clone(),
+                        span.start,
+                        span.end,
+                        e.excerpt.unwrap_or_default(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let title = "ＮＯ．１ 面霜";
+    let got = excerpts(title);
+    assert_eq!(
+        got,
+        [("claims.absolute_term".into(), 0, 12, "ＮＯ．１".into())]
+    );
+    assert_eq!(&title[0..12], "ＮＯ．１");
+    assert_eq!(
+        excerpts("国 家 级品质"),
+        [("claims.absolute_term".into(), 0, 11, "国 家 级".into())]
+    );
+    assert_eq!(
+        excerpts("最\u{200B}好的面霜"),
+        [("claims.absolute_term".into(), 0, 9, "最\u{200B}好".into())]
+    );
+    assert_eq!(
+        excerpts("１００％有效"),
+        [("claims.unproven_claim".into(), 0, 12, "１００％".into())]
+    );
+    assert!(
+        excerpts("１００％棉 T恤").is_empty(),
+        "full-width fibre content"
+    );
+    assert!(excerpts("Hello World 你好").is_empty());
+}

@@ -164,7 +164,7 @@ impl Checker {
             .attributes
             .iter()
             .filter(|(key, value)| self.is_name(key) && value.trim().len() >= 2)
-            .map(|(_, value)| value.trim().to_string())
+            .map(|(_, value)| text::Normalized::new(value.trim()).text.into_owned())
             .collect();
         let mut fields: Vec<(String, &str)> = vec![("title".into(), listing.title.as_str())];
         if let Some(description) = &listing.description {

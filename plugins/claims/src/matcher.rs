@@ -123,9 +123,25 @@ impl Matcher {
         })
     }
 
-    /// Every reportable match in `text` for a listing of `class`. `names` are the
-    /// listing's product names (brand, model…), which are never claims.
+    /// Every reportable match in `text` for a listing of `class`, with spans in `text`'s
+    /// own bytes. `names` are the listing's product names (brand, model…), which are
+    /// never claims. Matching reads a normalised copy (see [`text::Normalized`]).
     pub fn scan(&self, text: &str, class: Class, rules: &[Rule], names: &[String]) -> Vec<Hit> {
+        let normalized = text::Normalized::new(text);
+        let mut hits = self.scan_normalized(&normalized.text, class, rules, names);
+        for hit in &mut hits {
+            (hit.start, hit.end) = normalized.original(hit.start, hit.end);
+        }
+        hits
+    }
+
+    fn scan_normalized(
+        &self,
+        text: &str,
+        class: Class,
+        rules: &[Rule],
+        names: &[String],
+    ) -> Vec<Hit> {
         let cues = self.cue_hits(text);
         let mut blocked: Vec<(usize, usize)> = cues
             .iter()

@@ -62,3 +62,109 @@ pub fn units(text: &str) -> usize {
     }
     count
 }
+
+/// A text as the matcher reads it, and the way back to the original bytes.
+///
+/// Sellers write `ＮＯ．１` and `１００％` in full-width forms, and dodge word lists with
+/// `国 家 级` or an invisible zero-width space inside `最好`. The matcher reads a
+/// normalised copy: full-width ASCII becomes ASCII, the ideographic space a space,
+/// zero-width characters go, and spaces between two CJK characters go. Spans found in the
+/// copy are mapped back, so evidence always points into the text as sent.
+pub struct Normalized<'t> {
+    /// The text to match.
+    pub text: std::borrow::Cow<'t, str>,
+    /// For each byte of `text`: the original offset where its character starts.
+    starts: Vec<usize>,
+    /// For each byte of `text`: the original offset where its character ends.
+    ends: Vec<usize>,
+}
+
+impl<'t> Normalized<'t> {
+    /// Normalise `original` (borrowed as is when there is nothing to change).
+    pub fn new(original: &'t str) -> Self {
+        if !original
+            .chars()
+            .any(|c| needs_care(c) || c.is_whitespace() && !c.is_ascii())
+            && !has_spaced_cjk(original)
+        {
+            return Normalized {
+                text: std::borrow::Cow::Borrowed(original),
+                starts: Vec::new(),
+                ends: Vec::new(),
+            };
+        }
+        let chars: Vec<(usize, char)> = original.char_indices().collect();
+        let mut text = String::with_capacity(original.len());
+        let mut starts = Vec::with_capacity(original.len());
+        let mut ends = Vec::with_capacity(original.len());
+        for (i, &(at, c)) in chars.iter().enumerate() {
+            let end = at + c.len_utf8();
+            let mapped = match c {
+                '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => None,
+                '\u{3000}' => Some(' '),
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+                c => Some(c),
+            };
+            let Some(mapped) = mapped else { continue };
+            if mapped.is_whitespace() && between_cjk(&chars, i) {
+                continue;
+            }
+            text.push(mapped);
+            for _ in 0..mapped.len_utf8() {
+                starts.push(at);
+                ends.push(end);
+            }
+        }
+        Normalized {
+            text: std::borrow::Cow::Owned(text),
+            starts,
+            ends,
+        }
+    }
+
+    /// The original byte range of the normalised range `[start, end)`.
+    pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        if self.starts.is_empty() || start >= end {
+            return (start, end);
+        }
+        (self.starts[start], self.ends[end - 1])
+    }
+}
+
+fn needs_care(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{FF01}'..='\u{FF5E}'
+    )
+}
+
+fn is_cjk(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+/// Whether the whitespace at `chars[i]` sits in a run of whitespace (and zero-width
+/// characters) between two CJK characters.
+fn between_cjk(chars: &[(usize, char)], i: usize) -> bool {
+    let skip =
+        |c: char| c.is_whitespace() || needs_care(c) && !matches!(c, '\u{FF01}'..='\u{FF5E}');
+    let before = chars[..i].iter().rev().map(|&(_, c)| c).find(|&c| !skip(c));
+    let after = chars[i + 1..].iter().map(|&(_, c)| c).find(|&c| !skip(c));
+    before.is_some_and(is_cjk) && after.is_some_and(is_cjk)
+}
+
+fn has_spaced_cjk(text: &str) -> bool {
+    let mut previous_cjk = false;
+    let mut spaced = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            spaced = previous_cjk;
+        } else {
+            if spaced && is_cjk(c) {
+                return true;
+            }
+            previous_cjk = is_cjk(c);
+            spaced = false;
+        }
+    }
+    false
+}
