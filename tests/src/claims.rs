@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use probity::config::{Config, PluginConfig};
+use probity::verdict::Category;
 use probity_sdk::prelude::{Envelope, Event as PluginEvent, ListingUpserted};
 use probity_sdk::testing::{self, Harness};
 use serde::Deserialize;
@@ -157,9 +158,11 @@ pub fn run_wasm(cases: &[Case], settings: serde_json::Value) -> Vec<Reported> {
             for verdict in report.touched {
                 for finding in verdict.findings {
                     assert_ne!(
-                        finding.plugin, "probity",
+                        finding.category,
+                        Category::PluginError,
                         "{}: {}",
-                        case.id, finding.message
+                        case.id,
+                        finding.message
                     );
                     reported.rules.insert(short(&finding.rule));
                     for e in finding.evidence {

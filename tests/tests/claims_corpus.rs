@@ -145,3 +145,19 @@ fn the_bundled_component_in_the_host_agrees_with_the_native_run() {
 fn the_held_out_corpus_scores_too() {
     assert_scores("held out", &claims::holdout());
 }
+
+/// A 64 KB description (the host's limit) dense with negated claims (thousands of terms and cues) is
+/// checked by the bundled component within its default fuel and deadline: each check
+/// looks only at the cues within reach, never at every cue of the text.
+#[test]
+fn a_huge_description_dense_with_cues_stays_within_the_default_limits() {
+    let mut case = claims::corpus().remove(0);
+    case.id = "C-huge".into();
+    case.title = "面霜".into();
+    case.category = None;
+    case.attributes.clear();
+    let sentence = "我们不是最好的，也不是全网最低价。";
+    case.description = Some(sentence.repeat(65_536 / sentence.len()));
+    let reported = claims::run_wasm(&[case], serde_json::json!({}));
+    assert!(reported[0].rules.is_empty(), "{:?}", reported[0].rules);
+}

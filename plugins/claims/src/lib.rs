@@ -164,7 +164,11 @@ impl Checker {
             .attributes
             .iter()
             .filter(|(key, value)| self.is_name(key) && value.trim().len() >= 2)
-            .map(|(_, value)| text::Normalized::new(value.trim()).text.into_owned())
+            .map(|(_, value)| {
+                text::Normalized::new(value.trim())
+                    .text
+                    .to_ascii_lowercase()
+            })
             .collect();
         let mut fields: Vec<(String, &str)> = vec![("title".into(), listing.title.as_str())];
         if let Some(description) = &listing.description {

@@ -54,13 +54,6 @@ struct Pattern<T> {
     check_end: bool,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct CueHit {
-    cue: Cue,
-    start: usize,
-    end: usize,
-}
-
 /// One reportable match: `rule` indexes [`Compiled::rules`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Hit {
@@ -124,8 +117,8 @@ impl Matcher {
     }
 
     /// Every reportable match in `text` for a listing of `class`, with spans in `text`'s
-    /// own bytes. `names` are the listing's product names (brand, model…), which are
-    /// never claims. Matching reads a normalised copy (see [`text::Normalized`]).
+    /// own bytes. `names` are the listing's product names (brand, model…), normalised and
+    /// in ASCII lower case, which are never claims. Matching reads a normalised copy (see [`text::Normalized`]).
     pub fn scan(&self, text: &str, class: Class, rules: &[Rule], names: &[String]) -> Vec<Hit> {
         let normalized = text::Normalized::new(text);
         let mut hits = self.scan_normalized(&normalized.text, class, rules, names);
@@ -142,16 +135,7 @@ impl Matcher {
         rules: &[Rule],
         names: &[String],
     ) -> Vec<Hit> {
-        let cues = self.cue_hits(text);
-        let mut blocked: Vec<(usize, usize)> = cues
-            .iter()
-            .filter(|c| c.cue == Cue::Allow)
-            .map(|c| (c.start, c.end))
-            .collect();
-        blocked.extend(name_spans(text, names));
-        let overlaps_blocked =
-            |start: usize, end: usize| blocked.iter().any(|&(s, e)| s < end && start < e);
-
+        let cues = self.cue_index(text, names);
         let mut hits = Vec::new();
         for m in self.terms.find_overlapping_iter(text) {
             let pattern = self.term_patterns[m.pattern().as_usize()];
@@ -159,7 +143,7 @@ impl Matcher {
             let rule = &rules[pattern.what];
             if rule.severity[class.index()].is_none()
                 || !text::is_whole(text, start, end, pattern.check_start, pattern.check_end)
-                || overlaps_blocked(start, end)
+                || cues.blocked.overlaps(start, end)
                 || self.negated(text, &cues, start)
                 || (rule.self_comparable && self_compared(text, &cues, start, end))
                 || (rule.kind == Kind::NeedsSource && has_source(&cues, start, end))
@@ -177,7 +161,7 @@ impl Matcher {
             && rules[medical].severity[class.index()].is_some()
         {
             for (start, end) in medical_pairs(text, &cues) {
-                if !overlaps_blocked(start, end) && !self.negated(text, &cues, start) {
+                if !cues.blocked.overlaps(start, end) && !self.negated(text, &cues, start) {
                     hits.push(Hit {
                         rule: medical,
                         start,
@@ -189,32 +173,137 @@ impl Matcher {
         outermost(hits, rules, class)
     }
 
-    fn cue_hits(&self, text: &str) -> Vec<CueHit> {
-        self.cues
-            .find_overlapping_iter(text)
-            .filter_map(|m| {
-                let pattern = self.cue_patterns[m.pattern().as_usize()];
-                // A source marker may be the start of a longer token (`NCT0…`).
-                let check_end = pattern.check_end && pattern.what != Cue::Source;
-                text::is_whole(text, m.start(), m.end(), pattern.check_start, check_end).then_some(
-                    CueHit {
-                        cue: pattern.what,
-                        start: m.start(),
-                        end: m.end(),
-                    },
-                )
-            })
-            .collect()
+    /// Every cue in `text`, indexed by kind; allowed phrases and product names together
+    /// as the blocked spans.
+    fn cue_index(&self, text: &str, names: &[String]) -> CueIndex {
+        let mut by_kind: [Vec<Span>; CUE_KINDS] = Default::default();
+        for (order, m) in self.cues.find_overlapping_iter(text).enumerate() {
+            let pattern = self.cue_patterns[m.pattern().as_usize()];
+            // A source marker may be the start of a longer token (`NCT0…`).
+            let check_end = pattern.check_end && pattern.what != Cue::Source;
+            if text::is_whole(text, m.start(), m.end(), pattern.check_start, check_end) {
+                by_kind[pattern.what as usize].push(Span {
+                    start: m.start(),
+                    end: m.end(),
+                    order,
+                });
+            }
+        }
+        let mut blocked = std::mem::take(&mut by_kind[Cue::Allow as usize]);
+        blocked.extend(name_spans(text, names));
+        CueIndex {
+            blocked: Spans::new(blocked),
+            kinds: by_kind.map(Spans::new),
+        }
     }
 
     /// Whether a negation ends shortly before `start`, in the same clause.
-    fn negated(&self, text: &str, cues: &[CueHit], start: usize) -> bool {
-        cues.iter().any(|cue| {
-            cue.cue == Cue::Negation && cue.end <= start && {
-                let between = &text[cue.end..start];
-                !text::has_clause_break(between) && text::units(between) <= self.negation_window
+    fn negated(&self, text: &str, cues: &CueIndex, start: usize) -> bool {
+        cues.get(Cue::Negation)
+            .last_ending_by(start)
+            .is_some_and(|cue| text::close(&text[cue.end..start], self.negation_window, true))
+    }
+}
+
+/// How many [`Cue`] kinds there are.
+const CUE_KINDS: usize = 8;
+
+/// One cue match; `order` is its position among all cue matches of the text.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    start: usize,
+    end: usize,
+    order: usize,
+}
+
+/// The cue matches of one kind, sorted for the lookups the checks make, so that every
+/// check costs a binary search plus the few neighbours within reach, not a pass over
+/// every cue of the text.
+#[derive(Default)]
+struct Spans {
+    /// Sorted by start.
+    by_start: Vec<Span>,
+    /// Sorted by end.
+    by_end: Vec<Span>,
+    /// For each prefix of `by_start`, the largest end in it.
+    max_end: Vec<usize>,
+}
+
+impl Spans {
+    fn new(mut by_start: Vec<Span>) -> Spans {
+        by_start.sort_by_key(|s| (s.start, s.order));
+        let mut by_end = by_start.clone();
+        by_end.sort_by_key(|s| (s.end, s.order));
+        let max_end = by_start
+            .iter()
+            .scan(0, |max, s| {
+                *max = (*max).max(s.end);
+                Some(*max)
+            })
+            .collect();
+        Spans {
+            by_start,
+            by_end,
+            max_end,
+        }
+    }
+
+    /// Whether any span overlaps `[start, end)`.
+    fn overlaps(&self, start: usize, end: usize) -> bool {
+        let before_end = self.by_start.partition_point(|s| s.start < end);
+        before_end > 0 && self.max_end[before_end - 1] > start
+    }
+
+    /// The span ending nearest before (or at) `at`. It is the only one worth checking
+    /// for closeness: the gap to any other is longer and holds this one's gap, so it is
+    /// close only if this one is.
+    fn last_ending_by(&self, at: usize) -> Option<Span> {
+        let count = self.by_end.partition_point(|s| s.end <= at);
+        count.checked_sub(1).map(|last| self.by_end[last])
+    }
+
+    /// The spans starting at or after `at`, nearest first.
+    fn starting_from(&self, at: usize) -> impl Iterator<Item = Span> + '_ {
+        let first = self.by_start.partition_point(|s| s.start < at);
+        self.by_start[first..].iter().copied()
+    }
+}
+
+/// Whether a longer gap than `between` (which it begins) could still be close: a full
+/// stop at the very end of `between` is a break only because nothing follows it there.
+fn still_possible(between: &str, reach: usize) -> bool {
+    text::close(between.trim_end_matches('.'), reach, false)
+}
+
+/// The cues of one text.
+struct CueIndex {
+    /// Allowed phrases and product names: a match overlapping one is not a claim.
+    blocked: Spans,
+    /// The other cues, by [`Cue`] kind.
+    kinds: [Spans; CUE_KINDS],
+}
+
+impl CueIndex {
+    fn get(&self, cue: Cue) -> &Spans {
+        &self.kinds[cue as usize]
+    }
+
+    /// Of the spans of `cue` starting at or after `from` and [close](text::close) to it,
+    /// the first in cue order. Walks forward from `from` only while a longer gap could
+    /// still be close (see [`still_possible`]).
+    fn first_close_after(&self, cue: Cue, text: &str, from: usize, reach: usize) -> Option<Span> {
+        let mut found: Option<Span> = None;
+        for span in self.get(cue).starting_from(from) {
+            let between = &text[from..span.start];
+            if text::close(between, reach, false) {
+                if found.is_none_or(|f| span.order < f.order) {
+                    found = Some(span);
+                }
+            } else if !still_possible(between, reach) {
+                break;
             }
-        })
+        }
+        found
     }
 }
 
@@ -235,83 +324,73 @@ fn automaton(patterns: &[String]) -> Result<AhoCorasick, BuildError> {
         .build(patterns)
 }
 
-/// Where the product names occur in `text`, ignoring ASCII case.
-fn name_spans(text: &str, names: &[String]) -> Vec<(usize, usize)> {
+/// Where the product names (ASCII lower-case already) occur in `text`, ignoring ASCII
+/// case.
+fn name_spans(text: &str, names: &[String]) -> Vec<Span> {
     if names.is_empty() {
         return Vec::new();
     }
     let lower = text.to_ascii_lowercase();
-    let mut spans = Vec::new();
-    for name in names {
-        let name = name.to_ascii_lowercase();
-        spans.extend(
-            lower
-                .match_indices(&name)
-                .map(|(at, _)| (at, at + name.len())),
-        );
-    }
-    spans
+    names
+        .iter()
+        .flat_map(|name| {
+            lower.match_indices(name.as_str()).map(|(at, _)| Span {
+                start: at,
+                end: at + name.len(),
+                order: usize::MAX,
+            })
+        })
+        .collect()
 }
 
 /// Whether the match `[start, end)` compares within the seller's own range: a
 /// self-comparison cue in the same clause nearby, and no external scope (全网, "ever")
 /// in the match or that clause.
-fn self_compared(text: &str, cues: &[CueHit], start: usize, end: usize) -> bool {
-    let near = |cue: &CueHit| {
-        let between = if cue.end <= start {
-            &text[cue.end..start]
-        } else if cue.start >= end {
-            &text[end..cue.start]
-        } else {
-            ""
-        };
-        !text::has_clause_break(between) && text::units(between) <= SELF_COMPARISON_REACH
+fn self_compared(text: &str, cues: &CueIndex, start: usize, end: usize) -> bool {
+    let near = |cue: Cue| {
+        let spans = cues.get(cue);
+        spans.overlaps(start, end)
+            || spans
+                .last_ending_by(start)
+                .is_some_and(|s| text::close(&text[s.end..start], SELF_COMPARISON_REACH, true))
+            || cues
+                .first_close_after(cue, text, end, SELF_COMPARISON_REACH)
+                .is_some()
     };
-    let own = cues
-        .iter()
-        .any(|cue| cue.cue == Cue::SelfComparison && near(cue));
-    own && !cues.iter().any(|cue| cue.cue == Cue::External && near(cue))
+    near(Cue::SelfComparison) && !near(Cue::External)
 }
 
 /// Whether `[start, end)` is a content term (`100%`) followed closely by a material in
 /// the same clause: `100%新疆长绒棉` states fibre content, it claims nothing.
-fn is_content(text: &str, cues: &[CueHit], start: usize, end: usize) -> bool {
+fn is_content(text: &str, cues: &CueIndex, start: usize, end: usize) -> bool {
     let term = &text[start..end];
     lexicon::CONTENT_TERMS
         .iter()
         .any(|t| t.eq_ignore_ascii_case(term))
-        && cues.iter().any(|cue| {
-            cue.cue == Cue::Material && cue.start >= end && {
-                let between = &text[end..cue.start];
-                !text::has_clause_break(between) && text::units(between) <= lexicon::MATERIAL_REACH
-            }
-        })
+        && cues
+            .first_close_after(Cue::Material, text, end, lexicon::MATERIAL_REACH)
+            .is_some()
 }
 
-/// Whether a source marker stands near the evidence claim `[start, end)`.
-fn has_source(cues: &[CueHit], start: usize, end: usize) -> bool {
-    cues.iter().any(|cue| {
-        cue.cue == Cue::Source
-            && cue.end + SOURCE_BEFORE >= start
-            && cue.start <= end + SOURCE_AFTER
-    })
+/// Whether a source marker stands near the evidence claim `[start, end)`: ending at most
+/// `SOURCE_BEFORE` bytes before it or starting at most `SOURCE_AFTER` bytes after it.
+fn has_source(cues: &CueIndex, start: usize, end: usize) -> bool {
+    cues.get(Cue::Source).overlaps(
+        start.saturating_sub(SOURCE_BEFORE + 1),
+        end + SOURCE_AFTER + 1,
+    )
 }
 
 /// Medical verbs followed in the same clause by an illness: `(verb start, illness end)`.
-fn medical_pairs(text: &str, cues: &[CueHit]) -> Vec<(usize, usize)> {
-    let mut pairs = Vec::new();
-    for verb in cues.iter().filter(|c| c.cue == Cue::Verb) {
-        let condition = cues.iter().find(|c| {
-            c.cue == Cue::Condition && c.start >= verb.end && {
-                let between = &text[verb.end..c.start];
-                !text::has_clause_break(between) && text::units(between) <= CONDITION_REACH
-            }
-        });
-        if let Some(condition) = condition {
-            pairs.push((verb.start, condition.end));
-        }
-    }
-    pairs
+fn medical_pairs(text: &str, cues: &CueIndex) -> Vec<(usize, usize)> {
+    cues.get(Cue::Verb)
+        .by_start
+        .iter()
+        .filter_map(|verb| {
+            cues.first_close_after(Cue::Condition, text, verb.end, CONDITION_REACH)
+                .map(|condition| (verb.start, condition.end))
+        })
+        .collect()
 }
 
 /// Drop every hit inside another one; of hits with the same span keep the most severe

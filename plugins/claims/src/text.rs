@@ -26,16 +26,23 @@ pub fn boundaries(term: &str) -> (bool, bool) {
     (first, last)
 }
 
-/// Whether `text` holds the end of a clause: Chinese or English punctuation that closes
-/// a clause, a line break, or a full stop followed by a space (not the dot of `No.1`).
+/// Whether `c` ends a clause: Chinese or English punctuation that closes a clause, a line
+/// break, or a full stop followed by a space or the end (`next`), not the dot of `No.1`.
+fn is_break(c: char, next: Option<char>) -> bool {
+    match c {
+        '，' | '。' | '！' | '？' | '；' | ',' | '!' | '?' | ';' | '\n' | '|' | '｜' | '【'
+        | '】' => true,
+        '.' => next.is_none_or(char::is_whitespace),
+        _ => false,
+    }
+}
+
+/// Whether `text` holds the end of a clause (see [`close`]).
 pub fn has_clause_break(text: &str) -> bool {
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
-        match c {
-            '，' | '。' | '！' | '？' | '；' | ',' | '!' | '?' | ';' | '\n' | '|' | '｜' | '【'
-            | '】' => return true,
-            '.' if chars.peek().is_none_or(|next| next.is_whitespace()) => return true,
-            _ => {}
+        if is_break(c, chars.peek().copied()) {
+            return true;
         }
     }
     false
@@ -45,22 +52,63 @@ pub fn has_clause_break(text: &str) -> bool {
 /// each, every other letter (a Chinese character) counts one, spaces and punctuation
 /// count nothing.
 pub fn units(text: &str) -> usize {
-    let mut count = 0;
-    let mut in_word = false;
-    for c in text.chars() {
+    let mut counter = Units::default();
+    text.chars().for_each(|c| counter.add(c));
+    counter.count
+}
+
+/// Counts [`units`] one character at a time, in either reading direction.
+#[derive(Default)]
+struct Units {
+    count: usize,
+    in_word: bool,
+}
+
+impl Units {
+    fn add(&mut self, c: char) {
         if c.is_ascii_alphanumeric() {
-            if !in_word {
-                count += 1;
+            if !self.in_word {
+                self.count += 1;
             }
-            in_word = true;
+            self.in_word = true;
         } else {
-            in_word = false;
+            self.in_word = false;
             if !c.is_ascii() && c.is_alphanumeric() {
-                count += 1;
+                self.count += 1;
             }
         }
     }
-    count
+}
+
+/// Whether two things with `between` them are in the same clause (no
+/// [clause break](has_clause_break)) and at most `reach` [`units`] apart.
+///
+/// Reads from the side named by `from_end` (the side nearest the match being checked) and
+/// stops at the first break or once past `reach`, so a long gap costs no more than a
+/// short one.
+pub fn close(between: &str, reach: usize, from_end: bool) -> bool {
+    let mut units = Units::default();
+    let mut step = |c: char, next: Option<char>| {
+        units.add(c);
+        !is_break(c, next) && units.count <= reach
+    };
+    if from_end {
+        let mut next = None;
+        for c in between.chars().rev() {
+            if !step(c, next) {
+                return false;
+            }
+            next = Some(c);
+        }
+    } else {
+        let mut chars = between.chars().peekable();
+        while let Some(c) = chars.next() {
+            if !step(c, chars.peek().copied()) {
+                return false;
+            }
+        }
+    }
+    true
 }
 
 /// A text as the matcher reads it, and the way back to the original bytes.
