@@ -161,3 +161,48 @@ fn a_huge_description_dense_with_cues_stays_within_the_default_limits() {
     let reported = claims::run_wasm(&[case], serde_json::json!({}));
     assert!(reported[0].rules.is_empty(), "{:?}", reported[0].rules);
 }
+
+/// A term spelt out with 60 000 spaces between its characters (within the host's 64 KB
+/// limit) is found, with the span running over the spaces, by the bundled component within
+/// its default limits: normalisation decides each run of spaces once, and the excerpt is
+/// clipped to what the host accepts (the span stays exact).
+#[test]
+fn a_term_spread_over_a_huge_run_of_spaces_is_found_within_the_default_limits() {
+    let mut case = claims::corpus().remove(0);
+    case.id = "C-spaces".into();
+    case.title = "面霜".into();
+    case.category = None;
+    case.attributes.clear();
+    let spaced = format!("国{}家级", " ".repeat(60_000));
+    case.description = Some(format!("{spaced}品质"));
+    let reported = claims::run_wasm(&[case], serde_json::json!({}));
+    let rules: Vec<&str> = reported[0].rules.iter().map(String::as_str).collect();
+    assert_eq!(rules, ["absolute_term"]);
+    let (field, start, end, excerpt) = &reported[0].evidence[0];
+    assert_eq!(
+        (field.as_str(), *start, *end),
+        ("description", 0, spaced.len() as u32)
+    );
+    assert!(excerpt.len() <= 1024 && excerpt.starts_with("国  ") && excerpt.ends_with('…'));
+}
+
+/// An attribute with a very long key still gives a finding (its field path clipped to the
+/// host's 128 bytes), not a plugin error.
+#[test]
+fn a_claim_under_a_very_long_attribute_key_is_reported() {
+    let mut case = claims::corpus().remove(0);
+    case.id = "C-long-key".into();
+    case.title = "面霜".into();
+    case.description = None;
+    case.attributes.clear();
+    case.attributes
+        .insert("卖点".repeat(60), serde_json::json!("国家级品质"));
+    let reported = claims::run_wasm(&[case], serde_json::json!({}));
+    let rules: Vec<&str> = reported[0].rules.iter().map(String::as_str).collect();
+    assert_eq!(rules, ["absolute_term"]);
+    let field = &reported[0].evidence[0].0;
+    assert!(
+        field.len() <= 128 && field.starts_with("attributes.卖点"),
+        "{field}"
+    );
+}

@@ -42,6 +42,22 @@ pub const PRICE_RULE: &str = "claims.reference_price";
 pub const UNVERIFIED_PRICE_RULE: &str = "claims.reference_price_unverified";
 /// Most evidence entries in one finding (the host accepts 64).
 const MAX_EVIDENCE: usize = 32;
+/// The host's caps on a finding's message, an evidence excerpt and an evidence field, in
+/// bytes: output over them is refused as a whole, so the plugin clips instead.
+const MAX_MESSAGE: usize = 4096;
+const MAX_EXCERPT: usize = 1024;
+const MAX_FIELD: usize = 128;
+/// How much of each matched term a message quotes.
+const MESSAGE_TERM: usize = 64;
+
+/// `text` cut to at most `max` bytes on a character boundary, with `…` when cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let cut = text.floor_char_boundary(max.saturating_sub('…'.len_utf8()));
+    format!("{}…", &text[..cut])
+}
 
 /// A severity's order, least serious first.
 pub fn severity_rank(severity: Severity) -> u8 {
@@ -177,7 +193,7 @@ impl Checker {
         if self.compiled.scan_attributes {
             for (key, value) in &listing.attributes {
                 if !self.is_name(key) {
-                    fields.push((format!("attributes.{key}"), value));
+                    fields.push((clip(&format!("attributes.{key}"), MAX_FIELD), value));
                 }
             }
         }
@@ -234,7 +250,7 @@ fn text_finding(
 ) -> Finding {
     let mut terms: Vec<String> = Vec::new();
     for (_, text, hit) in hits {
-        let excerpt = text[hit.start..hit.end].to_string();
+        let excerpt = clip(&text[hit.start..hit.end], MESSAGE_TERM);
         if !terms.contains(&excerpt) {
             terms.push(excerpt);
         }
@@ -255,13 +271,15 @@ fn text_finding(
         message.push_str(&format!(" and {more} more"));
     }
     message.push_str(&format!(" ({})", rule.basis));
+    let message = clip(&message, MAX_MESSAGE);
     let mut builder = Finding::builder(subject.clone())
         .rule(&rule.id)
         .category(rule.category)
         .severity(severity)
         .message(message);
     for (field, text, hit) in hits.iter().take(MAX_EVIDENCE) {
-        builder = builder.evidence(Evidence::field(*field).matched(text, hit.start..hit.end));
+        let evidence = Evidence::field(*field).span(hit.start, hit.end);
+        builder = builder.evidence(evidence.excerpt(clip(&text[hit.start..hit.end], MAX_EXCERPT)));
     }
     if hits.len() > MAX_EVIDENCE {
         builder = builder.evidence(Evidence::field("listing").detail(format!(

@@ -121,62 +121,139 @@ pub fn close(between: &str, reach: usize, from_end: bool) -> bool {
 pub struct Normalized<'t> {
     /// The text to match.
     pub text: std::borrow::Cow<'t, str>,
-    /// For each byte of `text`: the original offset where its character starts.
-    starts: Vec<usize>,
-    /// For each byte of `text`: the original offset where its character ends.
-    ends: Vec<usize>,
+    /// One mark per change (a character replaced, or characters removed), in text order:
+    /// everything between two marks is the original, byte for byte.
+    marks: Vec<Mark>,
+}
+
+/// A change made by [`Normalized`]: the normalised bytes `[norm_start, norm_end)` (empty
+/// for a removal) stand for original bytes ending at `orig_end`.
+#[derive(Clone, Copy, Debug)]
+struct Mark {
+    norm_start: usize,
+    norm_end: usize,
+    orig_end: usize,
+}
+
+impl Mark {
+    /// How far the original is ahead of the normalised text after this mark.
+    fn shift(&self) -> usize {
+        self.orig_end - self.norm_end
+    }
 }
 
 impl<'t> Normalized<'t> {
     /// Normalise `original` (borrowed as is when there is nothing to change).
     pub fn new(original: &'t str) -> Self {
-        if !original
+        let nothing_to_do = !original
             .chars()
             .any(|c| needs_care(c) || c.is_whitespace() && !c.is_ascii())
-            && !has_spaced_cjk(original)
-        {
+            && !has_spaced_cjk(original);
+        if nothing_to_do {
             return Normalized {
                 text: std::borrow::Cow::Borrowed(original),
-                starts: Vec::new(),
-                ends: Vec::new(),
+                marks: Vec::new(),
             };
         }
-        let chars: Vec<(usize, char)> = original.char_indices().collect();
         let mut text = String::with_capacity(original.len());
-        let mut starts = Vec::with_capacity(original.len());
-        let mut ends = Vec::with_capacity(original.len());
-        for (i, &(at, c)) in chars.iter().enumerate() {
-            let end = at + c.len_utf8();
-            let mapped = match c {
-                '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => None,
-                '\u{3000}' => Some(' '),
-                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
-                c => Some(c),
-            };
-            let Some(mapped) = mapped else { continue };
-            if mapped.is_whitespace() && between_cjk(&chars, i) {
+        let mut marks = Vec::new();
+        // Original bytes before `copied` are in `text` already.
+        let mut copied = 0;
+        let mut last_solid: Option<char> = None;
+        let mut chars = original.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            if is_skippable(c) {
+                // A run of whitespace and zero-width characters: between two CJK
+                // characters it goes as a whole.
+                let mut run_end = at + c.len_utf8();
+                while let Some(&(next_at, next)) = chars.peek().filter(|(_, n)| is_skippable(*n)) {
+                    run_end = next_at + next.len_utf8();
+                    chars.next();
+                }
+                let next_solid = chars.peek().map(|&(_, n)| n);
+                if last_solid.is_some_and(is_cjk) && next_solid.is_some_and(is_cjk) {
+                    text.push_str(&original[copied..at]);
+                    push_mark(&mut marks, text.len(), text.len(), run_end);
+                    copied = run_end;
+                    continue;
+                }
+                for (offset, c) in original[at..run_end].char_indices() {
+                    replace(original, &mut text, &mut marks, &mut copied, at + offset, c);
+                }
                 continue;
             }
-            text.push(mapped);
-            for _ in 0..mapped.len_utf8() {
-                starts.push(at);
-                ends.push(end);
-            }
+            replace(original, &mut text, &mut marks, &mut copied, at, c);
+            last_solid = Some(c);
         }
+        text.push_str(&original[copied..]);
         Normalized {
             text: std::borrow::Cow::Owned(text),
-            starts,
-            ends,
+            marks,
         }
     }
 
-    /// The original byte range of the normalised range `[start, end)`.
+    /// The original byte range of the normalised range `[start, end)`: from the start of
+    /// the original character behind `start` to the end of the one behind `end - 1`.
     pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
-        if self.starts.is_empty() || start >= end {
+        if self.marks.is_empty() || start >= end {
             return (start, end);
         }
-        (self.starts[start], self.ends[end - 1])
+        // A start maps past every change before it, removals included.
+        let before_start = self.marks.partition_point(|m| m.norm_end <= start);
+        let start_shift = before_start
+            .checked_sub(1)
+            .map_or(0, |i| self.marks[i].shift());
+        // An end maps past every change before it and the replaced character ending at
+        // it, but not past characters removed right after it.
+        let before_end = self
+            .marks
+            .partition_point(|m| m.norm_end < end || (m.norm_end == end && m.norm_start < end));
+        let end_shift = before_end
+            .checked_sub(1)
+            .map_or(0, |i| self.marks[i].shift());
+        (start + start_shift, end + end_shift)
     }
+}
+
+/// Copy `original` up to `at` into `text`, then `c` (at `at`) normalised, marking a change.
+fn replace(
+    original: &str,
+    text: &mut String,
+    marks: &mut Vec<Mark>,
+    copied: &mut usize,
+    at: usize,
+    c: char,
+) {
+    let mapped = match c {
+        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => None,
+        '\u{3000}' => Some(' '),
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
+        _ => return,
+    };
+    text.push_str(&original[*copied..at]);
+    let norm_start = text.len();
+    if let Some(mapped) = mapped {
+        text.push(mapped);
+    }
+    *copied = at + c.len_utf8();
+    push_mark(marks, norm_start, text.len(), *copied);
+}
+
+fn push_mark(marks: &mut Vec<Mark>, norm_start: usize, norm_end: usize, orig_end: usize) {
+    marks.push(Mark {
+        norm_start,
+        norm_end,
+        orig_end,
+    });
+}
+
+/// Whitespace and zero-width characters: what may stand between two CJK characters.
+fn is_skippable(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(
+            c,
+            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
+        )
 }
 
 fn needs_care(c: char) -> bool {
@@ -188,16 +265,6 @@ fn needs_care(c: char) -> bool {
 
 fn is_cjk(c: char) -> bool {
     matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
-}
-
-/// Whether the whitespace at `chars[i]` sits in a run of whitespace (and zero-width
-/// characters) between two CJK characters.
-fn between_cjk(chars: &[(usize, char)], i: usize) -> bool {
-    let skip =
-        |c: char| c.is_whitespace() || needs_care(c) && !matches!(c, '\u{FF01}'..='\u{FF5E}');
-    let before = chars[..i].iter().rev().map(|&(_, c)| c).find(|&c| !skip(c));
-    let after = chars[i + 1..].iter().map(|&(_, c)| c).find(|&c| !skip(c));
-    before.is_some_and(is_cjk) && after.is_some_and(is_cjk)
 }
 
 fn has_spaced_cjk(text: &str) -> bool {
