@@ -146,16 +146,25 @@ fn the_held_out_corpus_scores_too() {
     assert_scores("held out", &claims::holdout());
 }
 
-/// A 64 KB description (the host's limit) dense with negated claims (thousands of terms and cues) is
-/// checked by the bundled component within its default fuel and deadline: each check
+/// A listing `id` titled 面霜 with nothing else, and no expectations.
+fn plain_case(id: &str) -> Case {
+    Case {
+        id: id.into(),
+        title: "面霜".into(),
+        description: None,
+        category: None,
+        attributes: serde_json::Map::new(),
+        expect: Default::default(),
+        note: String::new(),
+    }
+}
+
+/// A 64 KB description (the host's limit) dense with negated claims (thousands of terms
+/// and cues) is checked by the bundled component within its default fuel and deadline: each check
 /// looks only at the cues within reach, never at every cue of the text.
 #[test]
 fn a_huge_description_dense_with_cues_stays_within_the_default_limits() {
-    let mut case = claims::corpus().remove(0);
-    case.id = "C-huge".into();
-    case.title = "面霜".into();
-    case.category = None;
-    case.attributes.clear();
+    let mut case = plain_case("C-huge");
     let sentence = "我们不是最好的，也不是全网最低价。";
     case.description = Some(sentence.repeat(65_536 / sentence.len()));
     let reported = claims::run_wasm(&[case], serde_json::json!({}));
@@ -168,11 +177,7 @@ fn a_huge_description_dense_with_cues_stays_within_the_default_limits() {
 /// clipped to what the host accepts (the span stays exact).
 #[test]
 fn a_term_spread_over_a_huge_run_of_spaces_is_found_within_the_default_limits() {
-    let mut case = claims::corpus().remove(0);
-    case.id = "C-spaces".into();
-    case.title = "面霜".into();
-    case.category = None;
-    case.attributes.clear();
+    let mut case = plain_case("C-spaces");
     let spaced = format!("国{}家级", " ".repeat(60_000));
     case.description = Some(format!("{spaced}品质"));
     let reported = claims::run_wasm(&[case], serde_json::json!({}));
@@ -190,11 +195,7 @@ fn a_term_spread_over_a_huge_run_of_spaces_is_found_within_the_default_limits() 
 /// host's 128 bytes), not a plugin error.
 #[test]
 fn a_claim_under_a_very_long_attribute_key_is_reported() {
-    let mut case = claims::corpus().remove(0);
-    case.id = "C-long-key".into();
-    case.title = "面霜".into();
-    case.description = None;
-    case.attributes.clear();
+    let mut case = plain_case("C-long-key");
     case.attributes
         .insert("卖点".repeat(60), serde_json::json!("国家级品质"));
     let reported = claims::run_wasm(&[case], serde_json::json!({}));
