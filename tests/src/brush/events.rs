@@ -1,0 +1,276 @@
+//! The generator's events, rendered either as SDK envelopes (for the plugin run
+//! natively through the SDK's harness) or as contract JSON (for the host).
+
+use probity_sdk::prelude::*;
+use serde_json::{Value, json};
+
+/// One generated event.
+#[derive(Clone, Debug)]
+pub struct Ev {
+    /// The `event_id`.
+    pub id: String,
+    /// `occurred_at`, in milliseconds since the epoch.
+    pub at: i64,
+    /// What happened.
+    pub kind: EvKind,
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+pub enum EvKind {
+    /// `listing.upserted`.
+    Listing {
+        /// Its id.
+        listing: String,
+        /// Its seller.
+        seller: String,
+        /// Its title.
+        title: String,
+        /// Price in cents.
+        cents: i64,
+        /// A declared `weight_g` attribute.
+        weight: Option<u32>,
+    },
+    /// `order.placed`.
+    Placed {
+        /// Its id.
+        order: String,
+        /// The listing.
+        listing: String,
+        /// The seller.
+        seller: String,
+        /// The buyer.
+        buyer: String,
+        /// Items.
+        quantity: u32,
+        /// Total in cents.
+        cents: i64,
+        /// When the account was created.
+        created: i64,
+        /// Device.
+        device: String,
+        /// IP.
+        ip: String,
+        /// Shipping address.
+        address: String,
+        /// Phone.
+        phone: String,
+    },
+    /// `order.paid`.
+    Paid {
+        /// The order.
+        order: String,
+        /// The payment fingerprint.
+        payment: String,
+    },
+    /// `order.shipped`.
+    Shipped {
+        /// The order.
+        order: String,
+        /// Parcel weight.
+        grams: Option<u32>,
+        /// Origin city.
+        from: String,
+        /// Destination city.
+        to: String,
+    },
+    /// `order.delivered`.
+    Delivered {
+        /// The order.
+        order: String,
+    },
+    /// `review.posted`.
+    Review {
+        /// The order.
+        order: String,
+        /// The review's id.
+        review: String,
+        /// 1–5.
+        rating: u8,
+        /// Its text.
+        text: String,
+    },
+}
+
+fn money(cents: i64) -> Money {
+    Money {
+        mantissa: cents,
+        scale: 2,
+        currency: "CNY".into(),
+    }
+}
+
+fn money_json(cents: i64) -> Value {
+    json!({"amount": format!("{}.{:02}", cents / 100, cents % 100), "currency": "CNY"})
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC, whole milliseconds).
+pub fn rfc3339(ms: i64) -> String {
+    let text = brush::time::format(ms); // "YYYY-MM-DD HH:MMZ"
+    let seconds = ms.rem_euclid(60_000) / 1000;
+    let millis = ms.rem_euclid(1000);
+    format!(
+        "{}T{}:{seconds:02}.{millis:03}Z",
+        &text[..10],
+        &text[11..16]
+    )
+}
+
+impl Ev {
+    /// As an SDK envelope.
+    pub fn envelope(&self) -> Envelope {
+        let event = match &self.kind {
+            EvKind::Listing {
+                listing,
+                seller,
+                title,
+                cents,
+                weight,
+            } => Event::ListingUpserted(ListingUpserted {
+                listing_id: listing.clone(),
+                seller_id: seller.clone(),
+                title: title.clone(),
+                price: money(*cents),
+                description: None,
+                category: None,
+                reference_price: None,
+                attributes: weight
+                    .iter()
+                    .map(|w| ("weight_g".to_string(), w.to_string()))
+                    .collect(),
+                language: None,
+            }),
+            EvKind::Placed {
+                order,
+                listing,
+                seller,
+                buyer,
+                quantity,
+                cents,
+                created,
+                device,
+                ip,
+                address,
+                phone,
+            } => Event::OrderPlaced(OrderPlaced {
+                order_id: order.clone(),
+                listing_id: listing.clone(),
+                seller_id: seller.clone(),
+                buyer_id: buyer.clone(),
+                quantity: *quantity,
+                total: money(*cents),
+                buyer: Some(BuyerProfile {
+                    account_created_at: Some(*created),
+                    device_id: Some(device.clone()),
+                    ip: Some(ip.clone()),
+                    shipping_address: Some(address.clone()),
+                    phone: Some(phone.clone()),
+                }),
+            }),
+            EvKind::Paid { order, payment } => Event::OrderPaid(OrderPaid {
+                order_id: order.clone(),
+                payment_fingerprint: Some(payment.clone()),
+                presale: None,
+                promised_ship_by: None,
+            }),
+            EvKind::Shipped {
+                order,
+                grams,
+                from,
+                to,
+            } => Event::OrderShipped(OrderShipped {
+                order_id: order.clone(),
+                carrier: Some("SF".into()),
+                tracking_number: Some(format!("SF-{order}")),
+                parcel_weight_grams: *grams,
+                origin_city: Some(from.clone()),
+                destination_city: Some(to.clone()),
+            }),
+            EvKind::Delivered { order } => Event::OrderDelivered(OrderDelivered {
+                order_id: order.clone(),
+            }),
+            EvKind::Review {
+                order,
+                review,
+                rating,
+                text,
+            } => Event::ReviewPosted(ReviewPosted {
+                order_id: order.clone(),
+                review_id: review.clone(),
+                rating: *rating,
+                text: Some(text.clone()),
+            }),
+        };
+        Envelope {
+            event_id: self.id.clone(),
+            occurred_at: self.at,
+            event,
+        }
+    }
+
+    /// As contract JSON.
+    pub fn json(&self) -> Value {
+        let mut body = match &self.kind {
+            EvKind::Listing {
+                listing,
+                seller,
+                title,
+                cents,
+                weight,
+            } => {
+                let mut v = json!({"type": "listing.upserted", "listing_id": listing, "seller_id": seller,
+                    "title": title, "price": money_json(*cents)});
+                if let Some(w) = weight {
+                    v["attributes"] = json!({"weight_g": w.to_string()});
+                }
+                v
+            }
+            EvKind::Placed {
+                order,
+                listing,
+                seller,
+                buyer,
+                quantity,
+                cents,
+                created,
+                device,
+                ip,
+                address,
+                phone,
+            } => {
+                json!({"type": "order.placed", "order_id": order, "listing_id": listing, "seller_id": seller,
+                    "buyer_id": buyer, "quantity": quantity, "total": money_json(*cents),
+                    "buyer": {"account_created_at": rfc3339(*created), "device_id": device, "ip": ip,
+                              "shipping_address": address, "phone": phone}})
+            }
+            EvKind::Paid { order, payment } => {
+                json!({"type": "order.paid", "order_id": order, "payment_fingerprint": payment})
+            }
+            EvKind::Shipped {
+                order,
+                grams,
+                from,
+                to,
+            } => {
+                let mut v = json!({"type": "order.shipped", "order_id": order, "carrier": "SF",
+                    "tracking_number": format!("SF-{order}"), "origin_city": from, "destination_city": to});
+                if let Some(g) = grams {
+                    v["parcel_weight_grams"] = json!(g);
+                }
+                v
+            }
+            EvKind::Delivered { order } => json!({"type": "order.delivered", "order_id": order}),
+            EvKind::Review {
+                order,
+                review,
+                rating,
+                text,
+            } => {
+                json!({"type": "review.posted", "order_id": order, "review_id": review, "rating": rating, "text": text})
+            }
+        };
+        body["event_id"] = json!(self.id);
+        body["occurred_at"] = json!(rfc3339(self.at));
+        body
+    }
+}

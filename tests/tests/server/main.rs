@@ -1,0 +1,16 @@
+//! End-to-end tests of `probity serve`: each test starts the real binary on a fresh data
+//! directory, talks to it over HTTP and reads the verdicts back.
+//!
+//! One test binary with a module per concern (as in cargo's own `testsuite`): every binary
+//! links wasmtime, so a binary per file would cost a link and hundreds of megabytes each.
+
+mod auth;
+mod check_cli;
+mod claims_http;
+mod durability;
+mod events;
+mod ops;
+mod privacy;
+mod reload;
+mod store;
+mod verdicts;
