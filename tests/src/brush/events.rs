@@ -106,7 +106,7 @@ fn money_json(cents: i64) -> Value {
 
 /// Milliseconds since the epoch as RFC 3339 (UTC, whole milliseconds).
 pub fn rfc3339(ms: i64) -> String {
-    let text = brush::time::format(ms); // "YYYY-MM-DD HH:MMZ"
+    let text = brush_orders::time::format(ms); // "YYYY-MM-DD HH:MMZ"
     let seconds = ms.rem_euclid(60_000) / 1000;
     let millis = ms.rem_euclid(1000);
     format!(

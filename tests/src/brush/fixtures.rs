@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use brush::Brush;
+use brush_orders::Brush;
 use probity_sdk::prelude::*;
 use probity_sdk::testing::{Harness, Outcome};
 

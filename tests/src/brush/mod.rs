@@ -14,7 +14,7 @@ pub mod text;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-use brush::Brush;
+use brush_orders::Brush;
 use probity::config::PluginConfig;
 use probity_sdk::prelude::{Category, Finding, Severity, SubjectType};
 use probity_sdk::testing::Harness;
@@ -87,6 +87,14 @@ impl Outcome {
         self.level(("order".into(), order.into()), "BrushOrder")
     }
 
+    /// The order's action from every finding on it, as the host computes it: 0 allow,
+    /// 1 review, 2 block.
+    pub fn order_action(&self, order: &str) -> u8 {
+        let subject = ("order".to_string(), order.to_string());
+        self.level(subject.clone(), "BrushOrder")
+            .max(self.level(subject, "ReviewManipulation"))
+    }
+
     /// Whether the order's review was flagged.
     pub fn review_flagged(&self, order: &str) -> bool {
         self.level(("order".into(), order.into()), "ReviewManipulation") > 0
@@ -155,9 +163,9 @@ pub fn run_native(market: &Market, settings: &str) -> Outcome {
 pub fn run_host(market: &Market, settings: serde_json::Value) -> Outcome {
     let entry = PluginConfig {
         settings,
-        ..PluginConfig::bundled("brush")
+        ..PluginConfig::bundled("brush-orders")
     };
-    let config = harness::config(vec![("brush", entry)]);
+    let config = harness::config(vec![("brush-orders", entry)]);
     let (_dir, mut pipeline) = harness::pipeline(&config);
     let mut outcome = Outcome::default();
     for ev in &market.events {

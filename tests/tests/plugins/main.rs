@@ -5,6 +5,7 @@
 //! One binary with a module per concern, for the same reason as `tests/server`.
 
 mod brush_market;
+mod brush_rings;
 mod brush_rules;
 mod claims_corpus;
 mod claims_price;

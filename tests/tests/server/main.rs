@@ -5,6 +5,7 @@
 //! links wasmtime, so a binary per file would cost a link and hundreds of megabytes each.
 
 mod auth;
+mod brush_http;
 mod check_cli;
 mod claims_http;
 mod durability;

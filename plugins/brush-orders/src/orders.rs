@@ -76,7 +76,6 @@ impl Run<'_, '_> {
         if node.orders.len() > MAX_NODE_ORDERS {
             node.orders.remove(0);
         }
-        node.placed += 1;
         let burst_since = at.saturating_sub(self.cfg.repeat_burst.window_ms);
         let burst: Vec<String> = node
             .orders
@@ -86,6 +85,7 @@ impl Run<'_, '_> {
             .collect();
         self.save_node(seller, buyer, &node)?;
         self.count_rate(seller, buyer, at)?;
+        self.group_order(seller, buyer, id)?;
 
         let mut late = Late::default();
         let mut shared = [0u8; 5];
@@ -105,7 +105,6 @@ impl Run<'_, '_> {
                 shared[kind.index()] = self.identify(seller, buyer, kind, value, &mut late)?;
             }
         }
-        self.group_order(seller, buyer, id)?;
 
         let mut record = self.order(id);
         for kind in Kind::ALL {

@@ -43,10 +43,10 @@ pub struct Node {
     /// Recent orders: `(order id, placed at)`, oldest first.
     #[serde(rename = "o", default)]
     pub orders: Vec<(String, i64)>,
-    /// Orders placed (own, while not in a group).
+    /// Orders placed while it was alone (a group's root counts the group's instead).
     #[serde(rename = "n", default)]
     pub placed: u32,
-    /// Suspicious orders (own, while not in a group).
+    /// Suspicious orders while it was alone.
     #[serde(rename = "u", default)]
     pub suspicious: u32,
     /// The parent in the union-find; `None` at a root.
@@ -126,7 +126,8 @@ impl Run<'_, '_> {
         )
     }
 
-    /// The root of `buyer`'s group and its node, compressing the path walked.
+    /// The root of `buyer`'s group and its node, compressing the path walked. A parent
+    /// whose node expired detaches the child: it becomes a root again.
     pub fn find(&mut self, seller: &str, buyer: u64) -> Result<(u64, Node), PluginError> {
         let mut current = buyer;
         let mut walked = Vec::new();
@@ -134,9 +135,14 @@ impl Run<'_, '_> {
         // A path is at most log2(buyers) long; the bound guards against a corrupt cycle.
         for _ in 0..64 {
             let Some(parent) = node.parent else { break };
+            let Some(parent_node) = store::get::<Node>(self.ctx, &key::node(seller, parent)) else {
+                node.parent = None;
+                self.save_node(seller, current, &node)?;
+                break;
+            };
             walked.push(current);
             current = parent;
-            node = self.node(seller, current);
+            node = parent_node;
         }
         if node.parent.is_some() {
             return Err(PluginError::new("bad_state", "a cycle in a buyer group"));
@@ -150,8 +156,9 @@ impl Run<'_, '_> {
         Ok((current, node))
     }
 
-    /// After `buyer` placed `order_id` (its node already updated): count the order in its
-    /// group, and flag it at once if the group is a confirmed ring.
+    /// Count `order_id` of `buyer` (before its identifiers link it anywhere new): in its
+    /// own node while it is alone, else in its group, flagged at once if the group is a
+    /// confirmed ring.
     pub fn group_order(
         &mut self,
         seller: &str,
@@ -160,17 +167,14 @@ impl Run<'_, '_> {
     ) -> Result<(), PluginError> {
         let (root, mut node) = self.find(seller, buyer)?;
         let Some(group) = node.group.as_mut() else {
-            return Ok(());
+            node.placed += 1;
+            return self.save_node(seller, root, &node);
         };
-        if root == buyer && node.parent.is_none() && group.size <= 1 {
-            return Ok(());
-        }
         group.orders += 1;
         group.last = group.last.max(self.now);
-        let confirmed = group.confirmed.is_some();
         let snapshot = group.clone();
         self.save_node(seller, root, &node)?;
-        if confirmed {
+        if snapshot.confirmed.is_some() {
             self.flag_ring_order(order_id, seller, &snapshot)?;
         }
         Ok(())
@@ -179,12 +183,10 @@ impl Run<'_, '_> {
     /// One more suspicious order of `buyer`: count it, and confirm the ring if it now
     /// qualifies.
     pub fn group_suspicious(&mut self, seller: &str, buyer: u64) -> Result<(), PluginError> {
-        let mut own = self.node(seller, buyer);
-        own.suspicious += 1;
-        self.save_node(seller, buyer, &own)?;
         let (root, mut node) = self.find(seller, buyer)?;
         let Some(group) = node.group.as_mut() else {
-            return Ok(());
+            node.suspicious += 1;
+            return self.save_node(seller, root, &node);
         };
         group.suspicious += 1;
         group.last = group.last.max(self.now);
