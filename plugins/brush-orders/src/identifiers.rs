@@ -177,7 +177,7 @@ pub fn record_use(
             true
         }
     };
-    uses.0.sort_by(|a, b| b.1.cmp(&a.1));
+    uses.0.sort_by_key(|(_, seen)| std::cmp::Reverse(*seen));
     let sharing = Sharing {
         buyers: uses.0.len() as u32,
         others: uses

@@ -107,5 +107,5 @@ pub fn parse_grams(text: &str) -> Option<u32> {
         _ => return None,
     };
     let grams = (number * factor).round();
-    (grams >= 1.0 && grams <= 1_000_000.0).then_some(grams as u32)
+    (1.0..=1_000_000.0).contains(&grams).then_some(grams as u32)
 }

@@ -163,6 +163,8 @@ pub struct Person {
 /// An order's shipping story.
 #[derive(Clone, Debug)]
 pub struct Story {
+    /// Items ordered.
+    pub quantity: u32,
     /// Parcel weight, `None` when the carrier recorded none.
     pub grams: Option<u32>,
     /// Hours from paying to shipping.
@@ -323,7 +325,7 @@ impl Market {
             format!("ip-{buyer}")
         };
         Person {
-            city: *CITIES.choose(&mut self.rng).unwrap_or(&"上海"),
+            city: CITIES.choose(&mut self.rng).unwrap_or(&"上海"),
             devices: own("dev"),
             phones: own("tel"),
             payments: own("card"),
@@ -358,6 +360,7 @@ impl Market {
             (after, rating, ReviewText::Honest)
         });
         Story {
+            quantity,
             grams: (!rng.random_bool(0.02)).then_some(weight.round() as u32),
             ship_hours: rng.random_range(4.0..60.0),
             transit_hours: transit,
@@ -372,10 +375,10 @@ impl Market {
         seller: usize,
         listing: usize,
         at: i64,
-        quantity: u32,
         group: Group,
         story: Story,
     ) -> String {
+        let quantity = story.quantity;
         let order = self.id("O");
         let seller_ref = &self.sellers[seller];
         let seller_id = seller_ref.id.clone();
@@ -475,7 +478,7 @@ impl Market {
         let grams = self.sellers[seller].listings[listing].grams;
         let same_city = self.sellers[seller].city == person.city;
         let story = self.honest_story(grams, quantity, same_city);
-        self.order(person, seller, listing, at, quantity, group, story);
+        self.order(person, seller, listing, at, group, story);
     }
 
     fn individuals(&mut self, sellers: &WeightedIndex<f64>) {
@@ -586,7 +589,7 @@ impl Market {
                     let after = self.rng.random_range(1.0..20.0);
                     story.review = Some((after, 5, ReviewText::Fixed(own_review.clone())));
                 }
-                self.order(&person, seller, listing, at, 1, Group::Loyal, story);
+                self.order(&person, seller, listing, at, Group::Loyal, story);
                 // Sometimes a second order the same day (forgot one), else days later.
                 at += if self.rng.random_bool(0.1) {
                     self.rng.random_range(HOUR..6 * HOUR)

@@ -253,7 +253,7 @@ impl Market {
                     ReviewText::Template(template),
                 )
             });
-            self.order(person, seller, hero, at, 1, Group::Ring(style), story);
+            self.order(person, seller, hero, at, Group::Ring(style), story);
         }
     }
 }

@@ -10,7 +10,7 @@ use probity_sdk::testing::Harness;
 /// Six aged accounts chained pairwise (phone, address, phone, address, phone): no value
 /// is shared by more than two, so only the group shows the ring.
 fn chain_member(i: usize) -> Who {
-    let phone = format!("tel-{}", (i + 1) / 2 * 2 - 1);
+    let phone = format!("tel-{}", 2 * i.div_ceil(2) - 1);
     let address = format!("addr-{}", i / 2 * 2);
     who(&format!("B-{i}"))
         .phone(&phone)
@@ -34,7 +34,7 @@ fn a_ring_is_confirmed_its_earlier_orders_flagged_and_its_seller_reported() {
         let found = m.send(shipped(&order, 12, T0 + i as i64 * H + 5 * H));
         assert_eq!(
             subjects(&found, "brush.order"),
-            [order.clone()],
+            [order.as_str()],
             "an empty parcel alone: review"
         );
         assert!(subjects(&found, "brush.ring_order").is_empty());
