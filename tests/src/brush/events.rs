@@ -32,30 +32,7 @@ pub enum EvKind {
         weight: Option<u32>,
     },
     /// `order.placed`.
-    Placed {
-        /// Its id.
-        order: String,
-        /// The listing.
-        listing: String,
-        /// The seller.
-        seller: String,
-        /// The buyer.
-        buyer: String,
-        /// Items.
-        quantity: u32,
-        /// Total in cents.
-        cents: i64,
-        /// When the account was created.
-        created: i64,
-        /// Device.
-        device: String,
-        /// IP.
-        ip: String,
-        /// Shipping address.
-        address: String,
-        /// Phone.
-        phone: String,
-    },
+    Placed(PlacedEv),
     /// `order.paid`.
     Paid {
         /// The order.
@@ -90,6 +67,33 @@ pub enum EvKind {
         /// Its text.
         text: String,
     },
+}
+
+/// The facts of a generated `order.placed`.
+#[derive(Clone, Debug)]
+pub struct PlacedEv {
+    /// Its id.
+    pub order: String,
+    /// The listing.
+    pub listing: String,
+    /// The seller.
+    pub seller: String,
+    /// The buyer.
+    pub buyer: String,
+    /// Items.
+    pub quantity: u32,
+    /// Total in cents.
+    pub cents: i64,
+    /// When the account was created.
+    pub created: i64,
+    /// Device.
+    pub device: String,
+    /// IP.
+    pub ip: String,
+    /// Shipping address.
+    pub address: String,
+    /// Phone.
+    pub phone: String,
 }
 
 fn money(cents: i64) -> Money {
@@ -140,31 +144,19 @@ impl Ev {
                     .collect(),
                 language: None,
             }),
-            EvKind::Placed {
-                order,
-                listing,
-                seller,
-                buyer,
-                quantity,
-                cents,
-                created,
-                device,
-                ip,
-                address,
-                phone,
-            } => Event::OrderPlaced(OrderPlaced {
-                order_id: order.clone(),
-                listing_id: listing.clone(),
-                seller_id: seller.clone(),
-                buyer_id: buyer.clone(),
-                quantity: *quantity,
-                total: money(*cents),
+            EvKind::Placed(p) => Event::OrderPlaced(OrderPlaced {
+                order_id: p.order.clone(),
+                listing_id: p.listing.clone(),
+                seller_id: p.seller.clone(),
+                buyer_id: p.buyer.clone(),
+                quantity: p.quantity,
+                total: money(p.cents),
                 buyer: Some(BuyerProfile {
-                    account_created_at: Some(*created),
-                    device_id: Some(device.clone()),
-                    ip: Some(ip.clone()),
-                    shipping_address: Some(address.clone()),
-                    phone: Some(phone.clone()),
+                    account_created_at: Some(p.created),
+                    device_id: Some(p.device.clone()),
+                    ip: Some(p.ip.clone()),
+                    shipping_address: Some(p.address.clone()),
+                    phone: Some(p.phone.clone()),
                 }),
             }),
             EvKind::Paid { order, payment } => Event::OrderPaid(OrderPaid {
@@ -225,23 +217,11 @@ impl Ev {
                 }
                 v
             }
-            EvKind::Placed {
-                order,
-                listing,
-                seller,
-                buyer,
-                quantity,
-                cents,
-                created,
-                device,
-                ip,
-                address,
-                phone,
-            } => {
-                json!({"type": "order.placed", "order_id": order, "listing_id": listing, "seller_id": seller,
-                    "buyer_id": buyer, "quantity": quantity, "total": money_json(*cents),
-                    "buyer": {"account_created_at": rfc3339(*created), "device_id": device, "ip": ip,
-                              "shipping_address": address, "phone": phone}})
+            EvKind::Placed(p) => {
+                json!({"type": "order.placed", "order_id": p.order, "listing_id": p.listing,
+                    "seller_id": p.seller, "buyer_id": p.buyer, "quantity": p.quantity, "total": money_json(p.cents),
+                    "buyer": {"account_created_at": rfc3339(p.created), "device_id": p.device, "ip": p.ip,
+                              "shipping_address": p.address, "phone": p.phone}})
             }
             EvKind::Paid { order, payment } => {
                 json!({"type": "order.paid", "order_id": order, "payment_fingerprint": payment})

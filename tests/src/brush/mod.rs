@@ -8,6 +8,7 @@
 pub mod events;
 pub mod fixtures;
 pub mod market;
+mod populations;
 pub mod rings;
 pub mod text;
 
@@ -41,14 +42,9 @@ pub struct Outcome {
     pub state_bytes: u64,
 }
 
+/// A severity's order, `info` 0 to `critical` 4 (the WIT enum's declaration order).
 fn rank(severity: Severity) -> u8 {
-    match severity {
-        Severity::Info => 0,
-        Severity::Low => 1,
-        Severity::Medium => 2,
-        Severity::High => 3,
-        Severity::Critical => 4,
-    }
+    severity as u8
 }
 
 fn kind_name(kind: SubjectType) -> &'static str {

@@ -18,23 +18,24 @@ fn chain_member(i: usize) -> Who {
         .device(&format!("dev-{i}"))
 }
 
+/// Member `i`'s order `O-{i}`, placed `i` hours in and shipped five hours later at
+/// `grams`: what the shipment reported.
+fn chain_order(m: &mut Probe, i: usize, grams: u32) -> Vec<Finding> {
+    let order = format!("O-{i}");
+    let at = T0 + i as i64 * H;
+    m.send(placed(&order, "S-1", "L-1", &chain_member(i), at));
+    m.send(shipped(&order, grams, at + 5 * H))
+}
+
 #[test]
 fn a_ring_is_confirmed_its_earlier_orders_flagged_and_its_seller_reported() {
     let mut m = Probe::new("{}");
     m.send(listing("L-1", "S-1", Some("500")));
     for i in 1..=4 {
-        let order = format!("O-{i}");
-        m.send(placed(
-            &order,
-            "S-1",
-            "L-1",
-            &chain_member(i),
-            T0 + i as i64 * H,
-        ));
-        let found = m.send(shipped(&order, 12, T0 + i as i64 * H + 5 * H));
+        let found = chain_order(&mut m, i, 12);
         assert_eq!(
             subjects(&found, "brush.order"),
-            [order.as_str()],
+            [format!("O-{i}")],
             "an empty parcel alone: review"
         );
         assert!(subjects(&found, "brush.ring_order").is_empty());
@@ -82,15 +83,7 @@ fn a_group_without_suspicious_orders_is_no_ring() {
     let mut m = Probe::new("{}");
     m.send(listing("L-1", "S-1", Some("500")));
     for i in 1..=6 {
-        let order = format!("O-{i}");
-        m.send(placed(
-            &order,
-            "S-1",
-            "L-1",
-            &chain_member(i),
-            T0 + i as i64 * H,
-        ));
-        m.send(shipped(&order, 560, T0 + i as i64 * H + 5 * H));
+        chain_order(&mut m, i, 560);
     }
     assert!(m.live.is_empty(), "{:?}", m.live.keys().collect::<Vec<_>>());
 }

@@ -3,7 +3,7 @@
 //! pseudonymised by the host before the plugin sees it), with every order's action read
 //! back and compared with the plugin run natively on the raw values.
 
-use probity_e2e::brush::events::EvKind;
+use probity_e2e::brush::events::{EvKind, PlacedEv};
 use probity_e2e::brush::market::{Market, Params};
 use probity_e2e::brush::run_native;
 use probity_e2e::server::{ConfigText, Server};
@@ -51,7 +51,7 @@ fn over_http_the_bundled_plugin_flags_the_rings_of_a_generated_marketplace() {
         .events
         .iter()
         .find_map(|ev| match &ev.kind {
-            EvKind::Placed { order, .. }
+            EvKind::Placed(PlacedEv { order, .. })
                 if native
                     .live
                     .get(&("order".into(), order.clone()))
