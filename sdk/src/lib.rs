@@ -105,6 +105,7 @@ mod host;
 mod model;
 mod money;
 mod plugin;
+pub mod time;
 
 #[cfg(target_family = "wasm")]
 mod guest;

@@ -12,7 +12,9 @@
 pub mod brush;
 pub mod claims;
 pub mod harness;
+pub mod probe;
 pub mod server;
+pub mod sla;
 
 use std::path::{Path, PathBuf};
 

@@ -167,14 +167,14 @@ impl Run<'_, '_> {
             "{} orders from {} buyers in the hour up to {}: {:.1} orders per buyer (flagged at {:.1})",
             episode.orders,
             episode.buyers,
-            crate::time::format(episode.peak_at),
+            probity_sdk::time::minutes(episode.peak_at),
             episode.rate(),
             rule.min_rate
         );
         let state = if closed {
             format!(
                 "a burst from {} peaked at {what}",
-                crate::time::format(episode.start)
+                probity_sdk::time::minutes(episode.start)
             )
         } else {
             what.clone()

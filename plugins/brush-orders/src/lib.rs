@@ -25,7 +25,6 @@ pub mod run;
 pub mod settings;
 pub mod signals;
 pub mod store;
-pub mod time;
 
 use probity_sdk::prelude::*;
 

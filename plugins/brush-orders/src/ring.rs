@@ -93,8 +93,8 @@ impl Group {
             links.join(", "),
             self.orders,
             self.suspicious,
-            crate::time::format(self.first),
-            crate::time::format(self.last),
+            probity_sdk::time::minutes(self.first),
+            probity_sdk::time::minutes(self.last),
         )
     }
 

@@ -157,7 +157,7 @@ impl<'a, 'h> Run<'a, 'h> {
             .evidence(Evidence::field("buyer_id").detail(detail(&group.describe(seller))))
             .evidence(Evidence::field("occurred_at").detail(format!(
                 "ring confirmed at {}",
-                crate::time::format(group.confirmed.unwrap_or(self.now))
+                probity_sdk::time::minutes(group.confirmed.unwrap_or(self.now))
             )))
             .build();
         self.findings.push(finding);

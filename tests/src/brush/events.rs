@@ -110,14 +110,7 @@ fn money_json(cents: i64) -> Value {
 
 /// Milliseconds since the epoch as RFC 3339 (UTC, whole milliseconds).
 pub fn rfc3339(ms: i64) -> String {
-    let text = brush_orders::time::format(ms); // "YYYY-MM-DD HH:MMZ"
-    let seconds = ms.rem_euclid(60_000) / 1000;
-    let millis = ms.rem_euclid(1000);
-    format!(
-        "{}T{}:{seconds:02}.{millis:03}Z",
-        &text[..10],
-        &text[11..16]
-    )
+    probity_sdk::time::rfc3339(ms)
 }
 
 impl Ev {

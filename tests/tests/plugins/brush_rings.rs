@@ -62,7 +62,10 @@ fn a_ring_is_confirmed_its_earlier_orders_flagged_and_its_seller_reported() {
         "{}",
         ring.message
     );
-    assert_eq!(m.level("O-1"), Some(Severity::High));
+    assert_eq!(
+        m.level("O-1", &["brush.order", "brush.ring_order"]),
+        Some(Severity::High)
+    );
     // A new member's order is flagged as it is placed; an honest buyer's is not.
     let found = m.send(placed("O-6", "S-1", "L-1", &chain_member(6), T0 + 11 * H));
     assert_eq!(subjects(&found, "brush.ring_order"), ["O-6"]);

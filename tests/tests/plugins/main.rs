@@ -11,3 +11,4 @@ mod claims_corpus;
 mod claims_price;
 mod claims_rules;
 mod claims_units;
+mod sla_rules;

@@ -13,5 +13,6 @@ mod events;
 mod ops;
 mod privacy;
 mod reload;
+mod sla_http;
 mod store;
 mod verdicts;
