@@ -289,6 +289,26 @@ impl SubjectType {
 }
 
 impl Severity {
+    /// Every severity, least serious first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
+    /// The severity named `name` (`"medium"`), as settings spell it.
+    ///
+    /// ```
+    /// use probity_sdk::prelude::Severity;
+    /// assert_eq!(Severity::from_name("high"), Some(Severity::High));
+    /// assert_eq!(Severity::from_name("urgent"), None);
+    /// ```
+    pub fn from_name(name: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The contract's name: `info`, `low`, `medium`, `high` or `critical`.
     pub fn as_str(self) -> &'static str {
         match self {

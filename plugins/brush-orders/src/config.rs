@@ -201,26 +201,21 @@ fn points(field: &str, value: Option<u32>, default: u32) -> Result<u32, Settings
     within(field, value, default, 0, 100)
 }
 
-/// `info` … `critical`.
+/// The severity named `value`, or `default` when unset.
 pub fn severity(
     field: &str,
     value: Option<&str>,
     default: Severity,
 ) -> Result<Severity, SettingsError> {
-    Ok(match value {
-        None => default,
-        Some("info") => Severity::Info,
-        Some("low") => Severity::Low,
-        Some("medium") => Severity::Medium,
-        Some("high") => Severity::High,
-        Some("critical") => Severity::Critical,
-        Some(other) => {
-            return Err(err(
+    match value {
+        None => Ok(default),
+        Some(name) => Severity::from_name(name).ok_or_else(|| {
+            SettingsError::new(
                 field,
-                format!("unknown severity {other:?}; use info, low, medium, high or critical"),
-            ));
-        }
-    })
+                format!("unknown severity {name:?}; use info, low, medium, high or critical"),
+            )
+        }),
+    }
 }
 
 impl Config {

@@ -406,18 +406,11 @@ fn apply_severity(
 
 /// A severity name from settings.
 pub fn parse_severity(level: &str, path: &str) -> Result<Severity, SettingsError> {
-    Ok(match level {
-        "info" => Severity::Info,
-        "low" => Severity::Low,
-        "medium" => Severity::Medium,
-        "high" => Severity::High,
-        "critical" => Severity::Critical,
-        other => {
-            return Err(err(
-                path,
-                &format!("`{other}` is not a severity: use info, low, medium, high or critical"),
-            ));
-        }
+    Severity::from_name(level).ok_or_else(|| {
+        err(
+            path,
+            &format!("`{level}` is not a severity: use info, low, medium, high or critical"),
+        )
     })
 }
 

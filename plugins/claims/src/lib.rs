@@ -59,15 +59,9 @@ fn clip(text: &str, max: usize) -> String {
     format!("{}…", &text[..cut])
 }
 
-/// A severity's order, least serious first.
+/// A severity's order, least serious first (the WIT enum's declaration order).
 pub fn severity_rank(severity: Severity) -> u8 {
-    match severity {
-        Severity::Info => 0,
-        Severity::Low => 1,
-        Severity::Medium => 2,
-        Severity::High => 3,
-        Severity::Critical => 4,
-    }
+    severity as u8
 }
 
 /// The plugin: the compiled rule set and its automata, built once per instance.

@@ -150,25 +150,21 @@ fn hours(field: &str, value: Option<u32>, default: u32) -> Result<i64, SettingsE
     Ok(i64::from(value) * HOUR_MS)
 }
 
+/// The severity named `value`, or `default` when unset.
 fn severity(
     field: &str,
     value: Option<&str>,
     default: Severity,
 ) -> Result<Severity, SettingsError> {
-    Ok(match value {
-        None => default,
-        Some("info") => Severity::Info,
-        Some("low") => Severity::Low,
-        Some("medium") => Severity::Medium,
-        Some("high") => Severity::High,
-        Some("critical") => Severity::Critical,
-        Some(other) => {
-            return Err(SettingsError::new(
+    match value {
+        None => Ok(default),
+        Some(name) => Severity::from_name(name).ok_or_else(|| {
+            SettingsError::new(
                 field,
-                format!("unknown severity {other:?}; use info, low, medium, high or critical"),
-            ));
-        }
-    })
+                format!("unknown severity {name:?}; use info, low, medium, high or critical"),
+            )
+        }),
+    }
 }
 
 impl Settings {
