@@ -5,7 +5,8 @@
 //! instance; state in sled, committed with each event's verdicts), where the plugin's
 //! own share is read from its counters.
 //!
-//! `cargo run --release -p probity-e2e --example market_cost`
+//! `cargo run --release -p probity-e2e --example market_cost [brush-orders|sla]`
+//! (one plugin only, e.g. under a profiler).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
@@ -65,8 +66,11 @@ fn component(name: &str, market: &Market) {
     let config = harness::config(vec![(name, PluginConfig::bundled(name))]);
     let (_dir, mut pipeline) = harness::pipeline(&config);
     let started = Instant::now();
-    for event in &parsed {
+    let mut slowest = (Duration::ZERO, 0);
+    for (i, event) in parsed.iter().enumerate() {
+        let one = Instant::now();
         pipeline.process(event).expect("processed");
+        slowest = slowest.max((one.elapsed(), i));
     }
     let total = started.elapsed().as_secs_f64() * 1e6 / parsed.len() as f64;
     let plugin = pipeline.plugins().get(name).expect("loaded").clone();
@@ -79,6 +83,12 @@ fn component(name: &str, market: &Market) {
     println!(
         "{name:<14} whole pipeline (verdicts, state, sled commit)  {total:>7.1} µs/event ({calls:.0} calls)"
     );
+    println!(
+        "{name:<14}   slowest event: {:.1} ms ({}); plugin errors: {}",
+        slowest.0.as_secs_f64() * 1e3,
+        market.events[slowest.1].id,
+        plugin.counters().errors.load(Ordering::Relaxed)
+    );
 }
 
 fn main() {
@@ -88,8 +98,14 @@ fn main() {
         market.events.len(),
         market.orders.len()
     );
-    native::<brush_orders::Brush>("brush-orders", &market);
-    component("brush-orders", &market);
-    native::<sla::Sla>("sla", &market);
-    component("sla", &market);
+    let only = std::env::args().nth(1);
+    let wanted = |name: &str| only.as_deref().is_none_or(|only| only == name);
+    if wanted("brush-orders") {
+        native::<brush_orders::Brush>("brush-orders", &market);
+        component("brush-orders", &market);
+    }
+    if wanted("sla") {
+        native::<sla::Sla>("sla", &market);
+        component("sla", &market);
+    }
 }

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use brush_orders::Brush;
-use probity::config::PluginConfig;
+use probity::config::{Limits, PluginConfig};
 use probity_sdk::prelude::{Category, Finding, Severity, SubjectType};
 use probity_sdk::testing::Harness;
 
@@ -157,8 +157,14 @@ pub fn run_native(market: &Market, settings: &str) -> Outcome {
 /// Run `market` through the bundled component in the host's pipeline (default limits),
 /// keeping the last verdict of every subject.
 pub fn run_host(market: &Market, settings: serde_json::Value) -> Outcome {
+    // A generous deadline: in the unoptimised test build the host's side of a call that
+    // flags a whole ring can pass the default 100 ms on a loaded machine.
     let entry = PluginConfig {
         settings,
+        limits: Limits {
+            deadline_ms: 10_000,
+            ..Limits::default()
+        },
         ..PluginConfig::bundled("brush-orders")
     };
     let config = harness::config(vec![("brush-orders", entry)]);

@@ -25,7 +25,7 @@ fn a_deadline_scheduled_before_a_crash_fires_after_the_restart() {
     let config = ConfigText::new()
         .server("watch_config = false")
         .good("enabled = false")
-        .tail("[plugins.sla]\nbundled = \"sla\"\n")
+        .tail("[plugins.sla]\nbundled = \"sla\"\nlimits = { deadline_ms = 10000 }\n")
         .render();
     let mut server = Server::start(&config);
     let c = server.client();
