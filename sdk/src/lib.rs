@@ -102,6 +102,7 @@ pub mod bindings {
 mod context;
 mod event;
 mod host;
+pub mod limits;
 mod model;
 mod money;
 mod plugin;

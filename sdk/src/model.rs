@@ -221,6 +221,17 @@ impl SettingsError {
 /// A refused state write as a plugin error: code `state_` + the WIT case name with
 /// underscores (`state_quota_exceeded`, `state_bad_key`, `state_value_too_large`,
 /// `state_not_a_counter`), so `?` works in `handle`.
+/// Settings that cannot be used: code `bad_settings`, message `field: what is wrong`.
+///
+/// The host validates settings before it builds a plugin, so a plugin that resolves its
+/// settings again in [`Plugin::new`](crate::Plugin::new) can keep the outcome as a
+/// `Result<_, PluginError>` and return the error from every call should it ever fail.
+impl From<SettingsError> for PluginError {
+    fn from(err: SettingsError) -> Self {
+        PluginError::new("bad_settings", format!("{}: {}", err.field, err.message))
+    }
+}
+
 impl From<StateError> for PluginError {
     fn from(err: StateError) -> Self {
         let code = format!("state_{}", err.name().replace('-', "_"));
@@ -307,6 +318,23 @@ impl Severity {
     /// ```
     pub fn from_name(name: &str) -> Option<Severity> {
         Severity::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// The severity a setting at `field` names, or a [`SettingsError`] for that field
+    /// listing the names there are.
+    ///
+    /// ```
+    /// use probity_sdk::prelude::Severity;
+    /// let err = Severity::from_setting("ring.severity", "urgent").unwrap_err();
+    /// assert_eq!(err.field, "ring.severity");
+    /// ```
+    pub fn from_setting(field: &str, name: &str) -> Result<Severity, SettingsError> {
+        Severity::from_name(name).ok_or_else(|| {
+            SettingsError::new(
+                field,
+                format!("`{name}` is not a severity: use info, low, medium, high or critical"),
+            )
+        })
     }
 
     /// The contract's name: `info`, `low`, `medium`, `high` or `critical`.

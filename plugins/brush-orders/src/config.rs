@@ -202,20 +202,12 @@ fn points(field: &str, value: Option<u32>, default: u32) -> Result<u32, Settings
 }
 
 /// The severity named `value`, or `default` when unset.
-pub fn severity(
+fn severity(
     field: &str,
     value: Option<&str>,
     default: Severity,
 ) -> Result<Severity, SettingsError> {
-    match value {
-        None => Ok(default),
-        Some(name) => Severity::from_name(name).ok_or_else(|| {
-            SettingsError::new(
-                field,
-                format!("unknown severity {name:?}; use info, low, medium, high or critical"),
-            )
-        }),
-    }
+    value.map_or(Ok(default), |name| Severity::from_setting(field, name))
 }
 
 impl Config {

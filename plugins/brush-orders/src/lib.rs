@@ -60,9 +60,7 @@ impl Plugin for Brush {
     }
 
     fn new(settings: Settings) -> Self {
-        let config = settings.resolve().map_err(|err| {
-            PluginError::new("bad_settings", format!("{}: {}", err.field, err.message))
-        });
+        let config = settings.resolve().map_err(PluginError::from);
         Brush { config }
     }
 

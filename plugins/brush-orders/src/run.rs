@@ -15,6 +15,7 @@
 //!   within an hour.
 //! - `brush.farmed_review` (`review_manipulation`, on the reviewed order).
 
+use probity_sdk::limits::{MAX_EXCERPT_BYTES, MAX_MESSAGE_BYTES, clip};
 use probity_sdk::prelude::*;
 
 use crate::config::Config;
@@ -193,27 +194,12 @@ impl<'a, 'h> Run<'a, 'h> {
     }
 }
 
-/// The host's caps on a message and on an evidence detail, in bytes: longer output is
-/// refused as a whole, so the plugin clips instead.
-pub const MAX_MESSAGE: usize = 4096;
-/// See [`MAX_MESSAGE`].
-pub const MAX_DETAIL: usize = 1024;
-
-/// `text` cut to at most `max` bytes on a character boundary, with `…` when cut.
-pub fn clip(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let cut = text.floor_char_boundary(max - '…'.len_utf8());
-    format!("{}…", &text[..cut])
-}
-
-/// [`clip`] to [`MAX_MESSAGE`].
+/// `text` clipped to the host's limit on a message.
 pub fn message(text: &str) -> String {
-    clip(text, MAX_MESSAGE)
+    clip(text, MAX_MESSAGE_BYTES)
 }
 
-/// [`clip`] to [`MAX_DETAIL`].
+/// `text` clipped to the host's limit on an evidence detail.
 pub fn detail(text: &str) -> String {
-    clip(text, MAX_DETAIL)
+    clip(text, MAX_EXCERPT_BYTES)
 }

@@ -356,12 +356,12 @@ impl PriceSettings {
             ));
         }
         let severity = match &self.severity {
-            Some(level) => parse_severity(level, "price.severity")?,
+            Some(level) => Severity::from_setting("price.severity", level)?,
             None => Severity::High,
         };
         let unverified = match self.unverified.as_deref() {
             Some("off") => None,
-            Some(level) => Some(parse_severity(level, "price.unverified")?),
+            Some(level) => Some(Severity::from_setting("price.unverified", level)?),
             None => Some(Severity::Medium),
         };
         Ok(Some(Price {
@@ -383,7 +383,7 @@ fn apply_severity(
     match over {
         None => {}
         Some(SeverityOverride::All(level)) => {
-            let level = parse_severity(level, &path)?;
+            let level = Severity::from_setting(&path, level)?;
             for slot in out.iter_mut().filter(|slot| slot.is_some()) {
                 *slot = Some(level);
             }
@@ -396,22 +396,12 @@ fn apply_severity(
                 };
                 out[class.index()] = match level.as_str() {
                     "off" => None,
-                    level => Some(parse_severity(level, &field)?),
+                    level => Some(Severity::from_setting(&field, level)?),
                 };
             }
         }
     }
     Ok(out)
-}
-
-/// A severity name from settings.
-pub fn parse_severity(level: &str, path: &str) -> Result<Severity, SettingsError> {
-    Severity::from_name(level).ok_or_else(|| {
-        err(
-            path,
-            &format!("`{level}` is not a severity: use info, low, medium, high or critical"),
-        )
-    })
 }
 
 fn parse_category(name: &str, path: &str) -> Result<Category, SettingsError> {

@@ -27,6 +27,7 @@ pub mod text;
 
 use std::collections::BTreeMap;
 
+use probity_sdk::limits::{MAX_EXCERPT_BYTES, MAX_FIELD_BYTES, MAX_MESSAGE_BYTES, clip};
 use probity_sdk::prelude::*;
 use serde::{Deserialize, Serialize};
 
@@ -42,22 +43,8 @@ pub const PRICE_RULE: &str = "claims.reference_price";
 pub const UNVERIFIED_PRICE_RULE: &str = "claims.reference_price_unverified";
 /// Most evidence entries in one finding (the host accepts 64).
 const MAX_EVIDENCE: usize = 32;
-/// The host's caps on a finding's message, an evidence excerpt and an evidence field, in
-/// bytes: output over them is refused as a whole, so the plugin clips instead.
-const MAX_MESSAGE: usize = 4096;
-const MAX_EXCERPT: usize = 1024;
-const MAX_FIELD: usize = 128;
 /// How much of each matched term a message quotes.
 const MESSAGE_TERM: usize = 64;
-
-/// `text` cut to at most `max` bytes on a character boundary, with `…` when cut.
-fn clip(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let cut = text.floor_char_boundary(max.saturating_sub('…'.len_utf8()));
-    format!("{}…", &text[..cut])
-}
 
 /// A severity's order, least serious first (the WIT enum's declaration order).
 pub fn severity_rank(severity: Severity) -> u8 {
@@ -107,9 +94,7 @@ impl Plugin for Claims {
     fn new(settings: Settings) -> Self {
         let checker = settings
             .compile()
-            .map_err(|err| {
-                PluginError::new("bad_settings", format!("{}: {}", err.field, err.message))
-            })
+            .map_err(PluginError::from)
             .and_then(|compiled| {
                 let matcher = Matcher::new(&compiled)
                     .map_err(|err| PluginError::new("bad_settings", err.to_string()))?;
@@ -187,7 +172,7 @@ impl Checker {
         if self.compiled.scan_attributes {
             for (key, value) in &listing.attributes {
                 if !self.is_name(key) {
-                    fields.push((clip(&format!("attributes.{key}"), MAX_FIELD), value));
+                    fields.push((clip(&format!("attributes.{key}"), MAX_FIELD_BYTES), value));
                 }
             }
         }
@@ -265,7 +250,7 @@ fn text_finding(
         message.push_str(&format!(" and {more} more"));
     }
     message.push_str(&format!(" ({})", rule.basis));
-    let message = clip(&message, MAX_MESSAGE);
+    let message = clip(&message, MAX_MESSAGE_BYTES);
     let mut builder = Finding::builder(subject.clone())
         .rule(&rule.id)
         .category(rule.category)
@@ -273,7 +258,8 @@ fn text_finding(
         .message(message);
     for (field, text, hit) in hits.iter().take(MAX_EVIDENCE) {
         let evidence = Evidence::field(*field).span(hit.start, hit.end);
-        builder = builder.evidence(evidence.excerpt(clip(&text[hit.start..hit.end], MAX_EXCERPT)));
+        builder =
+            builder.evidence(evidence.excerpt(clip(&text[hit.start..hit.end], MAX_EXCERPT_BYTES)));
     }
     if hits.len() > MAX_EVIDENCE {
         builder = builder.evidence(Evidence::field("listing").detail(format!(

@@ -53,9 +53,7 @@ impl Plugin for Sla {
     }
 
     fn new(settings: Settings) -> Self {
-        let config = settings.resolve().map_err(|err| {
-            PluginError::new("bad_settings", format!("{}: {}", err.field, err.message))
-        });
+        let config = settings.resolve().map_err(PluginError::from);
         Sla { config }
     }
 

@@ -156,15 +156,7 @@ fn severity(
     value: Option<&str>,
     default: Severity,
 ) -> Result<Severity, SettingsError> {
-    match value {
-        None => Ok(default),
-        Some(name) => Severity::from_name(name).ok_or_else(|| {
-            SettingsError::new(
-                field,
-                format!("unknown severity {name:?}; use info, low, medium, high or critical"),
-            )
-        }),
-    }
+    value.map_or(Ok(default), |name| Severity::from_setting(field, name))
 }
 
 impl Settings {

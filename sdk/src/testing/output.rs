@@ -6,15 +6,10 @@
 
 use crate::prelude::{Finding, PluginError};
 
-/// Most findings one call may return.
-pub const MAX_FINDINGS_PER_CALL: usize = 1000;
-/// Most evidence items per finding.
-pub const MAX_EVIDENCE_PER_FINDING: usize = 64;
-const MAX_RULE_BYTES: usize = 128;
-const MAX_MESSAGE_BYTES: usize = 4096;
-const MAX_SUBJECT_ID_BYTES: usize = 256;
-const MAX_FIELD_BYTES: usize = 128;
-const MAX_EXCERPT_BYTES: usize = 1024;
+pub use crate::limits::{MAX_EVIDENCE_PER_FINDING, MAX_FINDINGS_PER_CALL};
+use crate::limits::{
+    MAX_EXCERPT_BYTES, MAX_FIELD_BYTES, MAX_MESSAGE_BYTES, MAX_RULE_BYTES, MAX_SUBJECT_ID_BYTES,
+};
 
 /// The size the host counts against `output_kib`: strings plus a fixed overhead per
 /// finding and per evidence item.

@@ -2,6 +2,7 @@
 //! natively through the SDK's harness) or as contract JSON (for the host).
 
 use probity_sdk::prelude::*;
+use probity_sdk::time::rfc3339;
 use serde_json::{Value, json};
 
 /// One generated event.
@@ -106,11 +107,6 @@ fn money(cents: i64) -> Money {
 
 fn money_json(cents: i64) -> Value {
     json!({"amount": format!("{}.{:02}", cents / 100, cents % 100), "currency": "CNY"})
-}
-
-/// Milliseconds since the epoch as RFC 3339 (UTC, whole milliseconds).
-pub fn rfc3339(ms: i64) -> String {
-    probity_sdk::time::rfc3339(ms)
 }
 
 impl Ev {
