@@ -83,9 +83,8 @@ impl Run<'_, '_> {
             .filter(|(_, t)| *t > burst_since && *t <= at)
             .map(|(o, _)| o.clone())
             .collect();
-        self.save_node(seller, buyer, &node)?;
+        self.group_order(seller, buyer, node, id)?;
         self.count_rate(seller, buyer, at)?;
-        self.group_order(seller, buyer, id)?;
 
         let mut late = Late::default();
         let mut shared = [0u8; 5];

@@ -156,16 +156,23 @@ impl Run<'_, '_> {
         Ok((current, node))
     }
 
-    /// Count `order_id` of `buyer` (before its identifiers link it anywhere new): in its
-    /// own node while it is alone, else in its group, flagged at once if the group is a
-    /// confirmed ring.
+    /// Store `buyer`'s `node` (already holding `order_id`) and count the order before
+    /// the buyer's identifiers link it anywhere new: in its own node while it is alone,
+    /// else in its group, flagged at once if the group is a confirmed ring. A root's
+    /// node is counted and stored in one write.
     pub fn group_order(
         &mut self,
         seller: &str,
         buyer: u64,
+        node: Node,
         order_id: &str,
     ) -> Result<(), PluginError> {
-        let (root, mut node) = self.find(seller, buyer)?;
+        let (root, mut node) = if node.parent.is_none() {
+            (buyer, node)
+        } else {
+            self.save_node(seller, buyer, &node)?;
+            self.find(seller, buyer)?
+        };
         let Some(group) = node.group.as_mut() else {
             node.placed += 1;
             return self.save_node(seller, root, &node);

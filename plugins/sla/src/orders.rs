@@ -150,7 +150,10 @@ impl Run<'_, '_> {
         let mut order = self.order(id);
         order.seller = Some(placed.seller_id.clone());
         order.total = Some((placed.total.mantissa, placed.total.scale));
-        order.category = self.get(&format!("l\u{1f}{}", placed.listing_id));
+        // Categories are only stored (and so only worth a read) with per-category deadlines.
+        if !self.cfg.ship_by_category.is_empty() {
+            order.category = self.get(&format!("l\u{1f}{}", placed.listing_id));
+        }
         // A payment seen first set its deadline without the category: set it again.
         if let (Some(paid), Some(deadline)) = (order.paid, order.ship.as_mut())
             && let Some(due) = self.ship_due(paid, order.category.as_deref())

@@ -86,6 +86,7 @@ impl Run<'_, '_> {
             rule.max_rate * 100.0,
             rule.min_deadlines
         );
+        let was_flagged = record.flagged;
         if flagged != record.flagged {
             let (severity, message) = if flagged {
                 (
@@ -111,12 +112,13 @@ impl Run<'_, '_> {
             record.flagged = flagged;
         }
         let timer = format!("{TIMER_PREFIX}{seller}");
+        // The re-check timer exists exactly while the seller is flagged.
         if record.flagged {
             if let Err(err) = self.ctx.timers().schedule(&timer, now + DAY_MS, &[]) {
                 self.ctx
                     .warn(&format!("cannot set a seller's re-check: {err:?}"));
             }
-        } else {
+        } else if was_flagged {
             self.ctx.timers().cancel(&timer);
         }
         let ttl = (window_days + 1) * DAY_MS;
