@@ -56,6 +56,24 @@ impl<'h> Context<'h> {
         self.log(LogLevel::Error, message);
     }
 
+    /// The JSON record under `key`, or `None` when it is absent, expired, or no longer
+    /// reads as a `T` (say, written by an older version of the plugin): that is logged as
+    /// a warning and treated as absent, so the plugin rebuilds the record from what comes
+    /// next instead of failing every event that touches it. Use
+    /// [`State::get_json`] to treat an unreadable record as an error instead.
+    pub fn read_json<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
+        match self.state().get_json(key) {
+            Ok(value) => value,
+            Err(err) => {
+                self.warn(&format!(
+                    "ignoring an unreadable state record: {}",
+                    err.message
+                ));
+                None
+            }
+        }
+    }
+
     /// The plugin's durable key-value store.
     pub fn state(&mut self) -> State<'_> {
         State {

@@ -121,7 +121,7 @@ impl Run<'_, '_> {
             return Ok(());
         }
         let key = episode_key(seller);
-        match store::get::<Episode>(self.ctx, &key) {
+        match self.ctx.read_json::<Episode>(&key) {
             Some(mut episode) => {
                 if (now.rate(), now.orders) > (episode.rate(), episode.orders) {
                     episode.orders = now.orders;
@@ -153,7 +153,7 @@ impl Run<'_, '_> {
             return Ok(());
         };
         let key = episode_key(seller);
-        let Some(episode) = store::get::<Episode>(self.ctx, &key) else {
+        let Some(episode) = self.ctx.read_json::<Episode>(&key) else {
             return Ok(());
         };
         self.ctx.state().delete(&key);

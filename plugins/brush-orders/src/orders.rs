@@ -39,7 +39,7 @@ impl Run<'_, '_> {
     pub fn listing(&mut self, listing: &ListingUpserted) -> Result<(), PluginError> {
         let declared = declared_weight(listing);
         let key = key::listing(&listing.listing_id);
-        let mut weights: ListingWeights = store::get(self.ctx, &key).unwrap_or_default();
+        let mut weights: ListingWeights = self.ctx.read_json(&key).unwrap_or_default();
         if weights.declared != declared {
             weights.declared = declared;
             store::put(self.ctx, &key, &weights, 90 * crate::config::DAY_MS)?;
@@ -254,7 +254,7 @@ impl Run<'_, '_> {
             return Ok(());
         };
         let key = key::listing(&placed.listing);
-        let mut weights: ListingWeights = store::get(self.ctx, &key).unwrap_or_default();
+        let mut weights: ListingWeights = self.ctx.read_json(&key).unwrap_or_default();
         let verdict = empty(weight, weights.typical(), &self.cfg.empty_parcel);
         record.signals.empty = verdict;
         if verdict.is_none() {

@@ -113,7 +113,9 @@ impl Group {
 impl Run<'_, '_> {
     /// The node of `buyer` at `seller` (a fresh one if none).
     pub fn node(&mut self, seller: &str, buyer: u64) -> Node {
-        store::get(self.ctx, &key::node(seller, buyer)).unwrap_or_default()
+        self.ctx
+            .read_json(&key::node(seller, buyer))
+            .unwrap_or_default()
     }
 
     /// Store a node for the window.
@@ -135,7 +137,7 @@ impl Run<'_, '_> {
         // A path is at most log2(buyers) long; the bound guards against a corrupt cycle.
         for _ in 0..64 {
             let Some(parent) = node.parent else { break };
-            let Some(parent_node) = store::get::<Node>(self.ctx, &key::node(seller, parent)) else {
+            let Some(parent_node) = self.ctx.read_json::<Node>(&key::node(seller, parent)) else {
                 node.parent = None;
                 self.save_node(seller, current, &node)?;
                 break;

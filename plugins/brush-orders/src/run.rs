@@ -72,7 +72,9 @@ impl<'a, 'h> Run<'a, 'h> {
 
     /// The record of `order_id` (an empty one if none).
     pub fn order(&mut self, order_id: &str) -> OrderRecord {
-        store::get(self.ctx, &key::order(order_id)).unwrap_or_default()
+        self.ctx
+            .read_json(&key::order(order_id))
+            .unwrap_or_default()
     }
 
     /// Store an order's record for `order_days`.
@@ -168,7 +170,7 @@ impl<'a, 'h> Run<'a, 'h> {
     /// Report a newly confirmed ring on its seller.
     pub fn report_seller_ring(&mut self, seller: &str, group: &Group) -> Result<(), PluginError> {
         let key = key::seller(seller);
-        let mut tally: SellerTally = store::get(self.ctx, &key).unwrap_or_default();
+        let mut tally: SellerTally = self.ctx.read_json(&key).unwrap_or_default();
         tally.rings += 1;
         tally.buyers += group.size;
         store::put(

@@ -1,30 +1,14 @@
 //! Reading and writing the plugin's records in the host's state store.
 //!
 //! Every record is JSON with a time-to-live, so whatever the plugin stops touching goes
-//! away by itself. Two failure modes are deliberately soft:
-//! - a record that no longer decodes (written by an older version of the plugin) reads
-//!   as absent, and is rebuilt from what comes next;
+//! away by itself. Records are read with [`Context::read_json`], which treats one that no
+//! longer decodes as absent. Writes are deliberately soft too:
 //! - a write refused because the plugin's state quota is full is skipped with a
 //!   warning: detection carries on with what it has rather than failing every event. The
 //!   quota, not the plugin, is the last bound on state (see the README's worst case).
 
 use probity_sdk::prelude::*;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-
-/// The record under `key`, if present and readable.
-pub fn get<T: DeserializeOwned>(ctx: &mut Context<'_>, key: &str) -> Option<T> {
-    match ctx.state().get_json(key) {
-        Ok(value) => value,
-        Err(err) => {
-            ctx.warn(&format!(
-                "ignoring an unreadable state record: {}",
-                err.message
-            ));
-            None
-        }
-    }
-}
 
 /// Store `value` under `key` for `ttl_ms` of event time.
 pub fn put<T: Serialize + ?Sized>(

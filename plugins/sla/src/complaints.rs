@@ -50,7 +50,7 @@ fn owner<'o>(id: &str, seller: Option<&'o str>) -> Owner<'o> {
 
 impl Run<'_, '_> {
     fn complaint(&mut self, id: &str) -> ComplaintSla {
-        self.get(&key(id)).unwrap_or_default()
+        self.ctx.read_json(&key(id)).unwrap_or_default()
     }
 
     fn save_complaint(&mut self, id: &str, complaint: &ComplaintSla) -> Result<(), PluginError> {

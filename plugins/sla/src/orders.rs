@@ -88,7 +88,7 @@ fn covers(amount: &Money, total: (i64, u8)) -> bool {
 
 impl Run<'_, '_> {
     fn order(&mut self, id: &str) -> OrderSla {
-        self.get(&key(id)).unwrap_or_default()
+        self.ctx.read_json(&key(id)).unwrap_or_default()
     }
 
     fn save_order(&mut self, id: &str, order: &OrderSla) -> Result<(), PluginError> {
@@ -152,7 +152,7 @@ impl Run<'_, '_> {
         order.total = Some((placed.total.mantissa, placed.total.scale));
         // Categories are only stored (and so only worth a read) with per-category deadlines.
         if !self.cfg.ship_by_category.is_empty() {
-            order.category = self.get(&format!("l\u{1f}{}", placed.listing_id));
+            order.category = self.ctx.read_json(&format!("l\u{1f}{}", placed.listing_id));
         }
         // A payment seen first set its deadline without the category: set it again.
         if let (Some(paid), Some(deadline)) = (order.paid, order.ship.as_mut())

@@ -38,7 +38,7 @@ impl Run<'_, '_> {
     pub fn record(&mut self, seller: &str, due: i64, deadlines: i32, breaches: i32) {
         let Some(rule) = self.cfg.seller else { return };
         let key = key(seller);
-        let mut record: SellerRecord = self.get(&key).unwrap_or_default();
+        let mut record: SellerRecord = self.ctx.read_json(&key).unwrap_or_default();
         let day = due.div_euclid(DAY_MS);
         let slot = match record.days.iter().position(|(d, _, _)| *d == day) {
             Some(i) => i,
@@ -65,7 +65,7 @@ impl Run<'_, '_> {
             return;
         };
         let key = key(seller);
-        if let Some(record) = self.get::<SellerRecord>(&key) {
+        if let Some(record) = self.ctx.read_json::<SellerRecord>(&key) {
             self.judge(seller, &key, record, rule.window_days);
         }
     }

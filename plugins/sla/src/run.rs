@@ -2,7 +2,6 @@
 
 use probity_sdk::prelude::*;
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 
 use crate::settings::Config;
 
@@ -23,21 +22,6 @@ impl<'a, 'h> Run<'a, 'h> {
             ctx,
             cfg,
             findings: Vec::new(),
-        }
-    }
-
-    /// The record under `key`, if present and readable (an unreadable one, from an
-    /// older version of the plugin, reads as absent).
-    pub fn get<T: DeserializeOwned>(&mut self, key: &str) -> Option<T> {
-        match self.ctx.state().get_json(key) {
-            Ok(value) => value,
-            Err(err) => {
-                self.ctx.warn(&format!(
-                    "ignoring an unreadable state record: {}",
-                    err.message
-                ));
-                None
-            }
         }
     }
 
