@@ -15,6 +15,7 @@
 mod batch;
 mod codec;
 mod index;
+mod overlay;
 mod scope;
 mod sled_apply;
 mod sled_store;

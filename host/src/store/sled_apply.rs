@@ -1,14 +1,15 @@
-//! Writing one unit of work inside a sled transaction over every tree.
+//! Writing one unit of work: what [`WriteBatch`] means for each tree.
 //!
 //! Besides the plugin writes, verdicts and history, a unit keeps the secondary verdict
 //! indexes in step (the old verdict's index entries are removed and the new one's added
 //! in the same transaction) and, for an event's unit, appends the event to the log and
 //! records its id for idempotency.
 
-use sled::transaction::{ConflictableTransactionError, TransactionalTree};
-
 use super::batch::{EventLogWrite, WriteBatch};
 use super::codec::{self, VALUE_VERSION};
+use sled::IVec;
+
+use super::sled_store::Unit;
 use super::sled_store::{
     CLOCK, EVENT_IDS, EVENT_SEQ, EVENTS, HISTORY, META, SEQ, STATE, STATE_EXPIRY, TIMER_INDEX,
     TIMERS, VERDICT_INDEX, VERDICTS,
@@ -50,81 +51,82 @@ fn encode_usage(usage: PluginUsage) -> Vec<u8> {
     out
 }
 
-/// What a transaction body returns.
-type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
-
-/// Write one unit inside a transaction over all trees.
-pub(super) fn apply(tx: &[TransactionalTree], batch: &WriteBatch) -> TxResult<()> {
+/// Stage one unit's writes in `tx`.
+pub(super) fn apply(tx: &mut Unit<'_>, batch: &WriteBatch) -> Result<(), StoreError> {
     for (plugin, writes) in &batch.plugins {
         for (key, write) in &writes.state {
             let full = codec::plugin_key(plugin, key);
             if let Some(old) = write.old_expiry {
-                tx[STATE_EXPIRY].remove(codec::timed_key(old, plugin, key))?;
+                tx.remove(STATE_EXPIRY, codec::timed_key(old, plugin, key));
             }
             match &write.new {
                 Some(value) => {
-                    tx[STATE].insert(full, codec::encode_state(value))?;
+                    tx.insert(STATE, full, codec::encode_state(value));
                     if let Some(at) = value.expires_at {
-                        tx[STATE_EXPIRY].insert(codec::timed_key(at, plugin, key), &[])?;
+                        tx.insert(
+                            STATE_EXPIRY,
+                            codec::timed_key(at, plugin, key),
+                            IVec::default(),
+                        );
                     }
                 }
                 None => {
-                    tx[STATE].remove(full)?;
+                    tx.remove(STATE, full);
                 }
             }
         }
         for (key, write) in &writes.timers {
             if let Some(old) = write.old_due {
-                tx[TIMERS].remove(codec::timed_key(old, plugin, key))?;
+                tx.remove(TIMERS, codec::timed_key(old, plugin, key));
             }
             let index_key = codec::plugin_key(plugin, key);
             match &write.new {
                 Some((due, payload)) => {
                     let mut value = vec![VALUE_VERSION];
                     value.extend_from_slice(payload);
-                    tx[TIMERS].insert(codec::timed_key(*due, plugin, key), value)?;
-                    tx[TIMER_INDEX].insert(index_key, &codec::ts_key(*due))?;
+                    tx.insert(TIMERS, codec::timed_key(*due, plugin, key), value);
+                    tx.insert(TIMER_INDEX, index_key, &codec::ts_key(*due)[..]);
                 }
                 None => {
-                    tx[TIMER_INDEX].remove(index_key)?;
+                    tx.remove(TIMER_INDEX, index_key);
                 }
             }
         }
         let key = usage_key(plugin);
-        let mut usage = decode_usage(tx[META].get(&key)?.as_deref());
+        let mut usage = decode_usage(tx.get(META, &key)?.as_deref());
         let add = |base: u64, delta: i64| base.saturating_add_signed(delta);
         usage.state_bytes = add(usage.state_bytes, writes.usage.state_bytes);
         usage.state_entries = add(usage.state_entries, writes.usage.state_entries);
         usage.timers = add(usage.timers, writes.usage.timers);
-        tx[META].insert(key, encode_usage(usage))?;
+        tx.insert(META, key, encode_usage(usage));
     }
     for verdict in &batch.verdicts {
         let key = codec::subject_key(&verdict.subject);
-        if let Some(old) = tx[VERDICTS].get(&key)? {
-            let old: Verdict = codec::decode_json("verdicts", &old)
-                .map_err(ConflictableTransactionError::Abort)?;
+        if let Some(old) = tx.get(VERDICTS, &key)? {
+            let old: Verdict = codec::decode_json("verdicts", &old)?;
             for index_key in index::keys(&old) {
-                tx[VERDICT_INDEX].remove(index_key)?;
+                tx.remove(VERDICT_INDEX, index_key);
             }
         }
         for index_key in index::keys(verdict) {
-            tx[VERDICT_INDEX].insert(index_key, &[])?;
+            tx.insert(VERDICT_INDEX, index_key, IVec::default());
         }
-        tx[VERDICTS].insert(key, codec::encode_json(verdict))?;
+        tx.insert(VERDICTS, key, codec::encode_json(verdict));
     }
     if !batch.history.is_empty() {
-        let mut seq = read_u64(tx[META].get(SEQ)?.as_deref());
+        let mut seq = read_u64(tx.get(META, SEQ)?.as_deref());
         for (subject, finding) in &batch.history {
             seq += 1;
-            tx[HISTORY].insert(
+            tx.insert(
+                HISTORY,
                 codec::history_key(subject, seq),
                 codec::encode_json(finding),
-            )?;
+            );
         }
-        tx[META].insert(SEQ, &seq.to_be_bytes())?;
+        tx.insert(META, SEQ, &seq.to_be_bytes()[..]);
     }
     if let Some(clock) = batch.clock {
-        tx[META].insert(CLOCK, &clock.to_be_bytes())?;
+        tx.insert(META, CLOCK, &clock.to_be_bytes()[..]);
     }
     if let Some(event) = &batch.event {
         log_event(tx, event)?;
@@ -133,15 +135,15 @@ pub(super) fn apply(tx: &[TransactionalTree], batch: &WriteBatch) -> TxResult<()
 }
 
 /// Append the event to the log (unless replaying it) and remember its id.
-fn log_event(tx: &[TransactionalTree], event: &EventLogWrite) -> TxResult<()> {
+fn log_event(tx: &mut Unit<'_>, event: &EventLogWrite) -> Result<(), StoreError> {
     let seq = match event.replayed_seq {
         Some(seq) => seq,
         None => {
-            let seq = read_u64(tx[META].get(EVENT_SEQ)?.as_deref()) + 1;
+            let seq = read_u64(tx.get(META, EVENT_SEQ)?.as_deref()) + 1;
             let mut value = vec![VALUE_VERSION];
             value.extend_from_slice(&event.json);
-            tx[EVENTS].insert(&seq.to_be_bytes(), value)?;
-            tx[META].insert(EVENT_SEQ, &seq.to_be_bytes())?;
+            tx.insert(EVENTS, &seq.to_be_bytes()[..], value);
+            tx.insert(META, EVENT_SEQ, &seq.to_be_bytes()[..]);
             seq
         }
     };
@@ -150,6 +152,10 @@ fn log_event(tx: &[TransactionalTree], event: &EventLogWrite) -> TxResult<()> {
         digest: event.digest.clone(),
         subjects: event.subjects.clone(),
     };
-    tx[EVENT_IDS].insert(event.event_id.as_bytes(), codec::encode_json(&record))?;
+    tx.insert(
+        EVENT_IDS,
+        event.event_id.as_bytes(),
+        codec::encode_json(&record),
+    );
     Ok(())
 }

@@ -16,17 +16,25 @@
 //! | `verdict_index` | see [`index`](super::index) | empty |
 //! | `audit` | seq (u64 BE) | versioned JSON audit entry |
 //!
-//! Units are written by [`sled_apply`](super::sled_apply) in one transaction. The audit
-//! trail and host values are written and flushed on their own: they are rare.
+//! A commit stages its unit in memory ([`overlay`](super::overlay), written by
+//! [`sled_apply`](super::sled_apply)); a flush writes every staged unit to the trees in
+//! one transaction and then makes it durable. The audit trail and host values are
+//! written and flushed on their own: they are rare.
 
+mod staging;
+
+use std::ops::Bound;
 use std::path::Path;
+use std::sync::{Mutex, RwLock};
 
-use sled::transaction::TransactionError;
-use sled::{Transactional, Tree};
+use sled::{IVec, Tree};
 
 use super::batch::WriteBatch;
 use super::codec::{self, VALUE_VERSION};
-use super::sled_apply::{apply, decode_usage, read_u64, usage_key};
+pub(super) use staging::Unit;
+
+use super::overlay::{Overlay, prefix_range};
+use super::sled_apply::{decode_usage, read_u64, usage_key};
 use super::{
     EventIter, EventRecord, PendingTimer, PluginUsage, StateIter, Store, StoreError, StoredValue,
     VerdictPage, VerdictQuery, index,
@@ -87,6 +95,12 @@ const DERIVED: [usize; 8] = [
 pub struct SledStore {
     db: sled::Db,
     trees: Vec<Tree>,
+    /// Committed units not yet written to the trees.
+    overlay: RwLock<Overlay>,
+    /// Held while a unit is staged: units are staged one at a time.
+    staging: Mutex<()>,
+    /// Held while staged units are written back: one write-back at a time.
+    writing_back: Mutex<()>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -116,7 +130,13 @@ impl SledStore {
             .iter()
             .map(|name| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
-        let store = SledStore { db, trees };
+        let store = SledStore {
+            db,
+            overlay: RwLock::new(Overlay::new(trees.len())),
+            trees,
+            staging: Mutex::new(()),
+            writing_back: Mutex::new(()),
+        };
         store.check_schema(dir)?;
         Ok(store)
     }
@@ -158,10 +178,27 @@ impl SledStore {
     }
 }
 
+impl Drop for SledStore {
+    /// Write back what is staged, so that units committed but never flushed are in the
+    /// trees as before staging existed (and flushed by sled as it closes).
+    fn drop(&mut self) {
+        if let Err(err) = self.write_back().and_then(|()| Ok(self.db.flush()?)) {
+            tracing::error!(error = %err, "writing staged units back at close failed");
+        }
+    }
+}
+
+/// The key range `lower..upper`.
+fn between(lower: Vec<u8>, upper: Vec<u8>) -> (Bound<IVec>, Bound<IVec>) {
+    (
+        Bound::Included(IVec::from(lower)),
+        Bound::Excluded(IVec::from(upper)),
+    )
+}
+
 impl Store for SledStore {
     fn state_get(&self, plugin: &str, key: &str) -> Result<Option<StoredValue>, StoreError> {
-        self.tree(STATE)
-            .get(codec::plugin_key(plugin, key))?
+        self.read(STATE, &codec::plugin_key(plugin, key))?
             .map(|raw| codec::decode_state(&raw))
             .transpose()
     }
@@ -169,7 +206,8 @@ impl Store for SledStore {
     fn state_scan<'a>(&'a self, plugin: &str, prefix: &str) -> StateIter<'a> {
         let full_prefix = codec::plugin_key(plugin, prefix);
         let skip = plugin.len() + 1;
-        Box::new(self.tree(STATE).scan_prefix(full_prefix).map(move |item| {
+        let range = prefix_range(&full_prefix);
+        Box::new(self.entries(STATE, range, false).map(move |item| {
             let (key, value) = item?;
             let key = String::from_utf8(key[skip..].to_vec()).map_err(|_| StoreError::Corrupt {
                 tree: "state",
@@ -181,27 +219,25 @@ impl Store for SledStore {
 
     fn timer_due(&self, plugin: &str, key: &str) -> Result<Option<Timestamp>, StoreError> {
         Ok(self
-            .tree(TIMER_INDEX)
-            .get(codec::plugin_key(plugin, key))?
+            .read(TIMER_INDEX, &codec::plugin_key(plugin, key))?
             .and_then(|raw| codec::ts_from_key(&raw)))
     }
 
     fn usage(&self, plugin: &str) -> Result<PluginUsage, StoreError> {
         Ok(decode_usage(
-            self.tree(META).get(usage_key(plugin))?.as_deref(),
+            self.read(META, &usage_key(plugin))?.as_deref(),
         ))
     }
 
     fn clock(&self) -> Result<Option<Timestamp>, StoreError> {
         Ok(self
-            .tree(META)
-            .get(CLOCK)?
+            .read(META, CLOCK)?
             .and_then(|raw| <[u8; 8]>::try_from(raw.as_ref()).ok())
             .map(i64::from_be_bytes))
     }
 
     fn next_due_timer(&self, up_to: Timestamp) -> Result<Option<PendingTimer>, StoreError> {
-        let Some(first) = self.tree(TIMERS).first()? else {
+        let Some(first) = self.all_entries(TIMERS).next().transpose()? else {
             return Ok(None);
         };
         let (key, value) = first;
@@ -236,7 +272,7 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut out = Vec::new();
-        for item in self.tree(STATE_EXPIRY).iter().take(limit) {
+        for item in self.all_entries(STATE_EXPIRY).take(limit) {
             let (key, _) = item?;
             match codec::split_timed_key(&key) {
                 Some((at, plugin, state_key)) if at <= up_to => out.push((plugin, state_key)),
@@ -253,28 +289,25 @@ impl Store for SledStore {
     }
 
     fn verdict(&self, subject: &Subject) -> Result<Option<Verdict>, StoreError> {
-        self.tree(VERDICTS)
-            .get(codec::subject_key(subject))?
+        self.read(VERDICTS, &codec::subject_key(subject))?
             .map(|raw| codec::decode_json("verdicts", &raw))
             .transpose()
     }
 
     fn history(&self, subject: &Subject) -> Result<Vec<Finding>, StoreError> {
-        self.tree(HISTORY)
-            .scan_prefix(codec::subject_key(subject))
+        self.entries(HISTORY, prefix_range(&codec::subject_key(subject)), false)
             .map(|item| codec::decode_json("history", &item?.1))
             .collect()
     }
 
     fn event_record(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {
-        self.tree(EVENT_IDS)
-            .get(event_id.as_bytes())?
+        self.read(EVENT_IDS, event_id.as_bytes())?
             .map(|raw| codec::decode_json("event_ids", &raw))
             .transpose()
     }
 
     fn logged_events<'a>(&'a self) -> EventIter<'a> {
-        Box::new(self.tree(EVENTS).iter().map(|item| {
+        Box::new(self.all_entries(EVENTS).map(|item| {
             let (key, value) = item?;
             let seq = read_u64(Some(&key));
             let event: Event = codec::decode_json("events", &value)?;
@@ -289,14 +322,14 @@ impl Store for SledStore {
         if query.limit == 0 {
             return Ok(page);
         }
-        for item in self.tree(VERDICT_INDEX).range(lower..upper).rev() {
+        for item in self.entries(VERDICT_INDEX, between(lower, upper), true) {
             let (key, _) = item?;
             let (subject_key, cursor) =
                 index::split_entry(&key, prefix_len).ok_or_else(|| StoreError::Corrupt {
                     tree: "verdict_index",
                     detail: "short key".into(),
                 })?;
-            let Some(raw) = self.tree(VERDICTS).get(subject_key)? else {
+            let Some(raw) = self.read(VERDICTS, subject_key)? else {
                 continue;
             };
             let verdict: Verdict = codec::decode_json("verdicts", &raw)?;
@@ -338,7 +371,7 @@ impl Store for SledStore {
     }
 
     fn meta(&self, name: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree(META).get(host_key(name))?.map(|raw| raw.to_vec()))
+        Ok(self.read(META, &host_key(name))?.map(|raw| raw.to_vec()))
     }
 
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
@@ -348,6 +381,7 @@ impl Store for SledStore {
     }
 
     fn reset_derived(&self) -> Result<(), StoreError> {
+        self.write_back()?;
         for index in DERIVED {
             self.tree(index).clear()?;
         }
@@ -366,16 +400,11 @@ impl Store for SledStore {
         if batch.is_empty() {
             return Ok(());
         }
-        self.trees
-            .as_slice()
-            .transaction(|tx| apply(tx, &batch))
-            .map_err(|err| match err {
-                TransactionError::Abort(err) => err,
-                TransactionError::Storage(err) => StoreError::Sled(err),
-            })
+        self.stage(&batch)
     }
 
     fn flush(&self) -> Result<usize, StoreError> {
+        self.write_back()?;
         Ok(self.db.flush()?)
     }
 }

@@ -1,0 +1,184 @@
+//! Staging units in the [`Overlay`] and writing them back to sled (see
+//! [`overlay`](crate::store::overlay) for why): reads that look through the overlay,
+//! the [`Unit`] a commit builds, and the write-back that turns every staged unit into one
+//! sled transaction.
+
+use std::ops::Bound;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLockReadGuard, RwLockWriteGuard};
+
+use sled::IVec;
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::SledStore;
+use crate::store::overlay::{Layer, Merged, Overlay};
+use crate::store::{StoreError, WriteBatch, sled_apply};
+
+/// Staged units above which a commit writes them to sled (not flushing them), so that a
+/// caller that never flushes — a replay, a benchmark — keeps the overlay small: scans
+/// walk past the staged removals of keys that sled still holds, so a large overlay
+/// makes every scan slower. A server flushes far more often than this.
+const WRITE_BACK_ABOVE_UNITS: usize = 256;
+
+/// Staged bytes above which a commit writes the staged units to sled.
+const WRITE_BACK_ABOVE_BYTES: usize = 16 << 20;
+
+/// An iterator over `(key, value)` of one tree, through the overlay.
+pub(super) type Entries<'a> = Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>> + 'a>;
+
+/// The writes of one unit being built, reading through everything staged before it.
+pub(in crate::store) struct Unit<'a> {
+    store: &'a SledStore,
+    overlay: &'a Overlay,
+    writes: Layer,
+}
+
+impl Unit<'_> {
+    /// The current value of `key`: this unit's own write, else the overlay's, else sled's.
+    pub(in crate::store) fn get(
+        &self,
+        tree: usize,
+        key: &[u8],
+    ) -> Result<Option<IVec>, StoreError> {
+        if let Some(slot) = self.writes.get(tree, key) {
+            return Ok(slot.clone());
+        }
+        if let Some(slot) = self.overlay.get(tree, key) {
+            return Ok(slot);
+        }
+        Ok(self.store.trees[tree].get(key)?)
+    }
+
+    /// Write `value` under `key`.
+    pub(in crate::store) fn insert(
+        &mut self,
+        tree: usize,
+        key: impl Into<IVec>,
+        value: impl Into<IVec>,
+    ) {
+        self.writes.put(tree, key.into(), Some(value.into()));
+    }
+
+    /// Remove `key`.
+    pub(in crate::store) fn remove(&mut self, tree: usize, key: impl Into<IVec>) {
+        self.writes.put(tree, key.into(), None);
+    }
+}
+
+fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl SledStore {
+    fn overlay_read(&self) -> RwLockReadGuard<'_, Overlay> {
+        self.overlay.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn overlay_write(&self) -> RwLockWriteGuard<'_, Overlay> {
+        self.overlay.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The current value of `key` in `tree`, staged or in sled.
+    pub(super) fn read(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, StoreError> {
+        if let Some(slot) = self.overlay_read().get(tree, key) {
+            return Ok(slot);
+        }
+        Ok(self.trees[tree].get(key)?)
+    }
+
+    /// The entries of `tree` within `range`, staged or in sled, ascending (or descending).
+    pub(super) fn entries(
+        &self,
+        tree: usize,
+        range: (Bound<IVec>, Bound<IVec>),
+        descending: bool,
+    ) -> Entries<'_> {
+        let base = self.trees[tree].range::<IVec, _>(range.clone());
+        if descending {
+            Box::new(Merged::new(&self.overlay, tree, range, base.rev(), true))
+        } else {
+            Box::new(Merged::new(&self.overlay, tree, range, base, false))
+        }
+    }
+
+    /// Every entry of `tree`, ascending.
+    pub(super) fn all_entries(&self, tree: usize) -> Entries<'_> {
+        self.entries(tree, (Bound::Unbounded, Bound::Unbounded), false)
+    }
+
+    /// Stage one unit: visible to every read at once, written to sled by the next
+    /// write-back. Either all of the unit is staged or, on an error, none of it.
+    pub(super) fn stage(&self, batch: &WriteBatch) -> Result<(), StoreError> {
+        // One unit at a time: a unit reads what the one before it wrote (counters,
+        // sequence numbers, the verdict whose index entries it replaces).
+        let _serial = lock(&self.staging);
+        let writes = {
+            let overlay = self.overlay_read();
+            let mut unit = Unit {
+                store: self,
+                overlay: &overlay,
+                writes: Layer::new(self.trees.len()),
+            };
+            sled_apply::apply(&mut unit, batch)?;
+            unit.writes
+        };
+        let oversized = {
+            let mut overlay = self.overlay_write();
+            overlay.pending.absorb(writes);
+            overlay.pending.units() > WRITE_BACK_ABOVE_UNITS
+                || overlay.pending.bytes() > WRITE_BACK_ABOVE_BYTES
+        };
+        if oversized {
+            self.write_back()?;
+        }
+        Ok(())
+    }
+
+    /// Write every staged unit to sled in one transaction (not flushed). On failure the
+    /// units stay staged, under any staged since, and the next write-back retries them.
+    pub(super) fn write_back(&self) -> Result<(), StoreError> {
+        let _serial = lock(&self.writing_back);
+        let layer = {
+            let mut overlay = self.overlay_write();
+            if overlay.pending.is_empty() {
+                return Ok(());
+            }
+            let fresh = Layer::new(self.trees.len());
+            let layer = Arc::new(std::mem::replace(&mut overlay.pending, fresh));
+            overlay.writing = Some(layer.clone());
+            layer
+        };
+        let written = self.trees.as_slice().transaction(|tx| {
+            for (tree, writes) in tx.iter().enumerate().take(layer.tree_count()) {
+                for (key, slot) in layer.tree(tree) {
+                    match slot {
+                        Some(value) => {
+                            writes.insert(key.clone(), value.clone())?;
+                        }
+                        None => {
+                            writes.remove(key.clone())?;
+                        }
+                    }
+                }
+            }
+            Ok::<(), ConflictableTransactionError<StoreError>>(())
+        });
+        drop(layer);
+        let mut overlay = self.overlay_write();
+        let written_layer = overlay.writing.take();
+        match written {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                if let Some(layer) = written_layer {
+                    let newer =
+                        std::mem::replace(&mut overlay.pending, Arc::unwrap_or_clone(layer));
+                    overlay.pending.absorb(newer);
+                }
+                Err(match err {
+                    TransactionError::Abort(err) => err,
+                    TransactionError::Storage(err) => StoreError::Sled(err),
+                })
+            }
+        }
+    }
+}
