@@ -31,6 +31,7 @@ use sled::{IVec, Tree};
 
 use super::batch::WriteBatch;
 use super::codec::{self, VALUE_VERSION};
+use staging::FirstKeys;
 pub(super) use staging::Unit;
 
 use super::overlay::{Overlay, prefix_range};
@@ -101,6 +102,8 @@ pub struct SledStore {
     staging: Mutex<()>,
     /// Held while staged units are written back: one write-back at a time.
     writing_back: Mutex<()>,
+    /// The first keys of the timer and expiry trees, when known.
+    first_keys: Mutex<FirstKeys>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -136,6 +139,7 @@ impl SledStore {
             trees,
             staging: Mutex::new(()),
             writing_back: Mutex::new(()),
+            first_keys: Mutex::new(vec![None; TREE_NAMES.len()]),
         };
         store.check_schema(dir)?;
         Ok(store)
@@ -237,6 +241,12 @@ impl Store for SledStore {
     }
 
     fn next_due_timer(&self, up_to: Timestamp) -> Result<Option<PendingTimer>, StoreError> {
+        let first_due = self
+            .first_key(TIMERS)?
+            .and_then(|key| codec::ts_from_key(&key));
+        if first_due.is_none_or(|due| due > up_to) {
+            return Ok(None);
+        }
         let Some(first) = self.all_entries(TIMERS).next().transpose()? else {
             return Ok(None);
         };
@@ -272,6 +282,13 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut out = Vec::new();
+        let first = self.first_key(STATE_EXPIRY)?;
+        if first
+            .and_then(|key| codec::ts_from_key(&key))
+            .is_none_or(|at| at > up_to)
+        {
+            return Ok(out);
+        }
         for item in self.all_entries(STATE_EXPIRY).take(limit) {
             let (key, _) = item?;
             match codec::split_timed_key(&key) {
@@ -392,6 +409,7 @@ impl Store for SledStore {
                 meta.remove(key)?;
             }
         }
+        self.forget_first_keys();
         self.db.flush()?;
         Ok(())
     }

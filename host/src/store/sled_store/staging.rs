@@ -23,6 +23,14 @@ const WRITE_BACK_ABOVE_UNITS: usize = 256;
 /// Staged bytes above which a commit writes the staged units to sled.
 const WRITE_BACK_ABOVE_BYTES: usize = 16 << 20;
 
+/// What is known of the first key of each tree: `None` = unknown, `Some(None)` = the tree
+/// is empty, `Some(Some(key))` = its first key.
+///
+/// Why: after every event the pipeline asks for the first due timer and the first
+/// expired state entry. Both are almost always in the future, and answering from this
+/// cache — kept up to date as units are staged — saves two tree scans per event.
+pub(super) type FirstKeys = Vec<Option<Option<IVec>>>;
+
 /// An iterator over `(key, value)` of one tree, through the overlay.
 pub(super) type Entries<'a> = Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>> + 'a>;
 
@@ -67,6 +75,28 @@ impl Unit<'_> {
 
 fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Keep [`FirstKeys`] true after a unit's writes: a new smaller key becomes the first;
+/// removing the first key makes it unknown until the next scan.
+fn track_first_keys(first_keys: &mut FirstKeys, writes: &Layer) {
+    for (tree, known) in first_keys.iter_mut().enumerate() {
+        let Some(first) = known else {
+            continue;
+        };
+        for (key, slot) in writes.tree(tree) {
+            match slot {
+                Some(_) if first.as_ref().is_none_or(|first| key < first) => {
+                    *first = Some(key.clone());
+                }
+                None if first.as_ref() == Some(key) => {
+                    *known = None;
+                    break;
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 impl SledStore {
@@ -123,6 +153,13 @@ impl SledStore {
             unit.writes
         };
         let oversized = {
+            // Both under the first-keys lock, so that no scan caches a first key between
+            // the two.
+            let mut first_keys = self
+                .first_keys
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            track_first_keys(&mut first_keys, &writes);
             let mut overlay = self.overlay_write();
             overlay.pending.absorb(writes);
             overlay.pending.units() > WRITE_BACK_ABOVE_UNITS
@@ -132,6 +169,33 @@ impl SledStore {
             self.write_back()?;
         }
         Ok(())
+    }
+
+    /// The first key of `tree`, from [`FirstKeys`] or, when unknown, a scan.
+    pub(super) fn first_key(&self, tree: usize) -> Result<Option<IVec>, StoreError> {
+        let mut first_keys = self
+            .first_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(known) = &first_keys[tree] {
+            return Ok(known.clone());
+        }
+        let first = self
+            .all_entries(tree)
+            .next()
+            .transpose()?
+            .map(|(key, _)| key);
+        first_keys[tree] = Some(first.clone());
+        Ok(first)
+    }
+
+    /// Forget every known first key (the trees were changed behind the overlay's back).
+    pub(super) fn forget_first_keys(&self) {
+        let mut first_keys = self
+            .first_keys
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        first_keys.iter_mut().for_each(|known| *known = None);
     }
 
     /// Write every staged unit to sled in one transaction (not flushed). On failure the

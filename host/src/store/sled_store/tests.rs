@@ -256,3 +256,90 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
     let audit = store.audit(10).expect("audit");
     assert_eq!(audit[0]["seq"], 1);
 }
+
+/// A unit that schedules (`Some(due)`) or cancels (`None`) timers of plugin `p`.
+fn timers(changes: &[(&str, Option<Timestamp>, Option<Timestamp>)]) -> WriteBatch {
+    let mut writes = crate::store::PluginWrites::default();
+    for (key, old_due, due) in changes {
+        writes.timers.insert(
+            key.to_string(),
+            crate::store::TimerWrite {
+                old_due: *old_due,
+                new: due.map(|due| (due, b"x".to_vec())),
+            },
+        );
+    }
+    let mut batch = WriteBatch::default();
+    batch.merge("p", writes);
+    batch
+}
+
+fn due_key(store: &SledStore, up_to: Timestamp) -> Option<(String, Timestamp)> {
+    store
+        .next_due_timer(up_to)
+        .expect("read")
+        .map(|timer| (timer.key, timer.due))
+}
+
+#[test]
+fn the_first_due_timer_is_right_as_timers_come_and_go_staged_or_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+    assert_eq!(due_key(&store, i64::MAX), None);
+    store
+        .commit(timers(&[("late", None, Some(100))]))
+        .expect("commit");
+    assert_eq!(due_key(&store, 50), None);
+    // An earlier timer becomes the first, staged or written back.
+    store
+        .commit(timers(&[("early", None, Some(10))]))
+        .expect("commit");
+    assert_eq!(due_key(&store, 50), Some(("early".into(), 10)));
+    store.flush().expect("flush");
+    assert_eq!(due_key(&store, 50), Some(("early".into(), 10)));
+    // Cancelling the first makes the next one first.
+    store
+        .commit(timers(&[("early", Some(10), None)]))
+        .expect("commit");
+    assert_eq!(due_key(&store, 50), None);
+    assert_eq!(due_key(&store, 100), Some(("late".into(), 100)));
+    // Rescheduling moves it; a later one is not mistaken for the first.
+    store
+        .commit(timers(&[
+            ("late", Some(100), Some(40)),
+            ("later", None, Some(70)),
+        ]))
+        .expect("commit");
+    assert_eq!(due_key(&store, 50), Some(("late".into(), 40)));
+    store
+        .commit(timers(&[("late", Some(40), None)]))
+        .expect("commit");
+    assert_eq!(due_key(&store, 50), None);
+    assert_eq!(due_key(&store, 70), Some(("later".into(), 70)));
+    drop(store);
+    let store = SledStore::open(dir.path(), 1 << 20).expect("reopen");
+    assert_eq!(due_key(&store, 70), Some(("later".into(), 70)));
+}
+
+#[test]
+fn expired_entries_are_found_through_the_first_key_cache() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+    let value = |at| crate::store::StateWrite {
+        old_expiry: None,
+        new: Some(StoredValue {
+            bytes: b"v".to_vec(),
+            expires_at: Some(at),
+        }),
+    };
+    let mut writes = crate::store::PluginWrites::default();
+    writes.state.insert("a".into(), value(30));
+    writes.state.insert("b".into(), value(20));
+    let mut batch = WriteBatch::default();
+    batch.merge("p", writes);
+    store.commit(batch).expect("commit");
+    assert!(store.expired_state(10, 10).expect("scan").is_empty());
+    let expired = store.expired_state(25, 10).expect("scan");
+    assert_eq!(expired, [("p".to_string(), "b".to_string())]);
+    assert_eq!(store.expired_state(30, 10).expect("scan").len(), 2);
+}
