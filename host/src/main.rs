@@ -5,6 +5,12 @@ use clap::Parser;
 use probity::cli::{Cli, Command};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's malloc: the pipeline allocates many small, short-lived
+/// buffers (JSON, keys, values), and with glibc a quarter of its time went to `malloc`
+/// and `free` (see BENCHMARKS.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let filter = EnvFilter::try_from_env("PROBITY_LOG")

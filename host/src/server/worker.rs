@@ -4,15 +4,18 @@
 //! makes replays deterministic), so it lives on a thread of its own. Requests hand it
 //! jobs over a bounded channel and wait for a reply. Acknowledging is split in two:
 //!
-//! 1. the **pipeline thread** takes every job that is queued, evaluates and commits each
-//!    event as one unit (visible at once, not yet durable), and passes the replies on;
-//! 2. the **flush thread** takes every reply that is waiting, makes all of their units
-//!    durable with *one* `flush`, and only then answers the requests.
+//! 1. the **pipeline thread** takes the next job, evaluates and commits each of its
+//!    events as one unit (staged in memory, visible at once, not yet durable), and passes
+//!    the job's reply on at once;
+//! 2. the **flush thread** takes every reply that is waiting, writes all of their units
+//!    to sled and makes them durable with *one* `flush`, and only then answers the
+//!    requests.
 //!
 //! While one flush runs the pipeline thread keeps evaluating, so under load a flush
-//! covers many requests (group commit) and neither thread waits for the other. A `200`
-//! therefore always means "flushed to disk". Plugin-set swaps travel the same channel,
-//! so they land between two events, never during one.
+//! covers many requests (group commit), neither thread waits for the other, and the two
+//! cores share the work: plugins on one, sled's writes and the fsync on the other. A
+//! `200` therefore always means "flushed to disk". Plugin-set swaps travel the same
+//! channel, so they land between two events, never during one.
 
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -26,7 +29,7 @@ use crate::pipeline::{Ingested, Pipeline, PluginSet};
 use crate::store::Store;
 use crate::verdict::Verdict;
 
-/// Most jobs taken in one round before their replies go to the flush thread.
+/// Most jobs taken off the queue at once (between two looks at the clock-lag gauge).
 const MAX_JOBS_PER_ROUND: usize = 512;
 
 /// What became of one event.
@@ -156,12 +159,15 @@ fn run_pipeline(
                 Err(_) => break,
             }
         }
-        let mut replies = Vec::with_capacity(round.len());
         for job in round {
             match job {
                 Job::Events { events, reply } => {
                     let outcomes = events.iter().map(|e| evaluate(&mut pipeline, e)).collect();
-                    replies.push((reply, outcomes));
+                    // Hand the reply on now: the flush thread writes and flushes this job
+                    // while this thread evaluates the next one.
+                    if acks.send(vec![(reply, outcomes)]).is_err() {
+                        return;
+                    }
                 }
                 Job::SetPlugins { plugins, done } => {
                     pipeline.set_plugins(plugins);
@@ -173,9 +179,6 @@ fn run_pipeline(
         if let Some(clock) = pipeline.clock() {
             let lag_ms = crate::model::time::wall_clock_now().saturating_sub(clock);
             metrics::gauge!("probity_event_clock_lag_seconds").set(lag_ms as f64 / 1000.0);
-        }
-        if !replies.is_empty() && acks.send(replies).is_err() {
-            break;
         }
         if stopping {
             break;

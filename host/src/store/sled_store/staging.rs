@@ -14,14 +14,13 @@ use super::SledStore;
 use crate::store::overlay::{Layer, Merged, Overlay};
 use crate::store::{StoreError, WriteBatch, sled_apply};
 
-/// Staged units above which a commit writes them to sled (not flushing them), so that a
-/// caller that never flushes — a replay, a benchmark — keeps the overlay small: scans
-/// walk past the staged removals of keys that sled still holds, so a large overlay
-/// makes every scan slower. A server flushes far more often than this.
-const WRITE_BACK_ABOVE_UNITS: usize = 256;
+/// Staged units above which a commit writes them to sled itself (not flushing them), so
+/// that a caller that never flushes — a replay, a benchmark — keeps the overlay bounded.
+/// A server's flush thread writes back far more often, off the pipeline thread.
+const WRITE_BACK_ABOVE_UNITS: usize = 4096;
 
 /// Staged bytes above which a commit writes the staged units to sled.
-const WRITE_BACK_ABOVE_BYTES: usize = 16 << 20;
+const WRITE_BACK_ABOVE_BYTES: usize = 32 << 20;
 
 /// What is known of the first key of each tree: `None` = unknown, `Some(None)` = the tree
 /// is empty, `Some(Some(key))` = its first key.
