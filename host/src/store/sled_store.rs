@@ -31,8 +31,8 @@ use sled::{IVec, Tree};
 
 use super::batch::WriteBatch;
 use super::codec::{self, VALUE_VERSION};
-use staging::FirstKeys;
 pub(super) use staging::Unit;
+use staging::{FirstKey, FirstKeys};
 
 use super::overlay::{Overlay, prefix_range};
 use super::sled_apply::{decode_usage, read_u64, usage_key};
@@ -139,7 +139,7 @@ impl SledStore {
             trees,
             staging: Mutex::new(()),
             writing_back: Mutex::new(()),
-            first_keys: Mutex::new(vec![None; TREE_NAMES.len()]),
+            first_keys: Mutex::new(vec![FirstKey::Unknown; TREE_NAMES.len()]),
         };
         store.check_schema(dir)?;
         Ok(store)
@@ -241,16 +241,27 @@ impl Store for SledStore {
     }
 
     fn next_due_timer(&self, up_to: Timestamp) -> Result<Option<PendingTimer>, StoreError> {
-        let first_due = self
-            .first_key(TIMERS)?
-            .and_then(|key| codec::ts_from_key(&key));
-        if first_due.is_none_or(|due| due > up_to) {
-            return Ok(None);
+        let mut found = None;
+        // The first key is kept true as units are staged; should it ever not be, forget
+        // it and look again with a scan.
+        for _ in 0..2 {
+            let Some(key) = self.first_key(TIMERS)? else {
+                return Ok(None);
+            };
+            if codec::ts_from_key(&key).is_none_or(|due| due > up_to) {
+                return Ok(None);
+            }
+            match self.read(TIMERS, &key)? {
+                Some(value) => {
+                    found = Some((key, value));
+                    break;
+                }
+                None => self.forget_first_keys(),
+            }
         }
-        let Some(first) = self.all_entries(TIMERS).next().transpose()? else {
+        let Some((key, value)) = found else {
             return Ok(None);
         };
-        let (key, value) = first;
         let (due, plugin, timer_key) =
             codec::split_timed_key(&key).ok_or_else(|| StoreError::Corrupt {
                 tree: "timers",
@@ -282,14 +293,15 @@ impl Store for SledStore {
         limit: usize,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut out = Vec::new();
-        let first = self.first_key(STATE_EXPIRY)?;
-        if first
-            .and_then(|key| codec::ts_from_key(&key))
-            .is_none_or(|at| at > up_to)
-        {
+        let Some(first) = self.first_key(STATE_EXPIRY)? else {
+            return Ok(out);
+        };
+        if codec::ts_from_key(&first).is_none_or(|at| at > up_to) {
             return Ok(out);
         }
-        for item in self.all_entries(STATE_EXPIRY).take(limit) {
+        // From the first key on: the emptied leaves before it are never walked.
+        let from = (Bound::Included(first), Bound::Unbounded);
+        for item in self.entries(STATE_EXPIRY, from, false).take(limit) {
             let (key, _) = item?;
             match codec::split_timed_key(&key) {
                 Some((at, plugin, state_key)) if at <= up_to => out.push((plugin, state_key)),

@@ -14,21 +14,39 @@ use super::SledStore;
 use crate::store::overlay::{Layer, Merged, Overlay};
 use crate::store::{StoreError, WriteBatch, sled_apply};
 
-/// Staged units above which a commit writes them to sled itself (not flushing them), so
-/// that a caller that never flushes — a replay, a benchmark — keeps the overlay bounded.
-/// A server's flush thread writes back far more often, off the pipeline thread.
-const WRITE_BACK_ABOVE_UNITS: usize = 4096;
+/// Staged units above which a commit writes them to sled itself (not flushing them). The
+/// pipeline thread writing back every few hundred units is faster than leaving it all
+/// to the flush thread: a sled transaction blocks every read of the tree while it
+/// applies, so a big one on the other thread stalls the pipeline anyway, and a large
+/// overlay makes scans walk more staged removals. It also bounds the overlay for callers
+/// that never flush (a replay, a benchmark).
+const WRITE_BACK_ABOVE_UNITS: usize = 256;
 
 /// Staged bytes above which a commit writes the staged units to sled.
 const WRITE_BACK_ABOVE_BYTES: usize = 32 << 20;
 
-/// What is known of the first key of each tree: `None` = unknown, `Some(None)` = the tree
-/// is empty, `Some(Some(key))` = its first key.
+/// What is known of the first key of one tree.
 ///
 /// Why: after every event the pipeline asks for the first due timer and the first
-/// expired state entry. Both are almost always in the future, and answering from this
-/// cache — kept up to date as units are staged — saves two tree scans per event.
-pub(super) type FirstKeys = Vec<Option<Option<IVec>>>;
+/// expired state entry. Both are almost always in the future, and answering from this —
+/// kept true as units are staged — saves two tree scans per event. And when a scan is
+/// needed, it starts at [`FirstKey::AtLeast`]: the timer and expiry trees are queues
+/// (keys added at the back, removed at the front), and sled does not merge the emptied
+/// leaves at their front, so a scan from the very start walks every key ever removed
+/// and gets slower as the store ages.
+#[derive(Clone, Debug, Default)]
+pub(super) enum FirstKey {
+    /// Nothing known: a scan starts at the beginning.
+    #[default]
+    Unknown,
+    /// The first key, or `None` when the tree is empty.
+    Exact(Option<IVec>),
+    /// No key is smaller than this one (it was the first and was removed).
+    AtLeast(IVec),
+}
+
+/// [`FirstKey`] per tree.
+pub(super) type FirstKeys = Vec<FirstKey>;
 
 /// An iterator over `(key, value)` of one tree, through the overlay.
 pub(super) type Entries<'a> = Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>> + 'a>;
@@ -76,21 +94,24 @@ fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Keep [`FirstKeys`] true after a unit's writes: a new smaller key becomes the first;
-/// removing the first key makes it unknown until the next scan.
+/// Keep [`FirstKeys`] true after a unit's writes: a new key below everything becomes the
+/// first; removing the first key leaves a floor for the next scan.
 fn track_first_keys(first_keys: &mut FirstKeys, writes: &Layer) {
     for (tree, known) in first_keys.iter_mut().enumerate() {
-        let Some(first) = known else {
-            continue;
-        };
         for (key, slot) in writes.tree(tree) {
-            match slot {
-                Some(_) if first.as_ref().is_none_or(|first| key < first) => {
-                    *first = Some(key.clone());
+            match (&*known, slot) {
+                (FirstKey::Unknown, _) => break,
+                (FirstKey::Exact(first), Some(_))
+                    if first.as_ref().is_none_or(|first| key < first) =>
+                {
+                    *known = FirstKey::Exact(Some(key.clone()));
                 }
-                None if first.as_ref() == Some(key) => {
-                    *known = None;
-                    break;
+                (FirstKey::Exact(Some(first)), None) if first == key => {
+                    *known = FirstKey::AtLeast(key.clone());
+                }
+                // Every key is at or above the floor, so a new key below it is the first.
+                (FirstKey::AtLeast(floor), Some(_)) if key < floor => {
+                    *known = FirstKey::Exact(Some(key.clone()));
                 }
                 _ => {}
             }
@@ -170,21 +191,23 @@ impl SledStore {
         Ok(())
     }
 
-    /// The first key of `tree`, from [`FirstKeys`] or, when unknown, a scan.
+    /// The first key of `tree`, from [`FirstKeys`] or else a scan from its floor.
     pub(super) fn first_key(&self, tree: usize) -> Result<Option<IVec>, StoreError> {
         let mut first_keys = self
             .first_keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if let Some(known) = &first_keys[tree] {
-            return Ok(known.clone());
-        }
+        let from = match &first_keys[tree] {
+            FirstKey::Exact(first) => return Ok(first.clone()),
+            FirstKey::AtLeast(floor) => Bound::Included(floor.clone()),
+            FirstKey::Unknown => Bound::Unbounded,
+        };
         let first = self
-            .all_entries(tree)
+            .entries(tree, (from, Bound::Unbounded), false)
             .next()
             .transpose()?
             .map(|(key, _)| key);
-        first_keys[tree] = Some(first.clone());
+        first_keys[tree] = FirstKey::Exact(first.clone());
         Ok(first)
     }
 
@@ -194,7 +217,7 @@ impl SledStore {
             .first_keys
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        first_keys.iter_mut().for_each(|known| *known = None);
+        first_keys.fill(FirstKey::Unknown);
     }
 
     /// Write every staged unit to sled in one transaction (not flushed). On failure the

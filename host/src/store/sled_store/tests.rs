@@ -343,3 +343,26 @@ fn expired_entries_are_found_through_the_first_key_cache() {
     assert_eq!(expired, [("p".to_string(), "b".to_string())]);
     assert_eq!(store.expired_state(30, 10).expect("scan").len(), 2);
 }
+
+#[test]
+fn a_timer_scheduled_below_a_removed_first_timer_becomes_the_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+    store
+        .commit(timers(&[("a", None, Some(10)), ("b", None, Some(30))]))
+        .expect("commit");
+    assert_eq!(due_key(&store, 100), Some(("a".into(), 10)));
+    // Firing the first leaves a floor at 10; a timer due at 5 is below it.
+    store
+        .commit(timers(&[("a", Some(10), None)]))
+        .expect("commit");
+    store
+        .commit(timers(&[("c", None, Some(5))]))
+        .expect("commit");
+    assert_eq!(due_key(&store, 100), Some(("c".into(), 5)));
+    store
+        .commit(timers(&[("c", Some(5), None)]))
+        .expect("commit");
+    store.flush().expect("flush");
+    assert_eq!(due_key(&store, 100), Some(("b".into(), 30)));
+}
