@@ -218,9 +218,6 @@ impl SettingsError {
     }
 }
 
-/// A refused state write as a plugin error: code `state_` + the WIT case name with
-/// underscores (`state_quota_exceeded`, `state_bad_key`, `state_value_too_large`,
-/// `state_not_a_counter`), so `?` works in `handle`.
 /// Settings that cannot be used: code `bad_settings`, message `field: what is wrong`.
 ///
 /// The host validates settings before it builds a plugin, so a plugin that resolves its
@@ -232,6 +229,9 @@ impl From<SettingsError> for PluginError {
     }
 }
 
+/// A refused state write as a plugin error: code `state_` + the WIT case name with
+/// underscores (`state_quota_exceeded`, `state_bad_key`, `state_value_too_large`,
+/// `state_not_a_counter`), so `?` works in `handle`.
 impl From<StateError> for PluginError {
     fn from(err: StateError) -> Self {
         let code = format!("state_{}", err.name().replace('-', "_"));

@@ -7,14 +7,15 @@
 //! 1. the **pipeline thread** takes the next job, evaluates and commits each of its
 //!    events as one unit (staged in memory, visible at once, not yet durable), and passes
 //!    the job's reply on at once;
-//! 2. the **flush thread** takes every reply that is waiting, writes all of their units
-//!    to sled and makes them durable with *one* `flush`, and only then answers the
-//!    requests.
+//! 2. the **flush thread** takes every reply that is waiting, writes whatever of their
+//!    units is still staged to sled and makes them durable with *one* `flush`, and only
+//!    then answers the requests.
 //!
 //! While one flush runs the pipeline thread keeps evaluating, so under load a flush
-//! covers many requests (group commit), neither thread waits for the other, and the two
-//! cores share the work: plugins on one, sled's writes and the fsync on the other. A
-//! `200` therefore always means "flushed to disk". Plugin-set swaps travel the same
+//! covers many requests (group commit) and neither thread waits for the other: the fsync
+//! runs on the other core. (Most staged units reach sled from the pipeline thread itself,
+//! every few hundred units: see the store's staging.) A `200` therefore always means
+//! "flushed to disk". Plugin-set swaps travel the same
 //! channel, so they land between two events, never during one.
 
 use std::sync::Arc;
@@ -67,6 +68,9 @@ pub enum WorkerError {
 }
 
 type Reply = oneshot::Sender<Result<Vec<EventOutcome>, WorkerError>>;
+
+/// A job's reply with its outcomes, waiting for the flush that makes them durable.
+type Ack = (Reply, Vec<EventOutcome>);
 
 enum Job {
     Events {
@@ -148,7 +152,7 @@ impl Worker {
 fn run_pipeline(
     mut pipeline: Pipeline,
     mut jobs: mpsc::Receiver<Job>,
-    acks: std_mpsc::Sender<Vec<(Reply, Vec<EventOutcome>)>>,
+    acks: std_mpsc::Sender<Ack>,
 ) {
     let mut stopping = false;
     while let Some(first) = jobs.blocking_recv() {
@@ -165,7 +169,7 @@ fn run_pipeline(
                     let outcomes = events.iter().map(|e| evaluate(&mut pipeline, e)).collect();
                     // Hand the reply on now: the flush thread writes and flushes this job
                     // while this thread evaluates the next one.
-                    if acks.send(vec![(reply, outcomes)]).is_err() {
+                    if acks.send((reply, outcomes)).is_err() {
                         return;
                     }
                 }
@@ -213,11 +217,10 @@ fn evaluate(pipeline: &mut Pipeline, event: &Event) -> EventOutcome {
     outcome
 }
 
-fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Vec<(Reply, Vec<EventOutcome>)>>) {
-    while let Ok(mut waiting) = acks.recv() {
-        while let Ok(more) = acks.try_recv() {
-            waiting.extend(more);
-        }
+fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Ack>) {
+    while let Ok(first) = acks.recv() {
+        let mut waiting = vec![first];
+        waiting.extend(acks.try_iter());
         let started = Instant::now();
         let flushed = store.flush();
         metrics::histogram!("probity_store_flush_seconds").record(started.elapsed().as_secs_f64());

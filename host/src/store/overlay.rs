@@ -28,7 +28,7 @@ use super::StoreError;
 pub(super) type Slot = Option<IVec>;
 
 /// Staged writes, one sorted map per tree.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(super) struct Layer {
     trees: Vec<BTreeMap<IVec, Slot>>,
     bytes: usize,

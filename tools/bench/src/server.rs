@@ -152,12 +152,11 @@ fn drain_stderr(
     }
 }
 
-/// The address in a `probity: listening on http://ADDR` line.
+/// The address in a `probity: listening on http://ADDR` line, found as the end-to-end
+/// tests find it.
 fn listening_address(line: &str) -> Option<SocketAddr> {
-    let rest = line.split("listening on http://").nth(1)?;
-    rest.split_whitespace()
-        .next()?
-        .trim_end_matches('/')
+    probity_e2e::server::listening_address(line)?
+        .strip_prefix("http://")?
         .parse()
         .ok()
 }
@@ -338,15 +337,13 @@ pub fn measure_startup(setup: &ServerSetup, warm: usize) -> anyhow::Result<Start
 
 /// The total size of the files under `dir`, in bytes.
 pub fn dir_size(dir: &Path) -> anyhow::Result<u64> {
+    // `files_under` skips what it cannot read; the directory itself must be readable.
+    std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))?;
     let mut total = 0;
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        let meta = entry.metadata()?;
-        total += if meta.is_dir() {
-            dir_size(&entry.path())?
-        } else {
-            meta.len()
-        };
+    for file in probity_e2e::server::files_under(dir) {
+        total += std::fs::metadata(&file)
+            .with_context(|| format!("reading {}", file.display()))?
+            .len();
     }
     Ok(total)
 }

@@ -90,7 +90,9 @@ impl Unit<'_> {
     }
 }
 
-fn lock(mutex: &Mutex<()>) -> MutexGuard<'_, ()> {
+/// Lock `mutex`, also after a panic elsewhere poisoned it: what these mutexes guard is
+/// nothing, or first-key hints that a scan can always recompute.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
@@ -175,10 +177,7 @@ impl SledStore {
         let oversized = {
             // Both under the first-keys lock, so that no scan caches a first key between
             // the two.
-            let mut first_keys = self
-                .first_keys
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
+            let mut first_keys = lock(&self.first_keys);
             track_first_keys(&mut first_keys, &writes);
             let mut overlay = self.overlay_write();
             overlay.pending.absorb(writes);
@@ -193,10 +192,7 @@ impl SledStore {
 
     /// The first key of `tree`, from [`FirstKeys`] or else a scan from its floor.
     pub(super) fn first_key(&self, tree: usize) -> Result<Option<IVec>, StoreError> {
-        let mut first_keys = self
-            .first_keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut first_keys = lock(&self.first_keys);
         let from = match &first_keys[tree] {
             FirstKey::Exact(first) => return Ok(first.clone()),
             FirstKey::AtLeast(floor) => Bound::Included(floor.clone()),
@@ -213,10 +209,7 @@ impl SledStore {
 
     /// Forget every known first key (the trees were changed behind the overlay's back).
     pub(super) fn forget_first_keys(&self) {
-        let mut first_keys = self
-            .first_keys
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut first_keys = lock(&self.first_keys);
         first_keys.fill(FirstKey::Unknown);
     }
 
