@@ -45,3 +45,18 @@ pub fn test_plugin(name: &str) -> PathBuf {
     );
     path
 }
+
+/// The environment variable that turns on the long variants of the hardening tests
+/// (more crash rounds, more malformed requests, a longer hostile-plugin stream).
+pub const LONG_TESTS_VAR: &str = "PROBITY_LONG_TESTS";
+
+/// Whether the long variants run: `PROBITY_LONG_TESTS=1` (any value but empty or `0`).
+pub fn long_tests() -> bool {
+    std::env::var(LONG_TESTS_VAR).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// `short` normally, `long` under [`LONG_TESTS_VAR`]: how many rounds, requests or events
+/// a hardening test runs.
+pub fn rounds(short: usize, long: usize) -> usize {
+    if long_tests() { long } else { short }
+}

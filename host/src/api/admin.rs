@@ -37,6 +37,8 @@ pub async fn plugins(State(state): State<Arc<AppState>>) -> Json<Value> {
                 "digest": loaded.map(|p| format!("sha256:{}", p.digest())),
                 "subscribes": loaded.map(|p| p.manifest().subscribes.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
                 "limits": entry.limits,
+                "breaker": entry.breaker,
+                "breaker_state": loaded.map(|p| p.breaker()),
                 "settings": entry.settings,
                 "counters": loaded.map(|p| counters(p)),
                 "usage": usage.map(|u| json!({

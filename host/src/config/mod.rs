@@ -20,7 +20,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, Role, TokenConfig};
-pub use plugin::{Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
+pub use plugin::{BreakerConfig, Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
 
 use crate::verdict::ActionMapping;
 

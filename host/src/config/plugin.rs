@@ -61,6 +61,34 @@ impl Default for Limits {
     }
 }
 
+/// The circuit breaker of one plugin: `[plugins.NAME.breaker]`.
+///
+/// After `failures` calls in a row fail, the plugin is *quarantined*: its next
+/// `cooldown_calls` calls are not made at all and each becomes a `plugin_error.quarantined`
+/// finding (per `on_error`, like any failure). The call after that is a probe: if it
+/// succeeds the breaker closes, if it fails the plugin is quarantined again. Loading
+/// changed code or configuration (a reload) starts with a closed breaker.
+///
+/// The cool-down counts calls, not seconds, so that replaying the same events gives the
+/// same verdicts whatever the wall clock did.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BreakerConfig {
+    /// Consecutive failed calls that open the breaker; `0` turns the breaker off.
+    pub failures: u32,
+    /// Calls skipped while open, before one probe call.
+    pub cooldown_calls: u64,
+}
+
+impl Default for BreakerConfig {
+    fn default() -> Self {
+        BreakerConfig {
+            failures: 5,
+            cooldown_calls: 100,
+        }
+    }
+}
+
 /// The largest memory cap accepted, in MiB (the pooling allocator reserves this much).
 pub const MAX_MEMORY_MIB: u32 = 1024;
 
@@ -90,6 +118,9 @@ pub struct PluginConfig {
     /// Resource limits.
     #[serde(default)]
     pub limits: Limits,
+    /// When to quarantine a plugin that keeps failing.
+    #[serde(default)]
+    pub breaker: BreakerConfig,
     /// Free-form settings handed to the plugin (checked by its `validate-settings`).
     #[serde(default = "empty_settings")]
     pub settings: serde_json::Value,
@@ -114,6 +145,7 @@ impl PluginConfig {
             mode: Mode::Enforce,
             on_error: OnError::Allow,
             limits: Limits::default(),
+            breaker: BreakerConfig::default(),
             settings: empty_settings(),
         }
     }
@@ -183,6 +215,12 @@ impl PluginConfig {
         }
         if limits.output_kib == 0 || limits.output_kib > 64 * 1024 {
             return err("limits.output_kib", "must be between 1 and 65536");
+        }
+        if self.breaker.cooldown_calls == 0 {
+            return err(
+                "breaker.cooldown_calls",
+                "must be at least 1 (to turn the breaker off, set `breaker.failures = 0`)",
+            );
         }
         Ok(())
     }

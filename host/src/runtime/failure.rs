@@ -51,6 +51,19 @@ pub enum PluginFailure {
         /// Why.
         reason: String,
     },
+    /// The call was not made: the plugin failed too often in a row and its circuit breaker
+    /// has it quarantined.
+    #[error(
+        "is quarantined after {failures} consecutive failures (last: {last}); {probe_in} more refused calls before a probe"
+    )]
+    Quarantined {
+        /// Failed calls in a row that led here.
+        failures: u32,
+        /// The last failure's message.
+        last: String,
+        /// Refused calls left before the probe call.
+        probe_in: u64,
+    },
     /// The host failed to serve the plugin (storage error); not the plugin's fault.
     #[error("host error while serving the plugin: {reason}")]
     Host {
@@ -61,7 +74,8 @@ pub enum PluginFailure {
 
 impl PluginFailure {
     /// A stable short name for metrics and findings: `deadline`, `fuel`, `memory`,
-    /// `stack_overflow`, `trap`, `invalid_output`, `reported`, `instantiate`, `host`.
+    /// `stack_overflow`, `trap`, `invalid_output`, `reported`, `instantiate`, `quarantined`,
+    /// `host`.
     pub fn kind(&self) -> &'static str {
         match self {
             PluginFailure::Deadline { .. } => "deadline",
@@ -72,6 +86,7 @@ impl PluginFailure {
             PluginFailure::InvalidOutput { .. } => "invalid_output",
             PluginFailure::Reported { .. } => "reported",
             PluginFailure::Instantiate { .. } => "instantiate",
+            PluginFailure::Quarantined { .. } => "quarantined",
             PluginFailure::Host { .. } => "host",
         }
     }

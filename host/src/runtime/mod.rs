@@ -28,6 +28,7 @@
 //! ```
 
 pub mod abi;
+mod breaker;
 mod cache;
 mod engine;
 mod failure;
@@ -37,6 +38,7 @@ mod loader;
 mod plugin;
 
 pub use abi::{CheckedFinding, Envelope};
+pub use breaker::{BreakerSnapshot, BreakerState, LastFailure};
 pub use cache::CacheOutcome;
 pub use engine::{EPOCH_TICK, EngineError, PluginEngine};
 pub use failure::{LoadError, PluginFailure};

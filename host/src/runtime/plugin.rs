@@ -5,8 +5,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::abi::bindings::probity::plugin::types as t;
 use super::abi::{self, CheckedFinding, Envelope, EventType};
+use super::breaker::{BreakerSnapshot, CircuitBreaker, Transition};
 use super::failure::PluginFailure;
-use super::instance::{CallOutcome, InstancePool};
+use super::instance::{CallOutcome, CallStats, InstancePool};
 use crate::config::PluginConfig;
 use crate::model::event::EventType as HostEventType;
 use crate::store::{PendingTimer, PluginQuotas, PluginScope};
@@ -76,7 +77,7 @@ pub struct PluginCounters {
     pub calls: AtomicU64,
     /// Findings accepted.
     pub findings: AtomicU64,
-    /// Failed calls.
+    /// Failed calls, and calls refused while quarantined.
     pub errors: AtomicU64,
     /// Fuel consumed.
     pub fuel: AtomicU64,
@@ -89,7 +90,7 @@ pub struct PluginCounters {
 }
 
 /// Every [`PluginFailure::kind`], in counter order.
-pub const FAILURE_KINDS: [&str; 9] = [
+pub const FAILURE_KINDS: [&str; 10] = [
     "deadline",
     "fuel",
     "memory",
@@ -98,6 +99,7 @@ pub const FAILURE_KINDS: [&str; 9] = [
     "invalid_output",
     "reported",
     "instantiate",
+    "quarantined",
     "host",
 ];
 
@@ -109,6 +111,7 @@ pub struct LoadedPlugin {
     digest: String,
     pool: InstancePool,
     counters: PluginCounters,
+    breaker: CircuitBreaker,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -131,6 +134,7 @@ impl LoadedPlugin {
     ) -> Self {
         LoadedPlugin {
             name: Arc::from(name),
+            breaker: CircuitBreaker::new(config.breaker.clone()),
             config,
             manifest,
             digest,
@@ -169,6 +173,11 @@ impl LoadedPlugin {
         &self.counters
     }
 
+    /// Its circuit breaker's state.
+    pub fn breaker(&self) -> BreakerSnapshot {
+        self.breaker.snapshot()
+    }
+
     /// Its state and timer quotas.
     pub fn quotas(&self) -> PluginQuotas {
         PluginQuotas {
@@ -188,6 +197,9 @@ impl LoadedPlugin {
         envelope: &Envelope,
         scope: PluginScope,
     ) -> CallOutcome<Vec<CheckedFinding>> {
+        if let Err(refused) = self.breaker.admit() {
+            return self.refuse(refused);
+        }
         let now = scope.now();
         let _span =
             tracing::debug_span!("plugin_call", plugin = %self.name, export = "handle").entered();
@@ -203,6 +215,9 @@ impl LoadedPlugin {
         timer: &PendingTimer,
         scope: PluginScope,
     ) -> CallOutcome<Vec<CheckedFinding>> {
+        if let Err(refused) = self.breaker.admit() {
+            return self.refuse(refused);
+        }
         let now = scope.now();
         let abi_timer = t::Timer {
             key: timer.key.clone(),
@@ -215,6 +230,25 @@ impl LoadedPlugin {
             plugin.call_on_timer(store, &abi_timer)
         });
         self.finish(outcome)
+    }
+
+    /// A call the breaker refused: counted as an error of kind `quarantined`, not run.
+    fn refuse(&self, refused: PluginFailure) -> CallOutcome<Vec<CheckedFinding>> {
+        self.count_error(&refused);
+        tracing::debug!(plugin = %self.name, error = %refused, "plugin call refused");
+        CallOutcome {
+            result: Err(refused),
+            scope: None,
+            stats: CallStats::default(),
+        }
+    }
+
+    fn count_error(&self, failure: &PluginFailure) {
+        let c = &self.counters;
+        c.errors.fetch_add(1, Ordering::Relaxed);
+        if let Some(index) = FAILURE_KINDS.iter().position(|k| *k == failure.kind()) {
+            c.errors_by_kind[index].fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Validate the result, and count.
@@ -246,12 +280,24 @@ impl LoadedPlugin {
                     .fetch_add(findings.len() as u64, Ordering::Relaxed);
             }
             Err(failure) => {
-                c.errors.fetch_add(1, Ordering::Relaxed);
-                if let Some(index) = FAILURE_KINDS.iter().position(|k| *k == failure.kind()) {
-                    c.errors_by_kind[index].fetch_add(1, Ordering::Relaxed);
-                }
+                self.count_error(failure);
                 tracing::warn!(plugin = %self.name, kind = failure.kind(), error = %failure, "plugin call failed");
             }
+        }
+        match self.breaker.record(&result) {
+            Transition::Opened => {
+                let b = self.breaker.snapshot();
+                tracing::warn!(
+                    plugin = %self.name,
+                    failures = b.consecutive_failures,
+                    cooldown_calls = b.probe_in,
+                    "plugin quarantined: its circuit breaker opened"
+                );
+            }
+            Transition::Closed => {
+                tracing::info!(plugin = %self.name, "plugin recovered: its circuit breaker closed");
+            }
+            Transition::None => {}
         }
         CallOutcome {
             result,

@@ -6,7 +6,8 @@
 //!   latency, events by outcome, store flush latency and batch size, timers fired, the
 //!   event-time clock's lag behind the wall clock;
 //! - the per-plugin counters the runtime keeps anyway ([`PluginCounters`]), rendered at
-//!   scrape time — so the hot path of a plugin call pays for no metric of its own.
+//!   scrape time — so the hot path of a plugin call pays for no metric of its own — and
+//!   each plugin's circuit breaker (quarantined now, times quarantined).
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
@@ -18,7 +19,7 @@ use axum::response::Response;
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::pipeline::PluginSet;
-use crate::runtime::{FAILURE_KINDS, PluginCounters};
+use crate::runtime::{BreakerState, FAILURE_KINDS, PluginCounters};
 
 /// Latency buckets, in seconds: 100 µs to 10 s.
 const SECONDS_BUCKETS: [f64; 14] = [
@@ -117,6 +118,29 @@ pub fn render_plugins(plugins: &PluginSet) -> String {
                 plugin.name()
             );
         }
+    }
+    let name = "probity_plugin_quarantined";
+    let _ = writeln!(
+        out,
+        "# HELP {name} 1 while the plugin's circuit breaker has it quarantined (open or half-open).\n# TYPE {name} gauge"
+    );
+    for plugin in plugins.plugins() {
+        let open = plugin.breaker().state != BreakerState::Closed;
+        let _ = writeln!(
+            out,
+            "{name}{{plugin=\"{}\"}} {}",
+            plugin.name(),
+            u8::from(open)
+        );
+    }
+    let name = "probity_plugin_quarantines_total";
+    let _ = writeln!(
+        out,
+        "# HELP {name} Times each plugin's circuit breaker opened.\n# TYPE {name} counter"
+    );
+    for plugin in plugins.plugins() {
+        let opened = plugin.breaker().opened_total;
+        let _ = writeln!(out, "{name}{{plugin=\"{}\"}} {opened}", plugin.name());
     }
     out
 }

@@ -10,6 +10,7 @@ mod check_cli;
 mod claims_http;
 mod durability;
 mod events;
+mod hostile_plugins;
 mod ops;
 mod privacy;
 mod reload;
