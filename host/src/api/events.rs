@@ -85,6 +85,9 @@ pub async fn post_events(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
+    if let Some(fault) = state.store_health.fault() {
+        return Err(Problem::storage(&state.store_health, fault));
+    }
     let framing = framing(&headers)?;
     let body = body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -115,7 +118,7 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         .worker
         .submit(vec![event])
         .await
-        .map_err(worker_problem)?;
+        .map_err(|err| worker_problem(state, err))?;
     let outcome = outcomes
         .pop()
         .ok_or_else(|| Problem::internal("the pipeline returned no outcome"))?;
@@ -134,6 +137,9 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
             .with_field(Some("event_id")));
         }
         EventOutcome::Failed { error } => {
+            if let Some(fault) = state.store_health.fault() {
+                return Err(Problem::storage(&state.store_health, fault));
+            }
             return Err(Problem::unavailable(format!(
                 "the event was not applied ({error}); nothing of it was stored, retry later"
             )));
@@ -174,7 +180,11 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
     let outcomes = if events.is_empty() {
         Vec::new()
     } else {
-        state.worker.submit(events).await.map_err(worker_problem)?
+        state
+            .worker
+            .submit(events)
+            .await
+            .map_err(|err| worker_problem(state, err))?
     };
     let mut failed = Vec::new();
     for (line, outcome) in lines.into_iter().zip(outcomes) {
@@ -195,6 +205,9 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         }
     }
     if !failed.is_empty() {
+        if let Some(fault) = state.store_health.fault() {
+            return Err(Problem::storage(&state.store_health, fault));
+        }
         return Err(Problem::unavailable(format!(
             "{} event(s) were not applied: {}; the other lines were applied durably, and re-sending the whole batch is safe",
             failed.len(),
@@ -223,10 +236,11 @@ fn event_problem(err: EventError) -> Problem {
     }
 }
 
-fn worker_problem(err: WorkerError) -> Problem {
-    match err {
-        WorkerError::ShuttingDown => Problem::unavailable(err.to_string()),
-        WorkerError::Flush(_) => Problem::internal(format!(
+fn worker_problem(state: &AppState, err: WorkerError) -> Problem {
+    match (err, state.store_health.fault()) {
+        (err @ WorkerError::ShuttingDown, _) => Problem::unavailable(err.to_string()),
+        (WorkerError::Flush(_), Some(fault)) => Problem::storage(&state.store_health, fault),
+        (err @ WorkerError::Flush(_), None) => Problem::internal(format!(
             "{err}; the events may or may not be stored — re-send them (event ids make that safe)"
         )),
     }

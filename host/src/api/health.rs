@@ -16,10 +16,14 @@ pub async fn healthz() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Readiness: plugins loaded, store open, not draining.
+/// Readiness: plugins loaded, store open and writable, not draining.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::Acquire) {
         return Problem::unavailable("not ready: starting or shutting down").into_response();
+    }
+    if let Some(fault) = state.store_health.fault() {
+        return Problem::unavailable(format!("not ready: {}", state.store_health.explain(fault)))
+            .into_response();
     }
     let running = state.reloader.running();
     Json(json!({

@@ -38,7 +38,7 @@ use crate::privacy::Pseudonymizer;
 use crate::server::auth::{AuthError, Tokens};
 use crate::server::reload::Reloader;
 use crate::server::worker::Worker;
-use crate::store::Store;
+use crate::store::{Store, StoreHealth};
 
 /// Request limits from `[server]` (read at start).
 #[derive(Clone, Copy, Debug)]
@@ -57,6 +57,8 @@ pub struct AppState {
     pub worker: Worker,
     /// The store, for reads.
     pub store: Arc<dyn Store>,
+    /// Whether the store still takes writes (it stops at its first failed write).
+    pub store_health: Arc<StoreHealth>,
     /// Live configuration.
     pub reloader: Arc<Reloader>,
     /// The accepted tokens (swapped on reload).

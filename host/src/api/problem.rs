@@ -11,6 +11,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::store::{FaultKind, StorageFault, StoreHealth};
+
 /// The media type of problem responses.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -111,6 +113,26 @@ impl Problem {
             "Service unavailable",
             detail,
         )
+    }
+
+    /// The problem for a store stopped by `fault`: `507 storage-full` for a full disk,
+    /// `503 storage-failed` otherwise; the detail says what happened and what to do.
+    pub fn storage(health: &StoreHealth, fault: &StorageFault) -> Self {
+        let detail = health.explain(fault);
+        match fault.kind {
+            FaultKind::DiskFull => Self::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage-full",
+                "Storage full",
+                detail,
+            ),
+            FaultKind::ReadOnly | FaultKind::Failed => Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "storage-failed",
+                "Storage failed",
+                detail,
+            ),
+        }
     }
 
     /// `500 internal`: a storage failure; the detail says what and that nothing was lost.

@@ -28,7 +28,10 @@ fn subject(kind: &str, id: String) -> Result<Subject, Problem> {
     Ok(Subject { kind, id })
 }
 
-fn store_problem(err: StoreError) -> Problem {
+fn store_problem(state: &AppState, err: StoreError) -> Problem {
+    if let Some(fault) = state.store_health.record(&err) {
+        return Problem::storage(&state.store_health, fault);
+    }
     tracing::error!(error = %err, "store read failed");
     Problem::internal(format!("reading the store failed: {err}"))
 }
@@ -47,7 +50,10 @@ pub async fn one(
     Path((kind, id)): Path<(String, String)>,
 ) -> Result<Json<Verdict>, Problem> {
     let subject = subject(&kind, id)?;
-    let verdict = state.store.verdict(&subject).map_err(store_problem)?;
+    let verdict = state
+        .store
+        .verdict(&subject)
+        .map_err(|err| store_problem(&state, err))?;
     verdict.map(Json).ok_or_else(|| never_seen(&subject))
 }
 
@@ -67,12 +73,15 @@ pub async fn history(
     if state
         .store
         .verdict(&subject)
-        .map_err(store_problem)?
+        .map_err(|err| store_problem(&state, err))?
         .is_none()
     {
         return Err(never_seen(&subject));
     }
-    let findings = state.store.history(&subject).map_err(store_problem)?;
+    let findings = state
+        .store
+        .history(&subject)
+        .map_err(|err| store_problem(&state, err))?;
     Ok(Json(History { subject, findings }))
 }
 
@@ -140,7 +149,10 @@ pub async fn list(
         limit,
         cursor,
     };
-    let page = state.store.query_verdicts(&query).map_err(store_problem)?;
+    let page = state
+        .store
+        .query_verdicts(&query)
+        .map_err(|err| store_problem(&state, err))?;
     Ok(Json(ListResponse {
         verdicts: page.verdicts,
         next_cursor: page.next_cursor.map(hex::encode),

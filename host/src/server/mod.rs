@@ -31,7 +31,7 @@ use crate::api::{self, AppState, RequestLimits};
 use crate::bundled;
 use crate::pipeline::{Pipeline, PluginSet};
 use crate::runtime::PluginEngine;
-use crate::store::{SledStore, Store};
+use crate::store::{SledStore, Store, StoreHealth};
 use auth::Tokens;
 use reload::{ConfigSource, Reloader, Running, Trigger};
 use worker::Worker;
@@ -97,7 +97,8 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         );
     }
     store.flush()?;
-    let (worker, threads) = Worker::start(pipeline, QUEUE_DEPTH)?;
+    let store_health = Arc::new(StoreHealth::new(&data_dir));
+    let (worker, threads) = Worker::start(pipeline, QUEUE_DEPTH, store_health.clone())?;
 
     let startup_changes = audit::diff(
         previous.as_ref().unwrap_or(&audit::Snapshot::default()),
@@ -148,6 +149,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let state = Arc::new(AppState {
         worker,
         store: store.clone(),
+        store_health,
         reloader: reloader.clone(),
         tokens,
         pseudonymizer: Arc::new(pseudonymizer),

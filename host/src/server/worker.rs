@@ -26,8 +26,9 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::model::event::Event;
+use crate::pipeline::PipelineError;
 use crate::pipeline::{Ingested, Pipeline, PluginSet};
-use crate::store::Store;
+use crate::store::{Store, StoreHealth};
 use crate::verdict::Verdict;
 
 /// Most jobs taken off the queue at once (between two looks at the clock-lag gauge).
@@ -106,17 +107,23 @@ impl WorkerThreads {
 }
 
 impl Worker {
-    /// Start the pipeline and flush threads over `pipeline`.
-    pub fn start(pipeline: Pipeline, queue: usize) -> std::io::Result<(Worker, WorkerThreads)> {
+    /// Start the pipeline and flush threads over `pipeline`; storage faults are recorded
+    /// in `health`.
+    pub fn start(
+        pipeline: Pipeline,
+        queue: usize,
+        health: Arc<StoreHealth>,
+    ) -> std::io::Result<(Worker, WorkerThreads)> {
         let (jobs, job_rx) = mpsc::channel(queue.max(1));
         let (acks, ack_rx) = std_mpsc::channel();
         let store = pipeline.store().clone();
+        let pipeline_health = health.clone();
         let pipeline = std::thread::Builder::new()
             .name("probity-pipeline".into())
-            .spawn(move || run_pipeline(pipeline, job_rx, acks))?;
+            .spawn(move || run_pipeline(pipeline, job_rx, acks, &pipeline_health))?;
         let flush = std::thread::Builder::new()
             .name("probity-flush".into())
-            .spawn(move || run_flush(store, ack_rx))?;
+            .spawn(move || run_flush(store, ack_rx, &health))?;
         Ok((Worker { jobs }, WorkerThreads { pipeline, flush }))
     }
 
@@ -153,6 +160,7 @@ fn run_pipeline(
     mut pipeline: Pipeline,
     mut jobs: mpsc::Receiver<Job>,
     acks: std_mpsc::Sender<Ack>,
+    health: &StoreHealth,
 ) {
     let mut stopping = false;
     while let Some(first) = jobs.blocking_recv() {
@@ -166,7 +174,10 @@ fn run_pipeline(
         for job in round {
             match job {
                 Job::Events { events, reply } => {
-                    let outcomes = events.iter().map(|e| evaluate(&mut pipeline, e)).collect();
+                    let outcomes = events
+                        .iter()
+                        .map(|e| evaluate(&mut pipeline, e, health))
+                        .collect();
                     // Hand the reply on now: the flush thread writes and flushes this job
                     // while this thread evaluates the next one.
                     if acks.send((reply, outcomes)).is_err() {
@@ -190,7 +201,7 @@ fn run_pipeline(
     }
 }
 
-fn evaluate(pipeline: &mut Pipeline, event: &Event) -> EventOutcome {
+fn evaluate(pipeline: &mut Pipeline, event: &Event, health: &StoreHealth) -> EventOutcome {
     let outcome = match pipeline.ingest(event) {
         Ok(Ingested::Accepted(report)) => {
             metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64);
@@ -201,6 +212,9 @@ fn evaluate(pipeline: &mut Pipeline, event: &Event) -> EventOutcome {
         Ok(Ingested::Duplicate { verdicts }) => EventOutcome::Duplicate { verdicts },
         Ok(Ingested::Conflict { .. }) => EventOutcome::Conflict,
         Err(err) => {
+            if let PipelineError::Store(store_err) = &err {
+                health.record(store_err);
+            }
             tracing::error!(event_id = %event.event_id, error = %err, "event not applied");
             EventOutcome::Failed {
                 error: err.to_string(),
@@ -217,7 +231,7 @@ fn evaluate(pipeline: &mut Pipeline, event: &Event) -> EventOutcome {
     outcome
 }
 
-fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Ack>) {
+fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Ack>, health: &StoreHealth) {
     while let Ok(first) = acks.recv() {
         let mut waiting = vec![first];
         waiting.extend(acks.try_iter());
@@ -226,6 +240,7 @@ fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Ack>) {
         metrics::histogram!("probity_store_flush_seconds").record(started.elapsed().as_secs_f64());
         metrics::histogram!("probity_store_flush_requests").record(waiting.len() as f64);
         let result = flushed.map(|_| ()).map_err(|err| {
+            health.record(&err);
             tracing::error!(error = %err, "flush failed");
             WorkerError::Flush(err.to_string())
         });

@@ -14,6 +14,7 @@
 
 mod batch;
 mod codec;
+mod health;
 mod index;
 mod overlay;
 mod scope;
@@ -21,6 +22,7 @@ mod sled_apply;
 mod sled_store;
 
 pub use batch::{EventLogWrite, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch};
+pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
 pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
 pub use sled_store::SledStore;
