@@ -12,6 +12,7 @@ mod crashes;
 mod durability;
 mod events;
 mod hostile_plugins;
+mod isolation;
 mod ops;
 mod privacy;
 mod reload;

@@ -1,8 +1,9 @@
 //! `probity serve` never writes raw personal data (`buyer_id`, `buyer.device_id`,
-//! `buyer.ip`, `buyer.shipping_address`, `buyer.phone`, `payment_fingerprint`) to disk or
-//! to its logs, even at debug level and for events it rejects.
+//! `buyer.ip`, `buyer.shipping_address`, `buyer.phone`, `payment_fingerprint`) or bearer
+//! tokens (accepted or refused) to disk or to its logs, even at debug level and for
+//! requests it rejects.
 
-use probity_e2e::server::{ConfigText, Server, contains_bytes, files_under};
+use probity_e2e::server::{ConfigText, Server, contains_bytes, files_under, token_table};
 use serde_json::{Value, json};
 
 /// Distinctive raw values, and the forms a careless normaliser might store instead.
@@ -38,7 +39,21 @@ const RAW: &[&str] = &[
     "device-RAW-5151",
     "buyer-RAW-5252",
     "pf-RAW-77aa01",
+    // Bearer tokens: the server's own, and ones it refuses.
+    TOKEN,
+    "tok-RAW-wrong-5d1e0c77b2",
+    "tok-RAW-basic-9a3f",
 ];
+
+/// The token every request of [`exercise`] carries (role ingest, read, admin).
+const TOKEN: &str = "tok-RAW-secret-6f2a91c4e07d";
+
+/// The usual configuration with [`TOKEN`].
+fn with_token() -> String {
+    ConfigText::new()
+        .tail(&token_table("ops", TOKEN, &["ingest", "read", "admin"]))
+        .render()
+}
 
 fn placed(event_id: &str, order_id: &str, buyer: Value, quantity: u32) -> Value {
     let buyer_id = buyer["buyer_id"].clone();
@@ -121,6 +136,16 @@ fn exercise(server: &Server) {
     let reply = c.send_ndjson(&batch.join("\n"));
     assert_eq!(reply.ok()["accepted"], 3, "{}", reply.text);
 
+    // Refused tokens, and a reload (which logs and audits the configuration).
+    for header in [
+        "Bearer tok-RAW-wrong-5d1e0c77b2",
+        "Basic tok-RAW-basic-9a3f",
+    ] {
+        c.request("GET", "/v1/plugins", &[("authorization", header)], None)
+            .problem(401, "unauthorized");
+    }
+    c.post_empty("/v1/admin/reload").ok();
+
     let mut read_back = String::new();
     for path in [
         "/v1/verdicts/order/O-P1",
@@ -129,6 +154,7 @@ fn exercise(server: &Server) {
         "/v1/verdicts?limit=1000",
         "/v1/plugins",
         "/metrics",
+        "/v1/admin/audit",
     ] {
         let reply = c.get(path);
         reply.expect_status(200);
@@ -206,10 +232,11 @@ fn assert_nothing_leaked(mut server: Server, debug_marker: &str) {
 }
 
 /// Text logs at debug level, then the data directory and stderr hold no raw personal
-/// value.
+/// value and no token.
 #[test]
 fn no_raw_personal_data_on_disk_or_in_text_logs() {
-    let server = Server::builder(&ConfigText::new().render())
+    let server = Server::builder(&with_token())
+        .token(TOKEN)
         .env("PROBITY_LOG", "debug")
         .start();
     exercise(&server);
@@ -219,7 +246,8 @@ fn no_raw_personal_data_on_disk_or_in_text_logs() {
 /// The same with JSON logs at debug level.
 #[test]
 fn no_raw_personal_data_on_disk_or_in_json_logs() {
-    let server = Server::builder(&ConfigText::new().render())
+    let server = Server::builder(&with_token())
+        .token(TOKEN)
         .env("PROBITY_LOG", "debug")
         .arg("--log-format")
         .arg("json")
