@@ -19,14 +19,18 @@
 //!
 //! The pieces live in submodules, all re-exported here: `process` ([`Server`],
 //! [`ServerBuilder`]), `client` ([`Client`], [`Reply`]), `config` ([`ConfigText`] and the
-//! token helpers), `events` (event builders, event times, verdict keys) and `scan`
-//! (polling, file and byte scanning).
+//! token helpers), `events` (event builders, event times, verdict keys), `scan`
+//! (polling, file and byte scanning), `malformed` (hostile request bodies with the answer
+//! each must get: [`Malformed`]) and `stream` (huge bodies streamed over a raw socket:
+//! [`stream_post`]).
 
 mod client;
 mod config;
 mod events;
+mod malformed;
 mod process;
 mod scan;
+mod stream;
 
 pub use client::{Client, Reply};
 pub use config::{ConfigText, PSEUDONYM_KEY, hash_token, sha256_hex, token_table};
@@ -34,8 +38,12 @@ pub use events::{
     at_minute, listing, millis, order_paid, order_placed, order_shipped, subject_key, verdict_key,
     verdict_keys,
 };
+pub use malformed::{
+    Case, EVENT_TYPES, Expected, JSON, Malformed, full_event, gzip_bomb, gzip_stored,
+};
 pub use process::{
     START_TIMEOUT, STOP_TIMEOUT, Server, ServerBuilder, listening_address, probity_binary,
     shared_cache_dir, start_usual,
 };
 pub use scan::{contains_bytes, files_under, wait_for};
+pub use stream::{Framing, StreamReply, stream_post};

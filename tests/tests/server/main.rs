@@ -11,6 +11,7 @@ mod claims_http;
 mod crashes;
 mod durability;
 mod events;
+mod hostile_input;
 mod hostile_plugins;
 mod isolation;
 mod ops;

@@ -2,7 +2,10 @@
 
 mod errors;
 mod events;
+mod mutations;
+mod properties;
 mod storage;
+mod strategies;
 
 use serde_json::Value;
 
