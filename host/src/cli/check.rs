@@ -111,7 +111,7 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
 
 /// `$XDG_CACHE_HOME/probity/compiled`, else `~/.cache/probity/compiled`, else a temporary
 /// directory.
-fn default_cache_dir() -> PathBuf {
+pub(crate) fn default_cache_dir() -> PathBuf {
     std::env::var_os("XDG_CACHE_HOME")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))

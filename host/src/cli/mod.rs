@@ -2,6 +2,7 @@
 //! logging and dispatch.
 
 pub mod check;
+pub mod plugin;
 pub mod rebuild;
 pub mod serve;
 pub mod token;
@@ -29,6 +30,8 @@ pub enum Command {
     Token(token::TokenArgs),
     /// Recompute every verdict from the event log (with the server stopped).
     Rebuild(rebuild::RebuildArgs),
+    /// Tools for plugin authors: `new`, `test`, `inspect`.
+    Plugin(plugin::PluginArgs),
 }
 
 impl Command {

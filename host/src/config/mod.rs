@@ -20,6 +20,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, Role, TokenConfig};
+pub(crate) use plugin::validate_name as validate_plugin_name;
 pub use plugin::{BreakerConfig, Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
 
 use crate::verdict::ActionMapping;

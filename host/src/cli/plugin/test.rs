@@ -1,0 +1,241 @@
+//! `probity plugin test PLUGIN.wasm FIXTURES…`: run fixture cases through the real
+//! runtime, with real limits, and compare the findings.
+//!
+//! Each case gets a fresh temporary store and pipeline, so state and timers never leak
+//! from one case to the next; the plugin is compiled once and reloaded only when a case's
+//! settings differ. Personal fields are pseudonymised as in production (with a fixed
+//! test key). Every event's wall time and fuel are printed; the exit code is 0 when every
+//! case passed and 1 otherwise, for CI.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use anyhow::{Context, Result, anyhow};
+use serde_json::Value;
+
+use super::fixtures::{self, Case, Diff, Recorded, SubjectRef, json_name};
+use crate::config::{Config, Limits, PluginConfig};
+use crate::ingest;
+use crate::model::subject::Subject;
+use crate::model::time;
+use crate::pipeline::{Pipeline, PluginSet};
+use crate::privacy::Pseudonymizer;
+use crate::runtime::{LoadedPlugin, PluginEngine};
+use crate::store::{SledStore, Store};
+
+/// The pseudonym key of fixture runs.
+const FIXTURE_KEY: &[u8] = b"probity-plugin-test-fixture-key";
+
+/// The name the plugin runs under (in findings, `plugin_error` messages, state).
+const NAME: &str = "plugin-under-test";
+
+/// Options of `probity plugin test`.
+#[derive(Debug, clap::Args)]
+pub struct TestArgs {
+    /// The plugin component.
+    pub plugin: PathBuf,
+    /// Fixture files (JSON).
+    #[arg(required = true)]
+    pub fixtures: Vec<PathBuf>,
+    /// Run only the cases whose name contains this text.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+/// One event's cost.
+struct EventCost {
+    label: String,
+    elapsed: Duration,
+    fuel: u64,
+}
+
+/// Run `probity plugin test`; returns the exit code.
+pub fn run(args: &TestArgs) -> Result<i32> {
+    let wasm = std::fs::read(&args.plugin)
+        .with_context(|| format!("reading {}", args.plugin.display()))?;
+    let mut config = Config::default();
+    let engine = PluginEngine::new(&config.runtime, crate::cli::check::default_cache_dir())?;
+    let pseudonymizer = Pseudonymizer::new(FIXTURE_KEY)?;
+    let (mut passed, mut failed) = (0usize, 0usize);
+    let mut loaded: Option<(Value, Limits, Arc<PluginSet>)> = None;
+    for path in &args.fixtures {
+        let file = fixtures::read(path)?;
+        println!("{}", path.display());
+        for case in &file.cases {
+            if args
+                .filter
+                .as_ref()
+                .is_some_and(|f| !case.name.contains(f.as_str()))
+            {
+                continue;
+            }
+            let settings = case
+                .settings
+                .clone()
+                .unwrap_or_else(|| Value::Object(Default::default()));
+            let reuse = loaded
+                .as_ref()
+                .filter(|(s, l, _)| *s == settings && *l == file.limits)
+                .map(|(_, _, set)| set.clone());
+            let set = match reuse {
+                Some(set) => set,
+                None => {
+                    let entry = PluginConfig {
+                        settings: settings.clone(),
+                        limits: file.limits.clone(),
+                        ..PluginConfig::from_path(&args.plugin)
+                    };
+                    config.plugins = [(NAME.to_string(), entry)].into_iter().collect();
+                    let (set, _) = PluginSet::load(&engine, &config, &[])
+                        .map_err(|err| anyhow!("{}: {err}", args.plugin.display()))?;
+                    let set = Arc::new(set);
+                    loaded = Some((settings, file.limits.clone(), set.clone()));
+                    set
+                }
+            };
+            if passed + failed == 0 {
+                announce(&set, &wasm, &args.plugin);
+            }
+            match run_case(&set, case, &pseudonymizer, path)? {
+                true => passed += 1,
+                false => failed += 1,
+            }
+        }
+    }
+    println!(
+        "\n{} case(s): {passed} passed, {failed} failed",
+        passed + failed
+    );
+    Ok(if failed == 0 && passed > 0 { 0 } else { 1 })
+}
+
+fn announce(set: &PluginSet, wasm: &[u8], path: &Path) {
+    if let Some(plugin) = set.get(NAME) {
+        let m = plugin.manifest();
+        println!(
+            "{} {} (sha256:{}…, {} KiB) from {}",
+            m.name,
+            m.version,
+            &plugin.digest()[..12],
+            wasm.len() / 1024,
+            path.display()
+        );
+    }
+}
+
+/// Run one case; prints its result and returns whether it passed.
+fn run_case(
+    set: &Arc<PluginSet>,
+    case: &Case,
+    pseudonymizer: &Pseudonymizer,
+    path: &Path,
+) -> Result<bool> {
+    let scratch = tempfile::tempdir().context("creating a temporary store")?;
+    let store: Arc<dyn Store> = Arc::new(SledStore::temporary(&scratch)?);
+    let mut pipeline = Pipeline::new(store.clone(), set.clone())?;
+    let plugin = set
+        .get(NAME)
+        .ok_or_else(|| anyhow!("the plugin is not loaded"))?;
+    let mut subjects = BTreeSet::new();
+    let mut costs = Vec::new();
+    for (n, raw) in case.events.iter().enumerate() {
+        let bytes = serde_json::to_vec(raw)?;
+        let event = ingest::parse_event(&bytes, pseudonymizer)
+            .map_err(|err| anyhow!("{}: case `{}`, event {n}: {err}", path.display(), case.name))?;
+        let before = snapshot(plugin);
+        let report = pipeline.process(&event)?;
+        let after = snapshot(plugin);
+        subjects.extend(
+            report
+                .touched
+                .iter()
+                .chain(&report.changes)
+                .map(|v| v.subject.clone()),
+        );
+        costs.push(EventCost {
+            label: format!("{} {}", event.event_id, event.event_type().as_str()),
+            elapsed: Duration::from_micros(after.1.saturating_sub(before.1)),
+            fuel: after.0.saturating_sub(before.0),
+        });
+    }
+    if let Some(to) = &case.advance_to {
+        let to = time::parse_rfc3339(to)
+            .map_err(|err| anyhow!("case `{}`: advance_to: {err}", case.name))?;
+        let report = pipeline.advance_clock(to, "advance_to")?;
+        subjects.extend(report.changes.iter().map(|v| v.subject.clone()));
+    }
+    let recorded = recorded(store.as_ref(), &subjects)?;
+    let diff = Diff::between(&case.expect, &recorded);
+    print_case(case, &diff, &costs);
+    Ok(diff.is_empty())
+}
+
+/// (fuel, microseconds) the plugin has used so far.
+fn snapshot(plugin: &LoadedPlugin) -> (u64, u64) {
+    let c = plugin.counters();
+    (
+        c.fuel.load(Ordering::Relaxed),
+        c.micros.load(Ordering::Relaxed),
+    )
+}
+
+/// Every finding of the plugin on `subjects`, oldest first per subject.
+fn recorded(store: &dyn Store, subjects: &BTreeSet<Subject>) -> Result<Vec<Recorded>> {
+    let mut all = Vec::new();
+    for subject in subjects {
+        let reference = SubjectRef {
+            kind: subject.kind.as_str().to_string(),
+            id: subject.id.clone(),
+        };
+        for finding in store.history(subject)? {
+            if finding.plugin == NAME {
+                all.push(Recorded {
+                    subject: reference.clone(),
+                    finding,
+                });
+            }
+        }
+    }
+    Ok(all)
+}
+
+fn print_case(case: &Case, diff: &Diff, costs: &[EventCost]) {
+    let mark = if diff.is_empty() { "ok  " } else { "FAIL" };
+    println!("  {mark} {}", case.name);
+    for cost in costs {
+        println!(
+            "         {:<40} {:>9.3} ms {:>13} fuel",
+            cost.label,
+            cost.elapsed.as_secs_f64() * 1000.0,
+            cost.fuel
+        );
+    }
+    for want in &diff.missing {
+        println!(
+            "       - missing:    {}/{} {} {}",
+            want.subject.kind,
+            want.subject.id,
+            want.rule,
+            [want.severity.as_deref(), want.category.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+    }
+    for got in &diff.unexpected {
+        let f = &got.finding;
+        println!(
+            "       + unexpected: {}/{} {} {} {} — {}",
+            got.subject.kind,
+            got.subject.id,
+            f.rule,
+            json_name(&f.severity),
+            json_name(&f.category),
+            f.message
+        );
+    }
+}
