@@ -4,12 +4,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use super::rejection::query_problem;
 use super::{AppState, Problem};
 use crate::runtime::{FAILURE_KINDS, LoadedPlugin};
 use crate::server::auth::Caller;
@@ -106,8 +108,9 @@ pub struct AuditResponse {
 /// `GET /v1/admin/audit?limit=`.
 pub async fn audit(
     State(state): State<Arc<AppState>>,
-    Query(params): Query<AuditParams>,
+    params: Result<Query<AuditParams>, QueryRejection>,
 ) -> Result<Json<AuditResponse>, Problem> {
+    let Query(params) = params.map_err(query_problem)?;
     let limit = params.limit.unwrap_or(100).clamp(1, 10_000);
     let entries = state
         .store

@@ -11,6 +11,7 @@ mod admin;
 mod events;
 mod health;
 pub mod problem;
+pub mod rejection;
 mod verdicts;
 
 use std::sync::Arc;
@@ -131,6 +132,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(middleware::from_fn(problem::add_request_id))
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
+        .layer(middleware::from_fn(rejection::problem_for_bare_errors))
         .layer(middleware::from_fn(crate::server::metrics::track_requests))
         .layer(
             TraceLayer::new_for_http()

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::rejection::QueryRejection;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use serde::{Deserialize, Serialize};
 
+use super::rejection::{path_problem, query_problem};
 use super::{AppState, Problem};
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time;
@@ -47,8 +48,9 @@ fn never_seen(subject: &Subject) -> Problem {
 /// `GET /v1/verdicts/{subject_type}/{subject_id}`.
 pub async fn one(
     State(state): State<Arc<AppState>>,
-    Path((kind, id)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<Verdict>, Problem> {
+    let Path((kind, id)) = path.map_err(path_problem)?;
     let subject = subject(&kind, id)?;
     let verdict = state
         .store
@@ -67,8 +69,9 @@ pub struct History {
 /// `GET /v1/verdicts/{subject_type}/{subject_id}/history`.
 pub async fn history(
     State(state): State<Arc<AppState>>,
-    Path((kind, id)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<History>, Problem> {
+    let Path((kind, id)) = path.map_err(path_problem)?;
     let subject = subject(&kind, id)?;
     if state
         .store
@@ -110,7 +113,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Json<ListResponse>, Problem> {
-    let Query(params) = params.map_err(|err| Problem::invalid_parameter(err.body_text()))?;
+    let Query(params) = params.map_err(query_problem)?;
     let since = params
         .since
         .as_deref()
