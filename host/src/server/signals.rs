@@ -66,6 +66,13 @@ async fn reload_in_background(reloader: Arc<Reloader>, trigger: Trigger) {
     .await;
 }
 
+/// What identifies a version of a file without reading it (a read is itself an event).
+fn stamp(path: &Path) -> Option<(u64, std::time::SystemTime, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.len(), meta.modified().ok()?, meta.ino()))
+}
+
 /// Watch the configuration file (through its directory, since editors often replace the
 /// file rather than write it) and reload when it changes. Keep the returned value alive.
 pub fn watch_file(
@@ -80,12 +87,22 @@ pub fn watch_file(
         .context("the configuration file has no directory")?;
     let handle = tokio::runtime::Handle::current();
     let watched = file.clone();
+    // The watcher also reports reads of the file (notify 8 has access events), and every
+    // reload reads it: only a new size, modification time or inode counts as a change,
+    // or each reload would trigger the next.
+    let mut last = stamp(&file);
     let mut debouncer = new_debouncer(DEBOUNCE, move |result: DebounceEventResult| {
         let Ok(events) = result else { return };
-        if events.iter().any(|e| e.path == watched) {
-            tracing::info!(file = %watched.display(), "configuration file changed: reloading");
-            handle.spawn(reload_in_background(reloader.clone(), Trigger::File));
+        if !events.iter().any(|e| e.path == watched) {
+            return;
         }
+        let now = stamp(&watched);
+        if now == last {
+            return;
+        }
+        last = now;
+        tracing::info!(file = %watched.display(), "configuration file changed: reloading");
+        handle.spawn(reload_in_background(reloader.clone(), Trigger::File));
     })
     .context("starting the file watcher")?;
     debouncer

@@ -3,6 +3,7 @@
 //!
 //! One binary with a module per concern, for the same reason as `tests/server`.
 
+mod compat;
 mod ingest;
 mod pipeline;
 mod plugins_built;

@@ -15,6 +15,7 @@ mod hostile_input;
 mod hostile_plugins;
 mod isolation;
 mod ops;
+mod plugin_cli;
 mod privacy;
 mod reload;
 mod sla_http;

@@ -259,6 +259,22 @@ fn editing_the_config_file_reloads_it() {
     assert_eq!(action_for(&c, 4, "banned soap"), "block");
 }
 
+/// A reload reads the watched file, and the watcher sees reads too: that must not start
+/// another reload (it did, every 300 ms, before the watcher compared file stamps).
+#[test]
+fn a_reload_does_not_make_the_watcher_reload_again() {
+    let server = Server::start(&ConfigText::new().render());
+    let c = server.client();
+    reload(&c).ok();
+    std::thread::sleep(Duration::from_secs(2));
+    let log = server.stderr_text();
+    assert_eq!(
+        log.matches("configuration file changed").count(),
+        0,
+        "reloads that read the file were taken for changes:\n{log}"
+    );
+}
+
 /// SIGHUP reloads the configuration (trigger `signal`).
 #[test]
 fn sighup_reloads_the_config() {
