@@ -63,11 +63,13 @@ impl PluginEngine {
     ) -> Result<Self, EngineError> {
         let mut pool = PoolingAllocationConfig::default();
         pool.total_component_instances(MAX_INSTANCES)
-            .total_core_instances(MAX_INSTANCES * 4)
+            .total_core_instances(MAX_INSTANCES * 16)
             .total_memories(MAX_INSTANCES * 2)
             .total_tables(MAX_INSTANCES * 4)
             .max_memories_per_component(4)
-            .max_core_instances_per_component(16)
+            // A Python component (componentize-py) is 38 core instances: CPython, its
+            // libc and the stubs of every WASI import, each its own module.
+            .max_core_instances_per_component(64)
             .max_tables_per_component(16)
             .max_memory_size((MAX_MEMORY_MIB as usize) << 20);
 

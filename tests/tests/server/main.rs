@@ -17,6 +17,7 @@ mod isolation;
 mod ops;
 mod plugin_cli;
 mod privacy;
+mod python_plugin;
 mod reload;
 mod sla_http;
 mod storage_faults;

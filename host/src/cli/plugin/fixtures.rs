@@ -21,9 +21,12 @@
 //!
 //! Events are in the HTTP API's format. `advance_to` (optional) moves the event-time
 //! clock after the last event, so deadline timers fire. `expect` lists every finding the
-//! plugin must record during the case, over every subject, timers included; `severity`
-//! and `category` are checked when given. A finding not listed fails the case, so an
-//! empty `expect` means "finds nothing".
+//! plugin must record during the case, over every subject, timers included; `severity`,
+//! `category`, `message` and `evidence` (in order, each item on the keys it gives:
+//! `field`, `start`, `end`, `excerpt`, `detail`) are checked when given. A finding not
+//! listed fails the case, so an empty `expect` means "finds nothing". A case with
+//! `settings_error: {"field": "terms[1]"}` instead passes when the plugin refuses its
+//! settings naming that field.
 
 use std::path::Path;
 
@@ -32,7 +35,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::Limits;
-use crate::verdict::Finding;
+use crate::verdict::{Evidence, Finding};
 
 /// One fixture file, with its defaults applied to each case.
 #[derive(Debug)]
@@ -68,7 +71,22 @@ pub struct Case {
     #[serde(default)]
     pub advance_to: Option<String>,
     /// Every finding the plugin must record.
+    #[serde(default)]
     pub expect: Vec<Expected>,
+    /// Instead of findings: the settings must be refused, naming this field.
+    #[serde(default)]
+    pub settings_error: Option<ExpectedSettingsError>,
+}
+
+/// A refusal of the settings a case expects.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedSettingsError {
+    /// The field the plugin must name (`terms[1]`).
+    pub field: String,
+    /// Text its message must contain, when checked.
+    #[serde(default)]
+    pub message: Option<String>,
 }
 
 /// A subject as fixtures name it.
@@ -96,6 +114,49 @@ pub struct Expected {
     /// Its category, when checked.
     #[serde(default)]
     pub category: Option<String>,
+    /// Its message, exactly, when checked.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// Its evidence, in order, each item compared on the keys it gives.
+    #[serde(default)]
+    pub evidence: Option<Vec<ExpectedEvidence>>,
+}
+
+/// One expected evidence item: only the keys given are compared.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectedEvidence {
+    /// The event field.
+    #[serde(default)]
+    pub field: Option<String>,
+    /// First byte of the match.
+    #[serde(default)]
+    pub start: Option<u32>,
+    /// One past its last byte.
+    #[serde(default)]
+    pub end: Option<u32>,
+    /// The matched text.
+    #[serde(default)]
+    pub excerpt: Option<String>,
+    /// The free text.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+impl ExpectedEvidence {
+    fn matches(&self, got: &Evidence) -> bool {
+        self.field.as_ref().is_none_or(|f| *f == got.field)
+            && self.start.is_none_or(|s| Some(s) == got.start)
+            && self.end.is_none_or(|e| Some(e) == got.end)
+            && self
+                .excerpt
+                .as_ref()
+                .is_none_or(|x| Some(x) == got.excerpt.as_ref())
+            && self
+                .detail
+                .as_ref()
+                .is_none_or(|d| Some(d) == got.detail.as_ref())
+    }
 }
 
 impl Expected {
@@ -110,6 +171,14 @@ impl Expected {
                 .category
                 .as_ref()
                 .is_none_or(|c| *c == json_name(&finding.category))
+            && self.message.as_ref().is_none_or(|m| *m == finding.message)
+            && self.evidence.as_ref().is_none_or(|want| {
+                want.len() == finding.evidence.len()
+                    && want
+                        .iter()
+                        .zip(&finding.evidence)
+                        .all(|(w, g)| w.matches(g))
+            })
     }
 }
 

@@ -19,6 +19,9 @@ pub struct InspectArgs {
     /// Print JSON instead of text.
     #[arg(long)]
     pub json: bool,
+    /// Where compiled plugins are cached (default: `$XDG_CACHE_HOME/probity/compiled`).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Run `probity plugin inspect`; exit code 0 when this host can load the plugin, 1 when
@@ -27,10 +30,11 @@ pub fn run(args: &InspectArgs) -> Result<i32> {
     let wasm = std::fs::read(&args.plugin)
         .with_context(|| format!("reading {}", args.plugin.display()))?;
     let settings: Value = serde_json::from_str(&args.settings).context("--settings is not JSON")?;
-    let engine = PluginEngine::new(
-        &RuntimeConfig::default(),
-        crate::cli::check::default_cache_dir(),
-    )?;
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(crate::cli::check::default_cache_dir);
+    let engine = PluginEngine::new(&RuntimeConfig::default(), cache_dir)?;
     let config = PluginConfig {
         settings,
         ..PluginConfig::from_path(&args.plugin)

@@ -21,16 +21,13 @@ use crate::config::{Config, Limits, PluginConfig};
 use crate::ingest;
 use crate::model::subject::Subject;
 use crate::model::time;
-use crate::pipeline::{Pipeline, PluginSet};
+use crate::pipeline::{Pipeline, PluginSet, PluginSetError};
 use crate::privacy::Pseudonymizer;
-use crate::runtime::{LoadedPlugin, PluginEngine};
+use crate::runtime::{LoadError, LoadedPlugin, PluginEngine};
 use crate::store::{SledStore, Store};
 
 /// The pseudonym key of fixture runs.
 const FIXTURE_KEY: &[u8] = b"probity-plugin-test-fixture-key";
-
-/// The name the plugin runs under (in findings, `plugin_error` messages, state).
-const NAME: &str = "plugin-under-test";
 
 /// Options of `probity plugin test`.
 #[derive(Debug, clap::Args)]
@@ -43,6 +40,9 @@ pub struct TestArgs {
     /// Run only the cases whose name contains this text.
     #[arg(long)]
     pub filter: Option<String>,
+    /// Where compiled plugins are cached (default: `$XDG_CACHE_HOME/probity/compiled`).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// One event's cost.
@@ -56,11 +56,20 @@ struct EventCost {
 pub fn run(args: &TestArgs) -> Result<i32> {
     let wasm = std::fs::read(&args.plugin)
         .with_context(|| format!("reading {}", args.plugin.display()))?;
-    let mut config = Config::default();
-    let engine = PluginEngine::new(&config.runtime, crate::cli::check::default_cache_dir())?;
+    let name = plugin_name(&args.plugin);
+    let cache_dir = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(crate::cli::check::default_cache_dir);
+    let engine = PluginEngine::new(&Config::default().runtime, cache_dir)?;
     let pseudonymizer = Pseudonymizer::new(FIXTURE_KEY)?;
+    let mut loader = Loader {
+        engine,
+        name,
+        path: args.plugin.clone(),
+        last: None,
+    };
     let (mut passed, mut failed) = (0usize, 0usize);
-    let mut loaded: Option<(Value, Limits, Arc<PluginSet>)> = None;
     for path in &args.fixtures {
         let file = fixtures::read(path)?;
         println!("{}", path.display());
@@ -76,44 +85,129 @@ pub fn run(args: &TestArgs) -> Result<i32> {
                 .settings
                 .clone()
                 .unwrap_or_else(|| Value::Object(Default::default()));
-            let reuse = loaded
-                .as_ref()
-                .filter(|(s, l, _)| *s == settings && *l == file.limits)
-                .map(|(_, _, set)| set.clone());
-            let set = match reuse {
-                Some(set) => set,
-                None => {
-                    let entry = PluginConfig {
-                        settings: settings.clone(),
-                        limits: file.limits.clone(),
-                        ..PluginConfig::from_path(&args.plugin)
-                    };
-                    config.plugins = [(NAME.to_string(), entry)].into_iter().collect();
-                    let (set, _) = PluginSet::load(&engine, &config, &[])
-                        .map_err(|err| anyhow!("{}: {err}", args.plugin.display()))?;
-                    let set = Arc::new(set);
-                    loaded = Some((settings, file.limits.clone(), set.clone()));
-                    set
+            let ok = match (loader.load(&settings, &file.limits)?, &case.settings_error) {
+                (Loaded::Ready(set), None) => {
+                    if passed + failed == 0 {
+                        announce(&set, &loader.name, &wasm, &args.plugin);
+                    }
+                    run_case(&set, &loader.name, case, &pseudonymizer, path)?
+                }
+                (Loaded::Refused { field, message }, Some(want)) => {
+                    let ok = field == want.field
+                        && want
+                            .message
+                            .as_ref()
+                            .is_none_or(|m| message.contains(m.as_str()));
+                    report_settings(case, ok, &format!("refused `{field}`: {message}"));
+                    ok
+                }
+                (Loaded::Ready(_), Some(want)) => {
+                    let said = format!("accepted the settings; expected `{}` refused", want.field);
+                    report_settings(case, false, &said);
+                    false
+                }
+                (Loaded::Refused { field, message }, None) => {
+                    report_settings(case, false, &format!("refused `{field}`: {message}"));
+                    false
                 }
             };
-            if passed + failed == 0 {
-                announce(&set, &wasm, &args.plugin);
-            }
-            match run_case(&set, case, &pseudonymizer, path)? {
-                true => passed += 1,
-                false => failed += 1,
+            if ok {
+                passed += 1;
+            } else {
+                failed += 1;
             }
         }
+    }
+    if passed + failed == 0 {
+        println!("\nno case ran (check --filter)");
+        return Ok(1);
     }
     println!(
         "\n{} case(s): {passed} passed, {failed} failed",
         passed + failed
     );
-    Ok(if failed == 0 && passed > 0 { 0 } else { 1 })
+    Ok(if failed == 0 { 0 } else { 1 })
 }
 
-fn announce(set: &PluginSet, wasm: &[u8], path: &Path) {
-    if let Some(plugin) = set.get(NAME) {
+/// The name the plugin runs under: its file name, made a valid plugin name.
+fn plugin_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let name: String = stem
+        .chars()
+        .map(|c| {
+            if c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if name.is_empty() {
+        "plugin".to_string()
+    } else {
+        name
+    }
+}
+
+/// The plugin loaded with some settings, or its refusal of them.
+enum Loaded {
+    Ready(Arc<PluginSet>),
+    Refused { field: String, message: String },
+}
+
+/// Loads the plugin, reusing the last load while settings and limits stay the same.
+struct Loader {
+    engine: PluginEngine,
+    name: String,
+    path: PathBuf,
+    last: Option<(Value, Limits, Arc<PluginSet>)>,
+}
+
+impl Loader {
+    /// `Err` when the plugin cannot load at all (not a component, forbidden import…).
+    fn load(&mut self, settings: &Value, limits: &Limits) -> Result<Loaded> {
+        if let Some((s, l, set)) = &self.last
+            && s == settings
+            && l == limits
+        {
+            return Ok(Loaded::Ready(set.clone()));
+        }
+        let entry = PluginConfig {
+            settings: settings.clone(),
+            limits: limits.clone(),
+            ..PluginConfig::from_path(&self.path)
+        };
+        let config = Config {
+            plugins: [(self.name.clone(), entry)].into_iter().collect(),
+            ..Config::default()
+        };
+        match PluginSet::load(&self.engine, &config, &[]) {
+            Ok((set, _)) => {
+                let set = Arc::new(set);
+                self.last = Some((settings.clone(), limits.clone(), set.clone()));
+                Ok(Loaded::Ready(set))
+            }
+            Err(PluginSetError {
+                error: LoadError::Settings { field, message },
+                ..
+            }) => Ok(Loaded::Refused { field, message }),
+            Err(err) => Err(anyhow!("{}: {err}", self.path.display())),
+        }
+    }
+}
+
+fn report_settings(case: &Case, ok: bool, said: &str) {
+    let mark = if ok { "ok  " } else { "FAIL" };
+    println!("  {mark} {}", case.name);
+    println!("         settings: {said}");
+}
+
+fn announce(set: &PluginSet, name: &str, wasm: &[u8], path: &Path) {
+    if let Some(plugin) = set.get(name) {
         let m = plugin.manifest();
         println!(
             "{} {} (sha256:{}…, {} KiB) from {}",
@@ -129,6 +223,7 @@ fn announce(set: &PluginSet, wasm: &[u8], path: &Path) {
 /// Run one case; prints its result and returns whether it passed.
 fn run_case(
     set: &Arc<PluginSet>,
+    name: &str,
     case: &Case,
     pseudonymizer: &Pseudonymizer,
     path: &Path,
@@ -137,7 +232,7 @@ fn run_case(
     let store: Arc<dyn Store> = Arc::new(SledStore::temporary(&scratch)?);
     let mut pipeline = Pipeline::new(store.clone(), set.clone())?;
     let plugin = set
-        .get(NAME)
+        .get(name)
         .ok_or_else(|| anyhow!("the plugin is not loaded"))?;
     let mut subjects = BTreeSet::new();
     let mut costs = Vec::new();
@@ -167,7 +262,7 @@ fn run_case(
         let report = pipeline.advance_clock(to, "advance_to")?;
         subjects.extend(report.changes.iter().map(|v| v.subject.clone()));
     }
-    let recorded = recorded(store.as_ref(), &subjects)?;
+    let recorded = recorded(store.as_ref(), name, &subjects)?;
     let diff = Diff::between(&case.expect, &recorded);
     print_case(case, &diff, &costs);
     Ok(diff.is_empty())
@@ -183,7 +278,7 @@ fn snapshot(plugin: &LoadedPlugin) -> (u64, u64) {
 }
 
 /// Every finding of the plugin on `subjects`, oldest first per subject.
-fn recorded(store: &dyn Store, subjects: &BTreeSet<Subject>) -> Result<Vec<Recorded>> {
+fn recorded(store: &dyn Store, name: &str, subjects: &BTreeSet<Subject>) -> Result<Vec<Recorded>> {
     let mut all = Vec::new();
     for subject in subjects {
         let reference = SubjectRef {
@@ -191,7 +286,7 @@ fn recorded(store: &dyn Store, subjects: &BTreeSet<Subject>) -> Result<Vec<Recor
             id: subject.id.clone(),
         };
         for finding in store.history(subject)? {
-            if finding.plugin == NAME {
+            if finding.plugin == name {
                 all.push(Recorded {
                     subject: reference.clone(),
                     finding,

@@ -1,0 +1,108 @@
+//! The contract is language-neutral: `examples/python-plugin`, a plugin written in Python
+//! against `wit/` and built with componentize-py (from PyPI, by its `build.sh`), passes its
+//! own fixtures on the host's real runtime, inspects as a `probity:plugin@0.1.0`
+//! component importing nothing else, and works inside `probity serve`.
+//!
+//! Needs `python3` with `venv` and `pip`, and PyPI the first time (CI has both).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use probity_e2e::server::{ConfigText, Server, listing, probity_binary, shared_cache_dir};
+use serde_json::Value;
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python-plugin")
+}
+
+/// Build the component with the example's own script; returns its path.
+fn build() -> PathBuf {
+    let dir = example_dir();
+    let output = Command::new("bash")
+        .arg(dir.join("build.sh"))
+        .output()
+        .expect("run build.sh");
+    assert!(
+        output.status.success(),
+        "examples/python-plugin/build.sh failed (needs python3 with venv and pip, and PyPI):\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir.join("target/py_claims.wasm")
+}
+
+/// Run `probity plugin ARGS…` with the servers' shared compiled-plugin cache.
+fn plugin(args: &[&str]) -> (Option<i32>, String) {
+    let cache = shared_cache_dir();
+    let output = Command::new(probity_binary())
+        .arg("plugin")
+        .args(args)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .expect("run probity");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), text)
+}
+
+#[test]
+fn a_python_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_server() {
+    let wasm = build();
+    let wasm_arg = wasm.to_str().expect("utf-8 path");
+    let fixtures = example_dir().join("fixtures.json");
+
+    let (code, out) = plugin(&["test", wasm_arg, fixtures.to_str().expect("utf-8 path")]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("15 case(s): 15 passed, 0 failed"), "{out}");
+
+    let (code, out) = plugin(&["inspect", "--json", wasm_arg]);
+    assert_eq!(code, Some(0), "{out}");
+    let info: Value = serde_json::from_str(&out).expect("inspect --json");
+    assert_eq!(info["manifest"]["name"], "py-claims");
+    assert_eq!(info["world_versions"], serde_json::json!(["0.1.0"]));
+    let imports: Vec<&str> = info["imports"]
+        .as_array()
+        .expect("imports")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        imports.iter().all(|i| i.starts_with("probity:plugin/")),
+        "only the world: {imports:?}"
+    );
+
+    let config = ConfigText::new()
+        .tail(&format!(
+            "[plugins.py-claims]\npath = '{}'\n[plugins.py-claims.settings]\nterms = [\"best\", \"100% effective\"]\n",
+            wasm.display()
+        ))
+        .render();
+    let server = Server::start(&config);
+    let reply = server.client().send(&listing(
+        "e1",
+        "2026-11-01T10:00:00Z",
+        "L-1",
+        "S-1",
+        "The best kettle",
+    ));
+    let verdict = reply.ok()["verdicts"]
+        .as_array()
+        .and_then(|all| all.iter().find(|v| v["subject"]["id"] == "L-1"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(verdict["action"], "block", "{verdict}");
+    let finding = verdict["findings"]
+        .as_array()
+        .and_then(|all| all.iter().find(|f| f["plugin"] == "py-claims"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(finding["rule"], "py-claims.absolute_term", "{verdict}");
+    assert_eq!(finding["evidence"][0]["start"], 4, "{finding}");
+    assert_eq!(finding["evidence"][0]["end"], 8, "{finding}");
+    let py = server.client().plugin("py-claims");
+    assert_eq!(py["counters"]["errors"], 0, "{py}");
+}
