@@ -23,7 +23,7 @@ pub const MAX_RULE_BYTES: usize = 128;
 /// Longest message, in bytes.
 pub const MAX_MESSAGE_BYTES: usize = 4096;
 /// Longest subject id, in bytes.
-pub const MAX_SUBJECT_ID_BYTES: usize = 256;
+pub const MAX_SUBJECT_ID_BYTES: usize = 512;
 /// Longest evidence field, in bytes.
 pub const MAX_FIELD_BYTES: usize = 128;
 /// Longest evidence excerpt or detail, in bytes.
