@@ -165,6 +165,21 @@ impl IntoResponse for Problem {
     }
 }
 
+impl Problem {
+    /// This problem as the response instead of `response`, keeping `response`'s headers
+    /// (`allow`, `www-authenticate`, `x-request-id`…) but its body's length and type.
+    pub(crate) fn replacing(self, response: Response) -> Response {
+        let (parts, _) = response.into_parts();
+        let mut fresh = self.into_response();
+        for (name, value) in parts.headers.iter() {
+            if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
+                fresh.headers_mut().insert(name.clone(), value.clone());
+            }
+        }
+        fresh
+    }
+}
+
 /// Put the request id into problem bodies (the `x-request-id` header carries it too).
 pub async fn add_request_id(request: Request, next: Next) -> Response {
     let id = request
@@ -177,14 +192,7 @@ pub async fn add_request_id(request: Request, next: Next) -> Response {
         (Some(problem), Some(id)) if problem.request_id.is_none() => {
             let mut problem = problem.clone();
             problem.request_id = Some(id);
-            let (parts, _) = response.into_parts();
-            let mut fresh = problem.into_response();
-            for (name, value) in parts.headers.iter() {
-                if name != header::CONTENT_LENGTH {
-                    fresh.headers_mut().insert(name.clone(), value.clone());
-                }
-            }
-            fresh
+            problem.replacing(response)
         }
         _ => response,
     }

@@ -12,7 +12,7 @@ use axum::extract::path::ErrorKind;
 use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::{StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::Problem;
 
@@ -103,12 +103,5 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
         ),
     };
     problem.request_id = request_id;
-    let (parts, _) = response.into_parts();
-    let mut fresh = problem.into_response();
-    for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_LENGTH && name != header::CONTENT_TYPE {
-            fresh.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    fresh
+    problem.replacing(response)
 }

@@ -6,7 +6,7 @@ use sha2::{Digest, Sha256};
 
 use super::engine::PluginEngine;
 use super::failure::LoadError;
-use super::loader::{ACCEPTED_WORLD_VERSIONS, load_plugin};
+use super::loader::{ACCEPTED_WORLD_VERSIONS, compile, imports, load_plugin};
 use super::plugin::Manifest;
 use crate::config::PluginConfig;
 
@@ -37,18 +37,10 @@ pub fn inspect_component(
     wasm: &[u8],
 ) -> Result<ComponentInfo, LoadError> {
     let digest = hex::encode(Sha256::digest(wasm));
-    let (component, _) = engine
-        .cache()
-        .load_or_compile(engine.engine(), wasm, &digest)
-        .map_err(|err| LoadError::Compile {
-            reason: format!("{err:#}"),
-        })?;
-    let component_type = component.component_type();
-    let imports: Vec<String> = component_type
-        .imports(engine.engine())
-        .map(|(name, _)| name.to_string())
-        .collect();
-    let exports: Vec<String> = component_type
+    let (component, _) = compile(engine, wasm, &digest)?;
+    let imports = imports(engine, &component);
+    let exports: Vec<String> = component
+        .component_type()
         .exports(engine.engine())
         .map(|(name, _)| name.to_string())
         .collect();

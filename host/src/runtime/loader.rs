@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
+use wasmtime::component::Component;
 
 use super::abi::bindings::PluginPre;
 use super::cache::CacheOutcome;
@@ -126,6 +127,29 @@ pub fn check_imports<'a>(imports: impl IntoIterator<Item = &'a str>) -> Result<(
     Ok(())
 }
 
+/// Compile `wasm` (whose SHA-256 is `digest`), or take it from the compiled-plugin cache.
+pub(super) fn compile(
+    engine: &PluginEngine,
+    wasm: &[u8],
+    digest: &str,
+) -> Result<(Component, CacheOutcome), LoadError> {
+    engine
+        .cache()
+        .load_or_compile(engine.engine(), wasm, digest)
+        .map_err(|err| LoadError::Compile {
+            reason: format!("{err:#}"),
+        })
+}
+
+/// The names of everything `component` imports.
+pub(super) fn imports(engine: &PluginEngine, component: &Component) -> Vec<String> {
+    component
+        .component_type()
+        .imports(engine.engine())
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
 /// Load, check and introduce one plugin.
 pub fn load_plugin(
     engine: &PluginEngine,
@@ -144,18 +168,8 @@ pub fn load_plugin(
             actual: digest,
         });
     }
-    let (component, cache) = engine
-        .cache()
-        .load_or_compile(engine.engine(), wasm, &digest)
-        .map_err(|err| LoadError::Compile {
-            reason: format!("{err:#}"),
-        })?;
-    let component_type = component.component_type();
-    let imports: Vec<String> = component_type
-        .imports(engine.engine())
-        .map(|(name, _)| name.to_string())
-        .collect();
-    check_imports(imports.iter().map(String::as_str))?;
+    let (component, cache) = compile(engine, wasm, &digest)?;
+    check_imports(imports(engine, &component).iter().map(String::as_str))?;
 
     let instance_pre =
         engine
