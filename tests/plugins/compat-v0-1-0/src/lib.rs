@@ -11,7 +11,9 @@ wit_bindgen::generate!({
 });
 
 use probity::plugin::state;
-use probity::plugin::types::{Category, Event, EventType, Evidence, Severity, Span, Subject, SubjectType};
+use probity::plugin::types::{
+    Category, Event, EventType, Evidence, Severity, Span, Subject, SubjectType,
+};
 
 struct Frozen;
 
@@ -33,11 +35,12 @@ impl Guest for Frozen {
         let Event::ListingUpserted(listing) = envelope.event else {
             return Ok(vec![]);
         };
-        let seen = state::increment(&format!("listings:{}", listing.seller_id), 1, None)
-            .map_err(|err| PluginError {
+        let seen = state::increment(&format!("listings:{}", listing.seller_id), 1, None).map_err(
+            |err| PluginError {
                 code: "state".into(),
                 message: format!("{err:?}"),
-            })?;
+            },
+        )?;
         let Some(start) = listing.title.find("frozen") else {
             return Ok(vec![]);
         };
