@@ -85,8 +85,8 @@ pub async fn post_events(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    if let Some(fault) = state.store_health.fault() {
-        return Err(Problem::storage(&state.store_health, fault));
+    if let Some(problem) = Problem::store_stopped(&state.store_health) {
+        return Err(problem);
     }
     let framing = framing(&headers)?;
     let body = body.map_err(|rejection| {
@@ -137,8 +137,8 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
             .with_field(Some("event_id")));
         }
         EventOutcome::Failed { error } => {
-            if let Some(fault) = state.store_health.fault() {
-                return Err(Problem::storage(&state.store_health, fault));
+            if let Some(problem) = Problem::store_stopped(&state.store_health) {
+                return Err(problem);
             }
             return Err(Problem::unavailable(format!(
                 "the event was not applied ({error}); nothing of it was stored, retry later"
@@ -205,8 +205,8 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         }
     }
     if !failed.is_empty() {
-        if let Some(fault) = state.store_health.fault() {
-            return Err(Problem::storage(&state.store_health, fault));
+        if let Some(problem) = Problem::store_stopped(&state.store_health) {
+            return Err(problem);
         }
         return Err(Problem::unavailable(format!(
             "{} event(s) were not applied: {}; the other lines were applied durably, and re-sending the whole batch is safe",
@@ -237,11 +237,12 @@ fn event_problem(err: EventError) -> Problem {
 }
 
 fn worker_problem(state: &AppState, err: WorkerError) -> Problem {
-    match (err, state.store_health.fault()) {
-        (err @ WorkerError::ShuttingDown, _) => Problem::unavailable(err.to_string()),
-        (WorkerError::Flush(_), Some(fault)) => Problem::storage(&state.store_health, fault),
-        (err @ WorkerError::Flush(_), None) => Problem::internal(format!(
-            "{err}; the events may or may not be stored — re-send them (event ids make that safe)"
-        )),
+    match err {
+        WorkerError::ShuttingDown => Problem::unavailable(err.to_string()),
+        WorkerError::Flush(_) => Problem::store_stopped(&state.store_health).unwrap_or_else(|| {
+            Problem::internal(format!(
+                "{err}; the events may or may not be stored — re-send them (event ids make that safe)"
+            ))
+        }),
     }
 }

@@ -115,6 +115,12 @@ impl Problem {
         )
     }
 
+    /// The problem to answer while the store is stopped by a fault, if it is (see
+    /// [`Problem::storage`]).
+    pub fn store_stopped(health: &StoreHealth) -> Option<Self> {
+        health.fault().map(|fault| Self::storage(health, fault))
+    }
+
     /// The problem for a store stopped by `fault`: `507 storage-full` for a full disk,
     /// `503 storage-failed` otherwise; the detail says what happened and what to do.
     pub fn storage(health: &StoreHealth, fault: &StorageFault) -> Self {

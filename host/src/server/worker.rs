@@ -15,8 +15,8 @@
 //! covers many requests (group commit) and neither thread waits for the other: the fsync
 //! runs on the other core. (Most staged units reach sled from the pipeline thread itself,
 //! every few hundred units: see the store's staging.) A `200` therefore always means
-//! "flushed to disk". Plugin-set swaps travel the same
-//! channel, so they land between two events, never during one.
+//! "flushed to disk". Plugin-set swaps travel the same channel, so they land between two
+//! events, never during one.
 
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;

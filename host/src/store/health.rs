@@ -42,12 +42,10 @@ impl StoreError {
     /// corruption); `None` for errors that leave the store usable.
     pub fn storage_fault(&self) -> Option<StorageFault> {
         let kind = match self {
-            StoreError::Sled(sled::Error::Io(io)) => match (io.raw_os_error(), io.kind()) {
-                (Some(ENOSPC | EDQUOT), _) | (_, ErrorKind::StorageFull) => FaultKind::DiskFull,
-                (Some(EROFS), _)
-                | (_, ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied) => {
-                    FaultKind::ReadOnly
-                }
+            // std maps the OS codes: ENOSPC and EDQUOT, EROFS and EACCES/EPERM.
+            StoreError::Sled(sled::Error::Io(io)) => match io.kind() {
+                ErrorKind::StorageFull | ErrorKind::QuotaExceeded => FaultKind::DiskFull,
+                ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied => FaultKind::ReadOnly,
                 _ => FaultKind::Failed,
             },
             StoreError::Sled(sled::Error::Corruption { .. } | sled::Error::ReportableBug(_)) => {
@@ -62,10 +60,6 @@ impl StoreError {
         Some(StorageFault { kind, error })
     }
 }
-
-const ENOSPC: i32 = 28;
-const EROFS: i32 = 30;
-const EDQUOT: i32 = 122;
 
 /// The store's health: healthy until the first fatal fault, then failed for good (until
 /// a restart).
@@ -128,6 +122,10 @@ impl StoreHealth {
 mod tests {
     use super::*;
 
+    const ENOSPC: i32 = 28;
+    const EROFS: i32 = 30;
+    const EDQUOT: i32 = 122;
+
     fn io(code: i32) -> StoreError {
         StoreError::Sled(sled::Error::Io(std::io::Error::from_raw_os_error(code)))
     }
@@ -136,6 +134,10 @@ mod tests {
     fn full_and_read_only_disks_are_told_apart() {
         assert_eq!(
             io(ENOSPC).storage_fault().map(|f| f.kind),
+            Some(FaultKind::DiskFull)
+        );
+        assert_eq!(
+            io(EDQUOT).storage_fault().map(|f| f.kind),
             Some(FaultKind::DiskFull)
         );
         assert_eq!(

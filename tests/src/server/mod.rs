@@ -38,9 +38,7 @@ pub use events::{
     at_minute, listing, millis, order_paid, order_placed, order_shipped, subject_key, verdict_key,
     verdict_keys,
 };
-pub use malformed::{
-    Case, EVENT_TYPES, Expected, JSON, Malformed, full_event, gzip_bomb, gzip_stored,
-};
+pub use malformed::{Case, Expected, JSON, Malformed, full_event, gzip_bomb, gzip_stored};
 pub use process::{
     START_TIMEOUT, STOP_TIMEOUT, Server, ServerBuilder, listening_address, probity_binary,
     shared_cache_dir, start_usual,

@@ -23,8 +23,8 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 
 pub use gzip::{gzip_bomb, gzip_stored};
+pub use tables::full_event;
 use tables::{BAD_TIMESTAMPS, LONE_SURROGATES, NOT_UTF8, set, slots, wrong_values};
-pub use tables::{EVENT_TYPES, full_event};
 
 /// What a hostile request must get.
 #[derive(Clone, Debug, PartialEq, Eq)]

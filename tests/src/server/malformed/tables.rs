@@ -1,23 +1,8 @@
 //! Full events of every type, and the byte sequences, texts and values that are wrong
 //! for them.
 
+use probity::model::event::EventType;
 use serde_json::{Value, json};
-
-/// The names of the twelve event types, in contract order.
-pub const EVENT_TYPES: [&str; 12] = [
-    "listing.upserted",
-    "order.placed",
-    "order.paid",
-    "order.shipped",
-    "order.delivered",
-    "order.cancelled",
-    "refund.requested",
-    "refund.completed",
-    "review.posted",
-    "complaint.opened",
-    "complaint.responded",
-    "complaint.resolved",
-];
 
 /// Byte sequences that are not UTF-8: bad lead bytes, overlong encodings, UTF-8-encoded
 /// surrogates, code points above U+10FFFF, lone continuations, truncated sequences.
@@ -73,7 +58,7 @@ pub(super) const BAD_TIMESTAMPS: [&str; 22] = [
     "",
 ];
 
-/// A full event of type `EVENT_TYPES[kind]`: every optional member present.
+/// A full event of type `EventType::ALL[kind]`: every optional member present.
 pub fn full_event(kind: usize, event_id: &str, at: &str, n: usize) -> Value {
     let money = json!({"amount": "19.90", "currency": "CNY"});
     let mut event = match kind % 12 {
@@ -101,7 +86,7 @@ pub fn full_event(kind: usize, event_id: &str, at: &str, n: usize) -> Value {
         _ => json!({"complaint_id": format!("C-{n}"), "outcome": "upheld"}),
     };
     event["event_id"] = json!(event_id);
-    event["type"] = json!(EVENT_TYPES[kind % 12]);
+    event["type"] = json!(EventType::ALL[kind % EventType::ALL.len()].as_str());
     event["occurred_at"] = json!(at);
     event
 }
