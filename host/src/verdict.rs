@@ -208,6 +208,21 @@ pub struct Finding {
     pub at: Timestamp,
 }
 
+impl Finding {
+    /// Whether `other` says the same as this finding — same plugin, version, rule,
+    /// category, severity, mode, message and evidence — whatever event raised it and when.
+    pub fn same_claim(&self, other: &Finding) -> bool {
+        self.plugin == other.plugin
+            && self.plugin_version == other.plugin_version
+            && self.rule == other.rule
+            && self.category == other.category
+            && self.severity == other.severity
+            && self.mode == other.mode
+            && self.message == other.message
+            && self.evidence == other.evidence
+    }
+}
+
 /// The current verdict on one subject.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
@@ -242,18 +257,33 @@ impl Verdict {
     }
 
     /// Add `finding`, replacing an earlier one with the same plugin and rule, and
-    /// recompute action and score. Returns whether the verdict changed.
+    /// recompute action and score. Returns whether the verdict changed: a finding that
+    /// says the same as the current one ([`Finding::same_claim`], e.g. a listing
+    /// re-sent unchanged) changes nothing, and the current one keeps its event and time.
     pub fn apply(&mut self, finding: Finding, mapping: &ActionMapping) -> bool {
         let same_rule = self
             .findings
             .iter_mut()
             .find(|f| f.plugin == finding.plugin && f.rule == finding.rule);
         match same_rule {
-            Some(existing) if *existing == finding => return false,
+            Some(existing) if existing.same_claim(&finding) => return false,
             Some(existing) => *existing = finding.clone(),
             None => self.findings.push(finding.clone()),
         }
         self.updated_at = self.updated_at.max(finding.at);
+        self.recompute(mapping);
+        true
+    }
+
+    /// Remove `plugin`'s `plugin_error` findings: a later successful call of that plugin
+    /// for this subject replaces them. Returns whether the verdict changed.
+    pub fn clear_plugin_errors(&mut self, plugin: &str, mapping: &ActionMapping) -> bool {
+        let before = self.findings.len();
+        self.findings
+            .retain(|f| !(f.plugin == plugin && f.category == Category::PluginError));
+        if self.findings.len() == before {
+            return false;
+        }
         self.recompute(mapping);
         true
     }

@@ -13,6 +13,7 @@ use serde::Serialize;
 use super::{AppState, Problem};
 use crate::ingest::{self, EventError};
 use crate::model::event::Event;
+use crate::model::time;
 use crate::server::worker::{EventOutcome, WorkerError};
 use crate::verdict::{Action, Verdict};
 
@@ -108,8 +109,22 @@ pub async fn post_events(
     }
 }
 
+/// Parse one raw event and check it is not dated too far ahead of the wall clock
+/// (`[clock] max_future`, read live so a reload applies at once).
+fn parse_bounded(state: &AppState, raw: &[u8], max_future_ms: i64) -> Result<Event, EventError> {
+    let event = ingest::parse_event(raw, &state.pseudonymizer)?;
+    ingest::check_not_ahead(&event, time::wall_clock_now(), max_future_ms)?;
+    Ok(event)
+}
+
+/// The running `[clock] max_future`, in milliseconds (validated when loaded).
+fn max_future_ms(state: &AppState) -> i64 {
+    let running = state.reloader.running();
+    running.config.clock.max_future_ms().unwrap_or(600_000)
+}
+
 async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
-    let event = ingest::parse_event(body, &state.pseudonymizer).map_err(|err| {
+    let event = parse_bounded(state, body, max_future_ms(state)).map_err(|err| {
         count_rejected(1);
         event_problem(err)
     })?;
@@ -157,6 +172,7 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
     let mut response = BatchResponse::default();
     let mut events: Vec<Event> = Vec::new();
     let mut lines: Vec<usize> = Vec::new();
+    let max_future = max_future_ms(state);
     for (line, raw) in ingest::split_ndjson(body) {
         if lines.len() + response.rejected.len() >= state.limits.max_batch_events {
             return Err(Problem::too_large(format!(
@@ -164,7 +180,7 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
                 state.limits.max_batch_events
             )));
         }
-        match ingest::parse_event(raw, &state.pseudonymizer) {
+        match parse_bounded(state, raw, max_future) {
             Ok(event) => {
                 events.push(event);
                 lines.push(line);

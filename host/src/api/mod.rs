@@ -133,22 +133,95 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(CompressionLayer::new())
         .layer(RequestDecompressionLayer::new())
         .layer(middleware::from_fn(rejection::problem_for_bare_errors))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            loopback_host_only,
+        ))
         .layer(middleware::from_fn(crate::server::metrics::track_requests))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
+                    // Only bounded text from the request reaches a log line.
                     let id = req
                         .headers()
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
-                        .unwrap_or("");
-                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+                        .map_or("", |id| clip(id, 128));
+                    let method = crate::server::metrics::method_label(req.method());
+                    let path = clip(req.uri().path(), 256);
+                    tracing::info_span!("request", method = %method, path = %path, request_id = %id)
                 })
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
+}
+
+/// With auth off (no tokens: the server listens on loopback only), refuse a request
+/// whose `Host` is not a loopback name. A web page the operator visits could otherwise
+/// reach the API through DNS rebinding: its own host name, re-pointed at 127.0.0.1,
+/// would be a same-origin request to an API where every caller is admin.
+async fn loopback_host_only(
+    State(state): State<Arc<AppState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if state.tokens.load().enabled() {
+        return next.run(request).await;
+    }
+    let host = request
+        .headers()
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| request.uri().host());
+    match host {
+        Some(host) if is_loopback_host(host) => next.run(request).await,
+        _ => Problem::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "forbidden",
+            "Forbidden",
+            format!(
+                "the Host header `{}` is not a loopback name; with auth off (no tokens configured) only localhost, 127.0.0.1 and [::1] are served",
+                clip(host.unwrap_or(""), 64)
+            ),
+        )
+        .with_field(Some("host"))
+        .into_response(),
+    }
+}
+
+/// `localhost`, `*.localhost`, `127.x.y.z` or `[::1]`, with or without a port.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.rsplit_once(':').map_or(host, |(name, port)| {
+            if port.bytes().all(|b| b.is_ascii_digit()) {
+                name
+            } else {
+                host
+            }
+        })
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    if name == "localhost" || name.ends_with(".localhost") {
+        return true;
+    }
+    name.parse::<std::net::IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// At most `max` bytes of `text`, cut at a character boundary.
+fn clip(text: &str, max: usize) -> &str {
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
 }
 
 /// Refuse requests without a token holding `role` (when auth is on).
@@ -197,5 +270,37 @@ async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response
             ),
         )
         .into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_host;
+
+    #[test]
+    fn loopback_names_pass_and_others_do_not() {
+        for host in [
+            "localhost",
+            "localhost:8080",
+            "127.0.0.1",
+            "127.0.0.1:8080",
+            "127.1.2.3:80",
+            "[::1]",
+            "[::1]:8080",
+            "app.localhost:8080",
+            "LOCALHOST.",
+        ] {
+            assert!(is_loopback_host(host), "{host}");
+        }
+        for host in [
+            "evil.example:8080",
+            "localhost.evil.example",
+            "10.0.0.1",
+            "[::2]:8080",
+            "",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!is_loopback_host(host), "{host}");
+        }
     }
 }

@@ -34,6 +34,11 @@ pub struct CheckArgs {
     /// the timers that come due (deadlines that pass with nothing happening).
     #[arg(long, value_name = "TIME")]
     pub advance_to: Option<String>,
+    /// Accept events dated any time ahead of this machine's clock (a scenario written
+    /// in the future). Without it, an event more than `[clock] max_future` ahead is
+    /// rejected, as the server rejects it.
+    #[arg(long)]
+    pub allow_future: bool,
     /// Events as NDJSON; `-` or nothing reads standard input.
     pub events: Option<PathBuf>,
 }
@@ -46,6 +51,16 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         .as_deref()
         .map(|text| time::parse_rfc3339(text).map_err(|err| anyhow::anyhow!("--advance-to: {err}")))
         .transpose()?;
+    let max_future = if args.allow_future {
+        None
+    } else {
+        Some(
+            config
+                .clock
+                .max_future_ms()
+                .map_err(|err| anyhow::anyhow!("clock.max_future: {err}"))?,
+        )
+    };
     let scratch = tempfile::tempdir().context("creating a temporary store")?;
     let store: Arc<dyn Store> = Arc::new(SledStore::temporary(&scratch)?);
     let cache_dir = config
@@ -80,7 +95,14 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         if trimmed.is_empty() {
             continue;
         }
-        let event = match ingest::parse_event(trimmed, &pseudonymizer) {
+        let parsed = ingest::parse_event(trimmed, &pseudonymizer).and_then(|event| {
+            match max_future {
+                Some(bound) => ingest::check_not_ahead(&event, time::wall_clock_now(), bound),
+                None => Ok(()),
+            }
+            .map(|()| event)
+        });
+        let event = match parsed {
             Ok(event) => event,
             Err(err) => {
                 rejected += 1;

@@ -9,6 +9,7 @@
 //! This module knows nothing of wasmtime or sled: it only describes what is wanted.
 
 mod auth;
+mod clock;
 mod plugin;
 
 use std::collections::BTreeMap;
@@ -20,6 +21,7 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, Role, TokenConfig};
+pub use clock::{ClockConfig, parse_duration_ms};
 pub(crate) use plugin::validate_name as validate_plugin_name;
 pub use plugin::{BreakerConfig, Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
 
@@ -36,6 +38,8 @@ pub struct Config {
     pub server: ServerConfig,
     /// Pseudonymisation of personal data.
     pub privacy: PrivacyConfig,
+    /// How far event time may run ahead of the wall clock.
+    pub clock: ClockConfig,
     /// The plugin runtime as a whole.
     pub runtime: RuntimeConfig,
     /// Which action each severity of an enforce-mode finding leads to.
@@ -203,6 +207,9 @@ impl Config {
         if self.server.request_timeout_ms == 0 {
             return Err(invalid("server.request_timeout_ms", "must be at least 1"));
         }
+        self.clock
+            .validate()
+            .map_err(|(key, message)| invalid(&format!("clock.{key}"), &message))?;
         self.auth
             .validate()
             .map_err(|(key, message)| invalid(&format!("auth.{key}"), &message))?;

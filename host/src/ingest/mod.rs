@@ -9,6 +9,7 @@
 //!
 //! - [`parse_event`] parses one event (one JSON object).
 //! - [`split_ndjson`] cuts an NDJSON batch into numbered lines for it.
+//! - [`check_not_ahead`] refuses an event dated too far ahead of the wall clock.
 //! - [`EventError`] says what is wrong and where: [`EventError::kind`] is a stable code,
 //!   [`EventError::field`] the contract path (`buyer.account_created_at`, `price.amount`).
 //!
@@ -25,12 +26,14 @@
 
 mod error;
 mod fields;
+mod future;
 mod json;
 pub mod limits;
 mod ndjson;
 mod parse;
 
 pub use error::EventError;
+pub use future::check_not_ahead;
 pub use limits::*;
 pub use ndjson::split_ndjson;
 pub use parse::parse_event;

@@ -11,9 +11,12 @@
 //! 3. findings update the verdicts of their subjects; every subject the event names gets
 //!    a verdict (`allow` when nothing was found);
 //! 4. all of it — state, timers, verdicts, history, clock — is committed as one unit;
-//! 5. state entries whose time-to-live passed are removed (one unit);
-//! 6. timers due at or before the clock fire in (due, plugin, key) order, each timer one
-//!    unit: the timer is removed, the plugin's `on-timer` is called, its findings applied.
+//! 5. timers due at or before the clock fire in (due, plugin, key) order, each timer one
+//!    unit: the timer is removed, the plugin's `on-timer` is called at the timer's due
+//!    time, its findings applied. Before each, only the state that expired by its due
+//!    time is removed, so a timer sees the state as it stood when it came due, however
+//!    far the clock jumped;
+//! 6. state entries whose time-to-live passed by the clock are removed (one unit).
 //!
 //! Units are committed but not flushed here: the caller flushes (group commit) before it
 //! acknowledges anything.
@@ -188,7 +191,29 @@ impl<'a> VerdictWork<'a> {
         if changed {
             mark_changed(&mut self.changed, &subject);
         }
-        self.history.push((subject, finding));
+        if changed {
+            // A finding that repeats the current one is not history.
+            self.history.push((subject, finding));
+        }
+        Ok(())
+    }
+
+    /// A successful call of `plugin` on an event about `subject`: its earlier
+    /// `plugin_error` findings there no longer hold.
+    fn clear_plugin_errors(
+        &mut self,
+        subject: &Subject,
+        plugin: &str,
+        at: Timestamp,
+        plugins: &PluginSet,
+    ) -> Result<(), StoreError> {
+        let mapping = *plugins.mapping();
+        if self
+            .verdict(subject, at)?
+            .clear_plugin_errors(plugin, &mapping)
+        {
+            mark_changed(&mut self.changed, subject);
+        }
         Ok(())
     }
 
@@ -305,7 +330,10 @@ impl Pipeline {
             let outcome = plugin.handle(&envelope, scope);
             let findings = self.settle(plugin, outcome.result, outcome.scope, &mut batch)?;
             let findings = match findings {
-                Ok(findings) => findings,
+                Ok(findings) => {
+                    work.clear_plugin_errors(&primary, plugin.name(), now, &plugins)?;
+                    findings
+                }
                 Err(failure) => vec![plugin_error(plugin, &failure, primary.clone())],
             };
             for checked in findings {
@@ -329,7 +357,6 @@ impl Pipeline {
             .filter_map(|s| verdicts.get(s).cloned())
             .collect();
 
-        self.expire_state(now)?;
         let (timer_changes, timers_fired) = self.fire_due_timers(now, &event.event_id)?;
         changes.extend(timer_changes);
         Ok(EventReport {
@@ -368,9 +395,9 @@ impl Pipeline {
         }
     }
 
-    /// Remove state expired at `now` and fire the timers due by then.
+    /// Fire the timers due by `now`, each against the state of its due time, and remove
+    /// the state expired at `now`.
     fn run_due(&mut self, now: Timestamp, cause: &str) -> Result<EventReport, PipelineError> {
-        self.expire_state(now)?;
         let (changes, timers_fired) = self.fire_due_timers(now, cause)?;
         Ok(EventReport {
             touched: Vec::new(),

@@ -13,7 +13,8 @@ use crate::store::{
 use crate::verdict::Verdict;
 
 impl Pipeline {
-    /// Fire every timer due at or before `now` (at most [`MAX_TIMER_FIRES_PER_EVENT`]).
+    /// Fire every timer due at or before `now` (at most [`MAX_TIMER_FIRES_PER_EVENT`]) in
+    /// due order, each at its own due time, then remove the state expired at `now`.
     /// Returns the verdict changes and how many fired.
     pub(super) fn fire_due_timers(
         &mut self,
@@ -26,14 +27,21 @@ impl Pipeline {
             let Some(timer) = self.store.next_due_timer(now)? else {
                 break;
             };
+            // The timer runs against the state as it stood at its due time, however far
+            // the clock has jumped since: only what expired by then is swept, and the
+            // call's event time is the due time. A jump of a month thus gives the same
+            // findings as a clock that moved smoothly through it.
+            self.expire_state(timer.due)?;
             fired += 1;
-            changes.extend(self.fire(&timer, now, event_id)?);
+            changes.extend(self.fire(&timer, timer.due, event_id)?);
         }
+        self.expire_state(now)?;
         Ok((changes, fired))
     }
 
-    /// Fire one timer as one unit. The timer is removed whatever the plugin does, so a
-    /// failing plugin cannot make a timer fire forever.
+    /// Fire one timer as one unit, at event time `now` (its due time). The timer is
+    /// removed whatever the plugin does, so a failing plugin cannot make a timer fire
+    /// forever.
     fn fire(
         &mut self,
         timer: &PendingTimer,

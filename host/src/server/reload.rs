@@ -82,16 +82,18 @@ pub struct ConfigSource {
 }
 
 impl ConfigSource {
-    /// Read and validate the configuration; returns it with the digest of its text.
+    /// Read and validate the configuration; returns it with its [public
+    /// digest](public_digest).
     pub fn read(&self) -> Result<(Config, String), ReloadRefused> {
-        let digest = self.digest()?;
         let names: Vec<&str> = self.bundled.iter().map(|(name, _)| *name).collect();
         let config = Config::load(self.path.as_deref(), &names)
             .map_err(|err| ReloadRefused(err.to_string()))?;
+        let digest = public_digest(&config);
         Ok((config, digest))
     }
 
-    /// `sha256:<hex>` of the configuration text as it is now.
+    /// `sha256:<hex>` of the configuration text as it is now. It covers the pseudonym
+    /// key, so it is only compared, never shown: see [`public_digest`].
     pub fn digest(&self) -> Result<String, ReloadRefused> {
         let text = match &self.path {
             Some(path) => std::fs::read(path)
@@ -100,6 +102,20 @@ impl ConfigSource {
         };
         Ok(format!("sha256:{}", hex::encode(Sha256::digest(&text))))
     }
+}
+
+/// `sha256:<hex>` of the configuration in force, as shown in `/v1/plugins`, reload
+/// answers and the audit trail. It is taken over the validated configuration with the
+/// pseudonym key left out, so it covers no secret: a digest of the text would let anyone
+/// who knows the rest of the file test guesses of the key offline.
+pub fn public_digest(config: &Config) -> String {
+    let mut shown = config.clone();
+    if shown.privacy.pseudonym_key.is_some() {
+        shown.privacy.pseudonym_key = Some("<secret>".to_string());
+    }
+    // Serialising our own plain configuration type cannot fail.
+    let json = serde_json::to_vec(&shown).unwrap_or_default();
+    format!("sha256:{}", hex::encode(Sha256::digest(&json)))
 }
 
 /// Reloads the configuration; one reload at a time.

@@ -4,6 +4,7 @@
 //! One binary with a module per concern, for the same reason as `tests/server`.
 
 mod compat;
+mod event_time;
 mod ingest;
 mod pipeline;
 mod plugins_built;

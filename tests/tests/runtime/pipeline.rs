@@ -205,3 +205,112 @@ fn compiled_plugins_are_cached_on_disk() {
     assert_eq!(report.cache, CacheOutcome::Hit);
     assert_eq!(plugin.manifest().name, "good");
 }
+
+/// A `plugin_error` finding stands only until the plugin next succeeds on the subject:
+/// with `on_error = "review"`, one failed call must not hold a listing in review for good.
+#[test]
+fn a_later_successful_call_replaces_the_plugin_error_finding() {
+    use probity::config::{Limits, OnError};
+    use probity_e2e::harness::entry_with;
+    // What each title costs, with the instance's set-up, to set a fuel budget the short
+    // title fits in and the long one does not.
+    let long_title = "a fine mug ".repeat(90);
+    let (_dir, mut probe) = pipeline(&good());
+    let plugin = probe.plugins().get("good").expect("loaded").clone();
+    let fuel = || {
+        plugin
+            .counters()
+            .fuel
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let mut costs = Vec::new();
+    for (i, title) in ["a fine mug", long_title.as_str(), "a fine mug"]
+        .into_iter()
+        .enumerate()
+    {
+        let before = fuel();
+        probe
+            .process(&listing(
+                &format!("p{i}"),
+                "2026-11-01T10:00:00Z",
+                &format!("L-{i}"),
+                &format!("S-{i}"),
+                title,
+            ))
+            .expect("processed");
+        costs.push(fuel() - before);
+    }
+    let setup = costs[0].saturating_sub(costs[2]);
+    let (short, long) = (setup + costs[2], setup + costs[1]);
+    assert!(long > short + 1_000, "the long title costs more: {costs:?}");
+    eprintln!("fuel: short {short}, long {long} (set-up {setup})");
+    let budget = short + (long - short) / 2;
+    let mut entry = entry_with(
+        "good",
+        Limits {
+            fuel: budget,
+            ..Limits::default()
+        },
+        OnError::Review,
+    );
+    entry.settings = json!({"word": "forbidden"});
+    let (_dir, mut pipeline) = pipeline(&config(vec![("good", entry)]));
+
+    let report = pipeline
+        .process(&listing(
+            "e1",
+            "2026-11-01T10:00:00Z",
+            "L-1",
+            "S-1",
+            &long_title,
+        ))
+        .expect("processed");
+    let failed = find(&report.touched, SubjectType::Listing, "L-1");
+    assert_eq!(failed.action, Action::Review, "{failed:#?}");
+    assert_eq!(failed.findings[0].category, Category::PluginError);
+
+    let report = pipeline
+        .process(&listing(
+            "e2",
+            "2026-11-01T10:05:00Z",
+            "L-1",
+            "S-1",
+            "a fine mug",
+        ))
+        .expect("processed");
+    let fixed = find(&report.touched, SubjectType::Listing, "L-1");
+    assert_eq!(fixed.action, Action::Allow, "{fixed:#?}");
+    assert!(fixed.findings.is_empty(), "{fixed:#?}");
+}
+
+/// A listing re-sent with the same offending title keeps its finding, and the history
+/// does not grow with a copy of it on every upsert.
+#[test]
+fn a_finding_repeated_by_a_resend_is_not_history_again() {
+    let (_dir, mut pipeline) = pipeline(&good());
+    for (i, minute) in ["00", "05", "10"].iter().enumerate() {
+        pipeline
+            .process(&listing(
+                &format!("e{i}"),
+                &format!("2026-11-01T10:{minute}:00Z"),
+                "L-1",
+                "S-1",
+                "a forbidden thing",
+            ))
+            .expect("processed");
+    }
+    let subject = probity::model::subject::Subject {
+        kind: SubjectType::Listing,
+        id: "L-1".into(),
+    };
+    let history = pipeline.store().history(&subject).expect("history");
+    let listing_findings: Vec<_> = history.iter().filter(|f| f.rule == "good.word").collect();
+    assert_eq!(listing_findings.len(), 1, "{history:#?}");
+    let verdict = pipeline
+        .store()
+        .verdict(&subject)
+        .expect("read")
+        .expect("verdict");
+    assert_eq!(verdict.action, Action::Block);
+    assert_eq!(verdict.findings[0].event_id, "e0", "first raised by e0");
+}

@@ -10,6 +10,8 @@ mod check_cli;
 mod claims_http;
 mod crashes;
 mod durability;
+mod edge;
+mod event_time;
 mod events;
 mod hostile_input;
 mod hostile_plugins;

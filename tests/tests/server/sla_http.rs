@@ -74,7 +74,7 @@ fn a_deadline_scheduled_before_a_crash_fires_after_the_restart() {
     assert_eq!(found[0]["category"], "sla_breach");
     assert_eq!(
         found[0]["message"],
-        "order O-1 has not shipped: 6 h past its deadline 2026-10-03 00:00Z"
+        "order O-1 has not shipped: 1 min past its deadline 2026-10-03 00:00Z"
     );
     let reply = c.verdict("complaint", "C-1");
     let found = sla_findings(reply.ok());

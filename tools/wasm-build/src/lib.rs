@@ -59,6 +59,11 @@ pub enum Error {
         /// The nested cargo's error output.
         stderr: String,
     },
+    /// The `wasm32-wasip2` standard library is not installed and could not be added.
+    TargetMissing {
+        /// What was tried, and why it did not work.
+        detail: String,
+    },
     /// The build succeeded but a package's `.wasm` is not where cargo puts it.
     MissingOutput {
         /// The package.
@@ -80,6 +85,11 @@ impl fmt::Display for Error {
                 f,
                 "building the wasm plugins failed (is the `{TARGET}` target installed? \
                  `rustup target add {TARGET}`)\ncommand: {command}\n{stderr}"
+            ),
+            Error::TargetMissing { detail } => write!(
+                f,
+                "the `{TARGET}` target is not installed for this toolchain, and adding it \
+                 failed ({detail}).\nRun this once, then build again:\n\n    rustup target add {TARGET}\n"
             ),
             Error::MissingOutput { package, path } => write!(
                 f,
@@ -161,6 +171,7 @@ pub fn build_plugins(
 ) -> Result<Vec<(String, PathBuf)>, Error> {
     let workspace_dir = manifest_path.parent().unwrap_or(Path::new("."));
     rerun_if_workspace_changed(workspace_dir, target_dir);
+    ensure_target(target_dir)?;
 
     let cargo = std::env::var_os("CARGO").map_or_else(|| PathBuf::from("cargo"), PathBuf::from);
     let mut command = Command::new(&cargo);
@@ -211,6 +222,93 @@ pub fn build_plugins(
             }
         })
         .collect()
+}
+
+/// Make sure the toolchain that runs this build has the `wasm32-wasip2` standard library,
+/// adding it with `rustup target add` when it is missing.
+///
+/// Why: `rust-toolchain.toml` names the target, but rustup installs a toolchain's targets
+/// only when it installs the toolchain. A machine that already had the pinned toolchain
+/// without the target would otherwise build for minutes and then fail with "can't find
+/// crate for `std`". Two build scripts (the host's and the tests') may get here at once,
+/// so the check and the `rustup` call run under a lock file in `target_dir`. Prints one
+/// `cargo:warning` line when it adds the target.
+pub fn ensure_target(target_dir: &Path) -> Result<(), Error> {
+    if target_installed()? {
+        return Ok(());
+    }
+    std::fs::create_dir_all(target_dir).map_err(|err| Error::TargetMissing {
+        detail: format!("cannot create {}: {err}", target_dir.display()),
+    })?;
+    let lock_path = target_dir.join(".rustup-target-add.lock");
+    let lock = std::fs::File::create(&lock_path).map_err(|err| Error::TargetMissing {
+        detail: format!("cannot create {}: {err}", lock_path.display()),
+    })?;
+    lock.lock().map_err(|err| Error::TargetMissing {
+        detail: format!("cannot lock {}: {err}", lock_path.display()),
+    })?;
+    // Another build script may have added it while this one waited for the lock.
+    if target_installed()? {
+        return Ok(());
+    }
+    let mut command = Command::new("rustup");
+    command.args(["target", "add", TARGET]);
+    if let Some(toolchain) = std::env::var_os("RUSTUP_TOOLCHAIN") {
+        command.arg("--toolchain").arg(toolchain);
+    }
+    let output = command.output().map_err(|err| Error::TargetMissing {
+        detail: format!("`rustup` could not be run: {err}"),
+    })?;
+    if !output.status.success() {
+        return Err(Error::TargetMissing {
+            detail: format!(
+                "`{}` failed: {}",
+                describe(&command),
+                String::from_utf8_lossy(&output.stderr).trim()
+            ),
+        });
+    }
+    println!(
+        "cargo:warning=the {TARGET} target was missing; added it with `rustup target add {TARGET}`"
+    );
+    if target_installed()? {
+        Ok(())
+    } else {
+        Err(Error::TargetMissing {
+            detail: format!(
+                "`{}` succeeded but rustc still has no {TARGET} standard library",
+                describe(&command)
+            ),
+        })
+    }
+}
+
+/// Whether the rustc of this build has the target's standard library: its target libdir
+/// holds a `libstd-*.rlib`.
+fn target_installed() -> Result<bool, Error> {
+    let rustc = std::env::var_os("RUSTC").map_or_else(|| PathBuf::from("rustc"), PathBuf::from);
+    let output = Command::new(&rustc)
+        .args(["--print", "target-libdir", "--target", TARGET])
+        .output()
+        .map_err(|err| Error::TargetMissing {
+            detail: format!(
+                "`{} --print target-libdir` could not be run: {err}",
+                rustc.display()
+            ),
+        })?;
+    if !output.status.success() {
+        // An old rustc that does not know the target at all.
+        return Ok(false);
+    }
+    let libdir = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    let Ok(entries) = std::fs::read_dir(&libdir) else {
+        return Ok(false);
+    };
+    Ok(entries.filter_map(Result::ok).any(|entry| {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        name.starts_with("libstd-") && name.ends_with(".rlib")
+    }))
 }
 
 /// Print `cargo:rerun-if-changed` for each path (a directory counts with everything in

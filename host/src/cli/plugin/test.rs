@@ -43,6 +43,11 @@ pub struct TestArgs {
     /// Where compiled plugins are cached (default: `$XDG_CACHE_HOME/probity/compiled`).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+    /// Accept events dated any time ahead of this machine's clock. Without it, an event
+    /// more than the default `[clock] max_future` (10m) ahead fails its case, as the
+    /// server would refuse it.
+    #[arg(long)]
+    pub allow_future: bool,
 }
 
 /// One event's cost.
@@ -63,6 +68,10 @@ pub fn run(args: &TestArgs) -> Result<i32> {
         .unwrap_or_else(crate::cli::check::default_cache_dir);
     let engine = PluginEngine::new(&Config::default().runtime, cache_dir)?;
     let pseudonymizer = Pseudonymizer::new(FIXTURE_KEY)?;
+    let max_future = Config::default()
+        .clock
+        .max_future_ms()
+        .map_err(|err| anyhow!("clock.max_future: {err}"))?;
     let mut loader = Loader {
         engine,
         name,
@@ -90,7 +99,8 @@ pub fn run(args: &TestArgs) -> Result<i32> {
                     if passed + failed == 0 {
                         announce(&set, &loader.name, &wasm, &args.plugin);
                     }
-                    run_case(&set, &loader.name, case, &pseudonymizer, path)?
+                    let max_future = (!args.allow_future).then_some(max_future);
+                    run_case(&set, &loader.name, case, &pseudonymizer, path, max_future)?
                 }
                 (Loaded::Refused { field, message }, Some(want)) => {
                     let ok = field == want.field
@@ -227,6 +237,7 @@ fn run_case(
     case: &Case,
     pseudonymizer: &Pseudonymizer,
     path: &Path,
+    max_future: Option<i64>,
 ) -> Result<bool> {
     let scratch = tempfile::tempdir().context("creating a temporary store")?;
     let store: Arc<dyn Store> = Arc::new(SledStore::temporary(&scratch)?);
@@ -239,6 +250,12 @@ fn run_case(
     for (n, raw) in case.events.iter().enumerate() {
         let bytes = serde_json::to_vec(raw)?;
         let event = ingest::parse_event(&bytes, pseudonymizer)
+            .and_then(|event| match max_future {
+                Some(bound) => {
+                    ingest::check_not_ahead(&event, time::wall_clock_now(), bound).map(|()| event)
+                }
+                None => Ok(event),
+            })
             .map_err(|err| anyhow!("{}: case `{}`, event {n}: {err}", path.display(), case.name))?;
         let before = snapshot(plugin);
         let report = pipeline.process(&event)?;
