@@ -6,13 +6,12 @@ use std::sync::atomic::Ordering;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::rejection::query_problem;
-use super::{AppState, Problem};
+use super::{AppState, Problem, ProblemKind};
 use crate::runtime::{FAILURE_KINDS, LoadedPlugin};
 use crate::server::auth::Caller;
 use crate::server::reload::{ReloadReport, Trigger};
@@ -84,10 +83,8 @@ pub async fn reload(
             .await
             .map_err(|err| Problem::internal(format!("the reload task failed: {err}")))?;
     outcome.map(Json).map_err(|refused| {
-        Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "config-refused",
-            "Configuration refused",
+        Problem::of(
+            ProblemKind::ConfigRefused,
             format!("{refused}; the running configuration stays in force"),
         )
     })

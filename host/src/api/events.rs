@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
-use super::{AppState, Problem};
+use super::{AppState, Problem, ProblemKind};
 use crate::ingest::{self, EventError};
 use crate::model::event::Event;
 use crate::model::time;
@@ -51,10 +51,8 @@ enum Framing {
 
 fn framing(headers: &HeaderMap) -> Result<Framing, Problem> {
     let unsupported = |found: &str| {
-        Problem::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported media type",
+        Problem::of(
+            ProblemKind::UnsupportedMediaType,
             format!(
                 "content type {found}: send one event as `application/json` or a batch as `application/x-ndjson`"
             ),
@@ -103,9 +101,25 @@ pub async fn post_events(
             ))
         }
     })?;
+    // Hold the body's share of the queue budget until the answer: past the budget the
+    // client hears at once that it should come back, instead of waiting in a queue.
+    let kib = u32::try_from(body.len() / 1024 + 1)
+        .unwrap_or(u32::MAX)
+        .min(state.limits.max_queued_kib);
+    let _budget = state.ingest_budget.try_acquire_many(kib).map_err(|_| {
+        metrics::counter!("probity_ingest_overloaded_total").increment(1);
+        Problem::of(
+            ProblemKind::Overloaded,
+            format!(
+                "the ingest queue holds {} KiB of requests already (server.max_queued_kib); retry after a second",
+                state.limits.max_queued_kib
+            ),
+        )
+        .with_retry_after(1)
+    })?;
     match framing {
         Framing::Single => single(&state, &body).await,
-        Framing::Batch => batch(&state, &body).await,
+        Framing::Batch => batch(state.clone(), body).await,
     }
 }
 
@@ -141,10 +155,8 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         EventOutcome::Accepted { verdicts } => ("accepted", verdicts),
         EventOutcome::Duplicate { verdicts } => ("duplicate", verdicts),
         EventOutcome::Conflict => {
-            return Err(Problem::new(
-                StatusCode::CONFLICT,
-                "event-id-conflict",
-                "Event id conflict",
+            return Err(Problem::of(
+                ProblemKind::EventIdConflict,
                 format!(
                     "event_id `{event_id}` was already accepted with different content; event ids must be unique per event"
                 ),
@@ -168,13 +180,20 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
     .into_response())
 }
 
-async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
-    let mut response = BatchResponse::default();
+/// Bodies above this are parsed on a blocking thread, so a large batch never holds up
+/// the async workers that answer `/healthz`, `/readyz` and other requests.
+const PARSE_INLINE_BYTES: usize = 64 * 1024;
+
+/// The good lines of a batch as events with their line numbers, and the rejected lines.
+type ParsedBatch = (Vec<Event>, Vec<usize>, Vec<RejectedLine>);
+
+fn parse_batch(state: &AppState, body: &[u8]) -> Result<ParsedBatch, Problem> {
+    let mut rejected = Vec::new();
     let mut events: Vec<Event> = Vec::new();
     let mut lines: Vec<usize> = Vec::new();
     let max_future = max_future_ms(state);
     for (line, raw) in ingest::split_ndjson(body) {
-        if lines.len() + response.rejected.len() >= state.limits.max_batch_events {
+        if lines.len() + rejected.len() >= state.limits.max_batch_events {
             return Err(Problem::too_large(format!(
                 "the batch has more than {} events (server.max_batch_events); split it",
                 state.limits.max_batch_events
@@ -185,13 +204,30 @@ async fn batch(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
                 events.push(event);
                 lines.push(line);
             }
-            Err(err) => response.rejected.push(RejectedLine {
+            Err(err) => rejected.push(RejectedLine {
                 line,
                 field: err.field().map(str::to_string),
                 error: err.to_string(),
             }),
         }
     }
+    Ok((events, lines, rejected))
+}
+
+async fn batch(state: Arc<AppState>, body: Bytes) -> Result<Response, Problem> {
+    let (events, lines, rejected) = if body.len() <= PARSE_INLINE_BYTES {
+        parse_batch(&state, &body)?
+    } else {
+        let parser = state.clone();
+        tokio::task::spawn_blocking(move || parse_batch(&parser, &body))
+            .await
+            .map_err(|err| Problem::internal(format!("parsing the batch failed: {err}")))??
+    };
+    let state = state.as_ref();
+    let mut response = BatchResponse {
+        rejected,
+        ..BatchResponse::default()
+    };
     count_rejected(response.rejected.len());
     let outcomes = if events.is_empty() {
         Vec::new()
@@ -254,6 +290,7 @@ fn event_problem(err: EventError) -> Problem {
 
 fn worker_problem(state: &AppState, err: WorkerError) -> Problem {
     match err {
+        WorkerError::Full => Problem::of(ProblemKind::Overloaded, err.to_string()).with_retry_after(1),
         WorkerError::ShuttingDown => Problem::unavailable(err.to_string()),
         WorkerError::Flush(_) => Problem::store_stopped(&state.store_health).unwrap_or_else(|| {
             Problem::internal(format!(

@@ -32,7 +32,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tracing::Level;
 
-pub use problem::Problem;
+pub use problem::{Problem, ProblemKind};
 
 use crate::config::Role;
 use crate::privacy::Pseudonymizer;
@@ -50,6 +50,8 @@ pub struct RequestLimits {
     pub max_batch_events: usize,
     /// Longest a request may take.
     pub timeout: Duration,
+    /// Request bodies waiting for or in the pipeline, at most this many KiB in all.
+    pub max_queued_kib: u32,
 }
 
 /// What every handler can reach.
@@ -72,6 +74,9 @@ pub struct AppState {
     pub ready: Arc<AtomicBool>,
     /// Request limits.
     pub limits: RequestLimits,
+    /// What is left of `limits.max_queued_kib`: a request holds its body's KiB from
+    /// parsing until its answer.
+    pub ingest_budget: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -177,10 +182,8 @@ async fn loopback_host_only(
         .or_else(|| request.uri().host());
     match host {
         Some(host) if is_loopback_host(host) => next.run(request).await,
-        _ => Problem::new(
-            axum::http::StatusCode::FORBIDDEN,
-            "forbidden",
-            "Forbidden",
+        _ => Problem::of(
+            ProblemKind::Forbidden,
             format!(
                 "the Host header `{}` is not a loopback name; with auth off (no tokens configured) only localhost, 127.0.0.1 and [::1] are served",
                 clip(host.unwrap_or(""), 64)
@@ -240,17 +243,11 @@ async fn require_role(
             next.run(request).await
         }
         Err(err) => {
-            let (status, slug, title) = match err {
-                AuthError::Missing | AuthError::Unknown => (
-                    axum::http::StatusCode::UNAUTHORIZED,
-                    "unauthorized",
-                    "Unauthorized",
-                ),
-                AuthError::Forbidden { .. } => {
-                    (axum::http::StatusCode::FORBIDDEN, "forbidden", "Forbidden")
-                }
+            let kind = match err {
+                AuthError::Missing | AuthError::Unknown => ProblemKind::Unauthorized,
+                AuthError::Forbidden { .. } => ProblemKind::Forbidden,
             };
-            Problem::new(status, slug, title, err.to_string()).into_response()
+            Problem::of(kind, err.to_string()).into_response()
         }
     }
 }
@@ -260,10 +257,8 @@ async fn require_role(
 async fn with_timeout(limit: Duration, request: Request, next: Next) -> Response {
     match tokio::time::timeout(limit, next.run(request)).await {
         Ok(response) => response,
-        Err(_) => Problem::new(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            "request-timeout",
-            "Request timed out",
+        Err(_) => Problem::of(
+            ProblemKind::RequestTimeout,
             format!(
                 "the request took longer than {} ms (server.request_timeout_ms); events already queued are still applied, and re-sending them is safe",
                 limit.as_millis()

@@ -14,7 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
-use super::Problem;
+use super::{Problem, ProblemKind};
 
 /// A path parameter that cannot be read: `400 invalid-parameter` naming it.
 pub fn path_problem(rejection: PathRejection) -> Problem {
@@ -77,25 +77,20 @@ pub async fn problem_for_bare_errors(request: Request, next: Next) -> Response {
                 .get(header::ALLOW)
                 .and_then(|v| v.to_str().ok())
                 .unwrap_or_default();
-            Problem::new(
-                status,
-                "method-not-allowed",
-                "Method not allowed",
+            Problem::of(
+                ProblemKind::MethodNotAllowed,
                 format!("{method} is not allowed here; allowed: {allow}"),
             )
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::new(
-            status,
-            "unsupported-media-type",
-            "Unsupported media type",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Problem::of(
+            ProblemKind::UnsupportedMediaType,
             format!(
                 "content-encoding `{encoding}` is not supported; send the body as is or with `content-encoding: gzip`"
             ),
         ),
-        _ => Problem::new(
+        _ => Problem::with_status(
+            ProblemKind::HttpError,
             status,
-            "http-error",
-            "HTTP error",
             status
                 .canonical_reason()
                 .unwrap_or("the request was refused")

@@ -15,7 +15,7 @@ use crate::bundled;
 use crate::config::Config;
 use crate::pipeline::{Pipeline, PluginSet};
 use crate::runtime::PluginEngine;
-use crate::store::{SledStore, Store};
+use crate::store::{LogEntry, SledStore, Store};
 
 /// Options of `probity rebuild`.
 #[derive(Debug, clap::Args)]
@@ -39,11 +39,16 @@ pub fn run(args: &RebuildArgs) -> Result<i32> {
     let mut pipeline = Pipeline::new(store.clone(), Arc::new(plugins))?;
     let mut events = 0usize;
     for item in store.logged_events() {
-        let (seq, event) = item?;
+        let (seq, entry) = item?;
         pipeline
-            .replay(seq, &event)
-            .with_context(|| format!("replaying event {seq} ({})", event.event_id))?;
-        events += 1;
+            .replay_entry(seq, &entry)
+            .with_context(|| match &entry {
+                LogEntry::Event(event) => format!("replaying event {seq} ({})", event.event_id),
+                LogEntry::ClockAdvance { .. } => format!("replaying clock advance {seq}"),
+            })?;
+        if matches!(entry, LogEntry::Event(_)) {
+            events += 1;
+        }
     }
     store.flush()?;
     eprintln!(

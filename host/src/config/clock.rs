@@ -4,7 +4,8 @@
 //! dated in the far future would move it for good: every later event would be "late" and
 //! every state entry with a time-to-live would expire at once. `max_future` bounds how
 //! far ahead of the wall clock an event may be; beyond it the event is refused, and
-//! nothing of it is stored.
+//! nothing of it is stored. `follow_wall_clock` lets a live server move event time with
+//! the wall clock, so that deadlines pass when no event comes.
 
 use std::time::Duration;
 
@@ -17,12 +18,17 @@ pub struct ClockConfig {
     /// How far ahead of the host's wall clock an event's `occurred_at` may be, as a
     /// duration (`"10m"`, `"30s"`, `"2h"`); `"0s"` accepts nothing from the future.
     pub max_future: String,
+    /// `probity serve` moves event time with the wall clock, so deadlines pass on a
+    /// quiet night too. Turn it off for a back-fill of historical events, where only the
+    /// events may move the clock. (`probity check` never follows the wall clock.)
+    pub follow_wall_clock: bool,
 }
 
 impl Default for ClockConfig {
     fn default() -> Self {
         ClockConfig {
             max_future: "10m".to_string(),
+            follow_wall_clock: true,
         }
     }
 }
@@ -73,6 +79,7 @@ mod tests {
     fn a_bound_past_a_year_is_refused() {
         let clock = ClockConfig {
             max_future: "400days".into(),
+            ..ClockConfig::default()
         };
         assert!(clock.validate().is_err());
         assert!(ClockConfig::default().validate().is_ok());

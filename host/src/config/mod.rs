@@ -69,6 +69,16 @@ pub struct ServerConfig {
     pub watch_config: bool,
     /// sled's page cache, in MiB.
     pub store_cache_mib: u64,
+    /// Longest a client may take to send a request's header, in milliseconds; also how
+    /// long a keep-alive connection may sit idle between requests.
+    pub header_read_timeout_ms: u64,
+    /// Request bodies queued for the pipeline, in KiB in all; past it, ingest answers
+    /// `503 overloaded` with `retry-after` at once instead of queueing.
+    pub max_queued_kib: u32,
+    /// Most HTTP connections open at once; more are closed as soon as they connect.
+    pub max_connections: usize,
+    /// Longest a shutdown (SIGTERM) waits for open connections, in milliseconds.
+    pub shutdown_timeout_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +91,10 @@ impl Default for ServerConfig {
             request_timeout_ms: 30_000,
             watch_config: true,
             store_cache_mib: 128,
+            header_read_timeout_ms: 10_000,
+            max_queued_kib: 65_536,
+            max_connections: 1024,
+            shutdown_timeout_ms: 10_000,
         }
     }
 }
@@ -206,6 +220,18 @@ impl Config {
         }
         if self.server.request_timeout_ms == 0 {
             return Err(invalid("server.request_timeout_ms", "must be at least 1"));
+        }
+        if self.server.header_read_timeout_ms == 0 {
+            return Err(invalid(
+                "server.header_read_timeout_ms",
+                "must be at least 1",
+            ));
+        }
+        if self.server.max_queued_kib < 64 {
+            return Err(invalid("server.max_queued_kib", "must be at least 64"));
+        }
+        if self.server.max_connections == 0 {
+            return Err(invalid("server.max_connections", "must be at least 1"));
         }
         self.clock
             .validate()

@@ -35,7 +35,9 @@ use crate::model::event::{Event, EventBody};
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
 use crate::runtime::{CheckedFinding, LoadedPlugin, PluginFailure, abi};
-use crate::store::{EventLogWrite, PluginScope, Store, StoreError, WriteBatch};
+use crate::store::{
+    ClockAdvanceWrite, EventLogWrite, LogEntry, PluginScope, Store, StoreError, WriteBatch,
+};
 use crate::verdict::{Category, Evidence, Finding, Severity, Verdict};
 
 /// Most timers fired after one event; the rest fire after the next one. Bounds the work a
@@ -367,18 +369,60 @@ impl Pipeline {
     }
 
     /// Move the clock forward without an event (a live deployment's wall clock, or the
-    /// end of an offline check) and fire what came due. `cause` names the reason in
-    /// findings' `event_id`. A time at or before the clock changes nothing.
+    /// end of an offline check) and fire what came due. The advance is appended to the
+    /// event log in the same unit as the clock, so a replay repeats it at the same
+    /// point. `cause` names the reason in findings' `event_id`. A time at or before the
+    /// clock changes nothing.
     pub fn advance_clock(
         &mut self,
         to: Timestamp,
         cause: &str,
+    ) -> Result<EventReport, PipelineError> {
+        self.advance(to, cause, None)
+    }
+
+    /// Whether moving the clock to `to` would change anything: a timer would fire or a
+    /// state entry expire. A live server follows the wall clock only then, so a quiet
+    /// server logs no advances.
+    pub fn due_by(&self, to: Timestamp) -> Result<bool, PipelineError> {
+        if self.clock.is_none_or(|clock| clock >= to) {
+            return Ok(false);
+        }
+        Ok(
+            self.store.next_due_timer(to)?.is_some()
+                || !self.store.expired_state(to, 1)?.is_empty(),
+        )
+    }
+
+    /// Replay one entry of the log at `seq` (rebuilding the views): an event as
+    /// [`Pipeline::replay`], a clock advance as it happened live.
+    pub fn replay_entry(
+        &mut self,
+        seq: u64,
+        entry: &LogEntry,
+    ) -> Result<EventReport, PipelineError> {
+        match entry {
+            LogEntry::Event(event) => self.replay(seq, event),
+            LogEntry::ClockAdvance { to, cause } => self.advance(*to, cause, Some(seq)),
+        }
+    }
+
+    fn advance(
+        &mut self,
+        to: Timestamp,
+        cause: &str,
+        replayed_seq: Option<u64>,
     ) -> Result<EventReport, PipelineError> {
         if self.clock.is_some_and(|clock| clock >= to) {
             return Ok(EventReport::default());
         }
         self.store.commit(WriteBatch {
             clock: Some(to),
+            clock_advance: Some(ClockAdvanceWrite {
+                to,
+                cause: cause.to_string(),
+                replayed_seq,
+            }),
             ..WriteBatch::default()
         })?;
         self.clock = Some(to);

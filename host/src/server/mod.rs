@@ -13,6 +13,7 @@
 
 pub mod audit;
 pub mod auth;
+mod http;
 pub mod keys;
 pub mod metrics;
 pub mod reload;
@@ -130,6 +131,12 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         max_body_bytes: config.server.max_body_bytes,
         max_batch_events: config.server.max_batch_events,
         timeout: Duration::from_millis(config.server.request_timeout_ms),
+        max_queued_kib: config.server.max_queued_kib,
+    };
+    let connection_limits = http::ConnectionLimits {
+        header_read_timeout: Duration::from_millis(config.server.header_read_timeout_ms),
+        max_connections: config.server.max_connections,
+        shutdown_timeout: Duration::from_millis(config.server.shutdown_timeout_ms),
     };
     let watch = config.server.watch_config;
     let reloader = Arc::new(Reloader::new(
@@ -157,6 +164,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
             .map_err(|err| tracing::warn!(error = %err, "metrics recorder not installed"))
             .ok(),
         ready: ready.clone(),
+        ingest_budget: Arc::new(tokio::sync::Semaphore::new(limits.max_queued_kib as usize)),
         limits,
     });
 
@@ -168,6 +176,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         (Some(path), true) => Some(signals::watch_file(path, reloader.clone())?),
         _ => None,
     };
+    tokio::spawn(follow_wall_clock(state.worker.clone(), reloader.clone()));
     tokio::spawn(signals::reload_on_sighup(reloader));
     ready.store(true, Ordering::Release);
     tracing::info!(addr = %bound, "listening");
@@ -176,14 +185,12 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let worker = state.worker.clone();
     let app = api::router(state);
     let draining = ready.clone();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            signals::shutdown_requested().await;
-            draining.store(false, Ordering::Release);
-            tracing::info!("shutting down: draining in-flight requests");
-        })
-        .await
-        .context("serving HTTP")?;
+    http::serve(listener, app, connection_limits, async move {
+        signals::shutdown_requested().await;
+        draining.store(false, Ordering::Release);
+        tracing::info!("shutting down: draining in-flight requests");
+    })
+    .await;
     // No request is in flight any more: the threads finish the queue, flush, and end.
     worker.shutdown().await;
     tokio::task::spawn_blocking(move || threads.join())
@@ -192,4 +199,22 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     store.flush()?;
     tracing::info!("stopped; everything acknowledged is on disk");
     Ok(())
+}
+
+/// How often `[clock] follow_wall_clock` looks whether the wall clock made something due.
+const WALL_CLOCK_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// With `[clock] follow_wall_clock` (read live, so a reload turns it on or off), ask the
+/// pipeline every [`WALL_CLOCK_TICK`] to move event time to the wall clock when a timer or
+/// an expiry is due by then: a deadline passes on a quiet night too. Each advance is in
+/// the event log, so a replay fires the same timers at the same points.
+async fn follow_wall_clock(worker: Worker, reloader: Arc<Reloader>) {
+    let mut tick = tokio::time::interval(WALL_CLOCK_TICK);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        if reloader.running().config.clock.follow_wall_clock {
+            worker.follow_wall_clock(crate::model::time::wall_clock_now());
+        }
+    }
 }

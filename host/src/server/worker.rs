@@ -62,6 +62,9 @@ pub enum WorkerError {
     /// The server is shutting down.
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The job queue is full; nothing was queued.
+    #[error("the pipeline's queue is full; retry after a second")]
+    Full,
     /// Committed writes could not be made durable; the request may be retried (event ids
     /// make that safe).
     #[error("flushing to disk failed: {0}")]
@@ -81,6 +84,11 @@ enum Job {
     SetPlugins {
         plugins: Arc<PluginSet>,
         done: oneshot::Sender<()>,
+    },
+    /// Move event time to the wall clock's `to` if that makes a timer fire or state
+    /// expire (see [`Pipeline::due_by`]).
+    FollowWallClock {
+        to: crate::model::time::Timestamp,
     },
     Shutdown,
 }
@@ -127,14 +135,23 @@ impl Worker {
         Ok((Worker { jobs }, WorkerThreads { pipeline, flush }))
     }
 
-    /// Evaluate `events` in order; answers once their writes are durable.
+    /// Evaluate `events` in order; answers once their writes are durable. When the queue
+    /// is full it refuses at once ([`WorkerError::Full`]) rather than wait.
     pub async fn submit(&self, events: Vec<Event>) -> Result<Vec<EventOutcome>, WorkerError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job::Events { events, reply })
-            .await
-            .map_err(|_| WorkerError::ShuttingDown)?;
+            .try_send(Job::Events { events, reply })
+            .map_err(|err| match err {
+                mpsc::error::TrySendError::Full(_) => WorkerError::Full,
+                mpsc::error::TrySendError::Closed(_) => WorkerError::ShuttingDown,
+            })?;
         answer.await.map_err(|_| WorkerError::ShuttingDown)?
+    }
+
+    /// Ask the pipeline to move event time to the wall clock's `to` when something comes
+    /// due by then. Never waits: when the queue is full the next tick tries again.
+    pub fn follow_wall_clock(&self, to: crate::model::time::Timestamp) {
+        let _ = self.jobs.try_send(Job::FollowWallClock { to });
     }
 
     /// Ask the threads to stop after what is queued now; join them with
@@ -188,6 +205,7 @@ fn run_pipeline(
                     pipeline.set_plugins(plugins);
                     let _ = done.send(());
                 }
+                Job::FollowWallClock { to } => follow(&mut pipeline, to, health),
                 Job::Shutdown => stopping = true,
             }
         }
@@ -197,6 +215,29 @@ fn run_pipeline(
         }
         if stopping {
             break;
+        }
+    }
+}
+
+/// Advance event time to the wall clock's `to` when a timer or an expiry is due by then.
+/// The advance is logged with its effects in one unit, made durable by the next flush;
+/// lost in a crash, it is simply made again by a later tick.
+fn follow(pipeline: &mut Pipeline, to: crate::model::time::Timestamp, health: &StoreHealth) {
+    let advanced = pipeline.due_by(to).and_then(|due| match due {
+        true => pipeline.advance_clock(to, "wall-clock").map(Some),
+        false => Ok(None),
+    });
+    match advanced {
+        Ok(Some(report)) => {
+            metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64);
+            metrics::counter!("probity_clock_advances_total").increment(1);
+        }
+        Ok(None) => {}
+        Err(err) => {
+            if let PipelineError::Store(store_err) = &err {
+                health.record(store_err);
+            }
+            tracing::error!(error = %err, "moving event time with the wall clock failed");
         }
     }
 }

@@ -74,6 +74,18 @@ pub struct EventLogWrite {
     pub replayed_seq: Option<u64>,
 }
 
+/// An advance of the clock that no event made, logged so that a replay repeats it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClockAdvanceWrite {
+    /// The new clock.
+    pub to: Timestamp,
+    /// Why it moved.
+    pub cause: String,
+    /// `Some(seq)` when replaying the log (the advance is already in it at `seq`);
+    /// `None` appends it.
+    pub replayed_seq: Option<u64>,
+}
+
 /// Everything one unit writes.
 #[derive(Clone, Debug, Default)]
 pub struct WriteBatch {
@@ -87,6 +99,8 @@ pub struct WriteBatch {
     pub clock: Option<Timestamp>,
     /// The event evaluated, if the unit is an event's.
     pub event: Option<EventLogWrite>,
+    /// The clock advance to log, if the unit is one's.
+    pub clock_advance: Option<ClockAdvanceWrite>,
 }
 
 impl WriteBatch {
@@ -120,5 +134,6 @@ impl WriteBatch {
             && self.history.is_empty()
             && self.clock.is_none()
             && self.event.is_none()
+            && self.clock_advance.is_none()
     }
 }

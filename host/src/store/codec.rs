@@ -7,7 +7,8 @@
 //!   unambiguous prefix for one plugin's keys.
 //! - Subject ids are length-prefixed, so no id is a prefix of another's keys.
 
-use super::{StoreError, StoredValue};
+use super::{LogEntry, StoreError, StoredValue};
+use crate::model::event::Event;
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
 
@@ -148,6 +149,38 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
             detail: "unknown value version".into(),
         }),
     }
+}
+
+/// The log value of a clock advance: `{"clock_advance": <ms>, "cause": "…"}`. An event
+/// is a JSON object with `event_id` and `type` and never this key, so the two cannot be
+/// confused.
+pub fn encode_clock_advance(to: Timestamp, cause: &str) -> Vec<u8> {
+    encode_json(&serde_json::json!({ CLOCK_ADVANCE: to, "cause": cause }))
+}
+
+const CLOCK_ADVANCE: &str = "clock_advance";
+
+/// Decode a log value: an event, or a [clock advance](encode_clock_advance).
+pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
+    let value: serde_json::Value = decode_json("events", bytes)?;
+    if let Some(to) = value.get(CLOCK_ADVANCE) {
+        let to = to.as_i64().ok_or_else(|| StoreError::Corrupt {
+            tree: "events",
+            detail: format!("a clock advance to {to}"),
+        })?;
+        let cause = value
+            .get("cause")
+            .and_then(|c| c.as_str())
+            .unwrap_or("clock-advance")
+            .to_string();
+        return Ok(LogEntry::ClockAdvance { to, cause });
+    }
+    serde_json::from_value::<Event>(value)
+        .map(|event| LogEntry::Event(Box::new(event)))
+        .map_err(|err| StoreError::Corrupt {
+            tree: "events",
+            detail: err.to_string(),
+        })
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ mod scope;
 mod sled_apply;
 mod sled_store;
 
-pub use batch::{EventLogWrite, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch};
+pub use batch::{
+    ClockAdvanceWrite, EventLogWrite, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch,
+};
 pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
 pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
@@ -73,8 +75,24 @@ pub struct EventRecord {
     pub subjects: Vec<Subject>,
 }
 
-/// Iterator over the event log, oldest first: `(seq, event)`.
-pub type EventIter<'a> = Box<dyn Iterator<Item = Result<(u64, Event), StoreError>> + 'a>;
+/// One entry of the event log.
+#[derive(Clone, Debug)]
+pub enum LogEntry {
+    /// An accepted event (boxed: an event is large, an advance two words).
+    Event(Box<Event>),
+    /// The event-time clock moved to `to` without an event (a live server following the
+    /// wall clock). A replay repeats it at the same point of the log, so the same timers
+    /// fire at the same points as in the live run.
+    ClockAdvance {
+        /// The new clock.
+        to: Timestamp,
+        /// Why it moved (`wall-clock`), as findings of the timers it fired name it.
+        cause: String,
+    },
+}
+
+/// Iterator over the event log, oldest first: `(seq, entry)`.
+pub type EventIter<'a> = Box<dyn Iterator<Item = Result<(u64, LogEntry), StoreError>> + 'a>;
 
 /// What a plugin holds in the store, for quotas and reporting.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -131,7 +131,20 @@ pub(super) fn apply(tx: &mut Unit<'_>, batch: &WriteBatch) -> Result<(), StoreEr
     if let Some(event) = &batch.event {
         log_event(tx, event)?;
     }
+    if let Some(advance) = &batch.clock_advance
+        && advance.replayed_seq.is_none()
+    {
+        append_to_log(tx, codec::encode_clock_advance(advance.to, &advance.cause))?;
+    }
     Ok(())
+}
+
+/// Append `value` (already versioned) to the log; returns its position.
+fn append_to_log(tx: &mut Unit<'_>, value: Vec<u8>) -> Result<u64, StoreError> {
+    let seq = read_u64(tx.get(META, EVENT_SEQ)?.as_deref()) + 1;
+    tx.insert(EVENTS, &seq.to_be_bytes()[..], value);
+    tx.insert(META, EVENT_SEQ, &seq.to_be_bytes()[..]);
+    Ok(seq)
 }
 
 /// Append the event to the log (unless replaying it) and remember its id.
@@ -139,12 +152,9 @@ fn log_event(tx: &mut Unit<'_>, event: &EventLogWrite) -> Result<(), StoreError>
     let seq = match event.replayed_seq {
         Some(seq) => seq,
         None => {
-            let seq = read_u64(tx.get(META, EVENT_SEQ)?.as_deref()) + 1;
             let mut value = vec![VALUE_VERSION];
             value.extend_from_slice(&event.json);
-            tx.insert(EVENTS, &seq.to_be_bytes()[..], value);
-            tx.insert(META, EVENT_SEQ, &seq.to_be_bytes()[..]);
-            seq
+            append_to_log(tx, value)?
         }
     };
     let record = EventRecord {

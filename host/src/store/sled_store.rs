@@ -40,7 +40,6 @@ use super::{
     EventIter, EventRecord, PendingTimer, PluginUsage, StateIter, Store, StoreError, StoredValue,
     VerdictPage, VerdictQuery, index,
 };
-use crate::model::event::Event;
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::verdict::{Finding, Verdict};
@@ -339,8 +338,7 @@ impl Store for SledStore {
         Box::new(self.all_entries(EVENTS).map(|item| {
             let (key, value) = item?;
             let seq = read_u64(Some(&key));
-            let event: Event = codec::decode_json("events", &value)?;
-            Ok((seq, event))
+            Ok((seq, codec::decode_log_entry(&value)?))
         }))
     }
 

@@ -35,6 +35,7 @@ pub fn token_table(name: &str, token: &str, roles: &[&str]) -> String {
 #[derive(Clone, Debug)]
 pub struct ConfigText {
     server: Vec<String>,
+    clock: Vec<String>,
     word: Option<String>,
     good: Vec<String>,
     tail: Vec<String>,
@@ -44,6 +45,7 @@ impl Default for ConfigText {
     fn default() -> Self {
         ConfigText {
             server: Vec::new(),
+            clock: Vec::new(),
             word: Some("forbidden".into()),
             good: Vec::new(),
             tail: Vec::new(),
@@ -61,6 +63,14 @@ impl ConfigText {
     /// the default one.
     pub fn server(mut self, line: &str) -> Self {
         self.server.push(line.to_string());
+        self
+    }
+
+    /// Add a line to `[clock]`. Without a `follow_wall_clock` line the configuration has
+    /// `follow_wall_clock = false`: tests send events from the past (a back-fill), and a
+    /// clock that jumped to today would fire every deadline at once.
+    pub fn clock(mut self, line: &str) -> Self {
+        self.clock.push(line.to_string());
         self
     }
 
@@ -94,6 +104,18 @@ impl ConfigText {
         }
         out.push_str("data_dir = '{data}'\n");
         for line in &self.server {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str("\n[clock]\n");
+        if !self
+            .clock
+            .iter()
+            .any(|l| l.trim_start().starts_with("follow_wall_clock"))
+        {
+            out.push_str("follow_wall_clock = false\n");
+        }
+        for line in &self.clock {
             out.push_str(line);
             out.push('\n');
         }

@@ -155,3 +155,47 @@ fn a_very_late_event_is_evaluated_and_leaves_the_clock_alone() {
         report.touched
     );
 }
+
+/// A clock advance is logged in the same unit as its effects; replaying the log repeats
+/// it at the same point, so a rebuild gives the same findings.
+#[test]
+fn a_logged_clock_advance_is_replayed_at_the_same_point() {
+    use probity::store::LogEntry;
+    let (_dir, mut live) = pipeline(&sla_only());
+    quiet_start(&mut live);
+    let advance = parse_rfc3339("2026-11-05T00:00:00Z").expect("time");
+    assert!(
+        live.due_by(advance).expect("due_by"),
+        "the ship deadlines are due"
+    );
+    assert!(
+        !live
+            .due_by(parse_rfc3339("2026-11-01T13:00:00Z").expect("time"))
+            .expect("due_by")
+    );
+    live.advance_clock(advance, "wall-clock").expect("advanced");
+    let expected = sla_findings(&live);
+    assert!(!expected.is_empty());
+
+    let store = live.store().clone();
+    let entries: Vec<(u64, LogEntry)> = store
+        .logged_events()
+        .collect::<Result<_, _>>()
+        .expect("log");
+    assert!(
+        matches!(entries.last(), Some((_, LogEntry::ClockAdvance { to, cause })) if *to == advance && cause == "wall-clock"),
+        "the advance is the last entry of the log"
+    );
+    store.reset_derived().expect("reset");
+    let set = probity_e2e::harness::load(&sla_only()).expect("plugins");
+    let mut replay = Pipeline::new(store.clone(), std::sync::Arc::new(set)).expect("pipeline");
+    for (seq, entry) in &entries {
+        replay.replay_entry(*seq, entry).expect("replayed");
+    }
+    assert_eq!(sla_findings(&replay), expected);
+    assert_eq!(
+        store.logged_events().count(),
+        entries.len(),
+        "a replay does not log again"
+    );
+}

@@ -131,8 +131,8 @@ fn replaying_the_event_log_rebuilds_the_same_verdicts_and_history() {
         .collect::<Result<_, _>>()
         .expect("log");
     assert_eq!(logged.len(), events.len());
-    for (seq, event) in &logged {
-        replay.replay(*seq, event).expect("replay");
+    for (seq, entry) in &logged {
+        replay.replay_entry(*seq, entry).expect("replay");
     }
     assert_eq!(all_verdicts(store.as_ref()), before);
     assert_eq!(

@@ -68,3 +68,105 @@ fn an_event_from_year_9999_is_refused_and_the_deadlines_still_pass() {
     assert!(!sla.is_empty(), "the ship deadline passed: {verdict}");
     assert_ne!(verdict["action"], "allow", "{verdict}");
 }
+
+/// Days before now, as RFC 3339.
+fn days_ago(days: i64) -> String {
+    use probity::model::time::{format_rfc3339, wall_clock_now};
+    format_rfc3339(wall_clock_now() - days * 86_400_000)
+}
+
+fn sla_rules(verdict: &serde_json::Value) -> Vec<String> {
+    verdict["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|f| f["plugin"] == "sla")
+                .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// With `follow_wall_clock`, a deadline passes with no event at all; the advance is in
+/// the event log, so `probity rebuild` fires the same timers at the same points.
+#[test]
+fn a_deadline_passes_on_a_quiet_night_and_a_rebuild_repeats_it() {
+    let mut server = Server::start(
+        &ConfigText::new()
+            .server("watch_config = false")
+            .clock("follow_wall_clock = true")
+            .good("enabled = false")
+            .tail("[plugins.sla]\nbundled = \"sla\"\nlimits = { deadline_ms = 10000 }\n")
+            .render(),
+    );
+    let c = server.client();
+    // Paid five days ago, never shipped: the 48-hour deadline passed three days ago.
+    c.send(&order_placed(
+        "e-1",
+        &days_ago(5),
+        "O-1",
+        "L-1",
+        "S-1",
+        "B-1",
+    ))
+    .ok();
+    c.send(&order_paid("e-2", &days_ago(5), "O-1")).ok();
+    let mut flagged = Vec::new();
+    for _ in 0..100 {
+        flagged = sla_rules(c.verdict("order", "O-1").ok());
+        if !flagged.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(
+        flagged,
+        ["sla.ship_late"],
+        "no event came, the wall clock moved"
+    );
+
+    // An order paid four days ago arrives after the clock moved: late, evaluated at the
+    // clock. A replay that did not repeat the advance would decide both differently.
+    c.send(&order_placed(
+        "e-3",
+        &days_ago(4),
+        "O-2",
+        "L-1",
+        "S-1",
+        "B-2",
+    ))
+    .ok();
+    c.send(&order_paid("e-4", &days_ago(4), "O-2")).ok();
+    let subjects = [("order", "O-1"), ("order", "O-2"), ("seller", "S-1")];
+    let before: Vec<_> = subjects
+        .iter()
+        .map(|(kind, id)| c.verdict(kind, id).ok().clone())
+        .collect();
+    assert_eq!(sla_rules(&before[1]), ["sla.ship_late"], "{}", before[1]);
+    server.stop();
+
+    let output = std::process::Command::new(probity_e2e::server::probity_binary())
+        .args(["rebuild", "--config"])
+        .arg(server.config_path())
+        .output()
+        .expect("rebuild runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("from 4 logged event(s)"), "{stderr}");
+
+    // Back without the wall clock, so nothing moves after the rebuild.
+    server.set_config(
+        &ConfigText::new()
+            .server("watch_config = false")
+            .good("enabled = false")
+            .tail("[plugins.sla]\nbundled = \"sla\"\nlimits = { deadline_ms = 10000 }\n")
+            .render(),
+    );
+    server.restart();
+    let c = server.client();
+    let after: Vec<_> = subjects
+        .iter()
+        .map(|(kind, id)| c.verdict(kind, id).ok().clone())
+        .collect();
+    assert_eq!(after, before);
+}

@@ -7,8 +7,9 @@
 //! plugins on a cold start, the compiled-code cache on a warm one, sled opening its
 //! store, the HTTP stack. The configuration differs from the embedded default only where
 //! a benchmark must: a free loopback port, a data directory and a compiled-plugin cache
-//! directory in the temporary directory, and a fixed pseudonym key (so no key file is
-//! generated). The server logs with its default filter; its stderr is drained by a
+//! directory in the temporary directory, a fixed pseudonym key (so no key file is
+//! generated), and `follow_wall_clock = false` (the stream is a back-fill of events dated
+//! in the past, whose clock only the events may move). The server logs with its default filter; its stderr is drained by a
 //! thread and kept (the last 64 KiB) for error messages.
 //!
 //! Start-up is timed from spawning the process to the first `200` from `GET /readyz`
@@ -67,6 +68,7 @@ impl ServerSetup {
     fn config_text(&self, data_dir: &Path) -> String {
         let mut text = format!(
             "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = '{}'\n\n\
+             [clock]\nfollow_wall_clock = false\n\n\
              [runtime]\nfuel_metering = true\ninstances_per_plugin = 2\ncache_dir = '{}'\n\n\
              [privacy]\npseudonym_key = \"probity-bench-pseudonym-key-0001\"\n",
             data_dir.display(),

@@ -249,7 +249,12 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
     assert_eq!(store.clock().unwrap(), None);
     let logged: Vec<(u64, String)> = store
         .logged_events()
-        .map(|item| item.map(|(seq, e)| (seq, e.event_id)))
+        .map(|item| {
+            item.map(|(seq, entry)| match entry {
+                crate::store::LogEntry::Event(e) => (seq, e.event_id),
+                crate::store::LogEntry::ClockAdvance { to, .. } => (seq, format!("advance {to}")),
+            })
+        })
         .collect::<Result<_, _>>()
         .expect("log");
     assert_eq!(logged, [(1, "e-1".to_string())]);
