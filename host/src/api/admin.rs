@@ -25,7 +25,8 @@ pub async fn plugins(State(state): State<Arc<AppState>>) -> Json<Value> {
         .iter()
         .map(|(name, entry)| {
             let loaded = running.plugins.get(name);
-            let usage = loaded.and_then(|_| state.store.usage(name).ok());
+            // Usage also for a disabled plugin: its timers wait for it.
+            let usage = state.store.usage(name).ok();
             json!({
                 "name": name,
                 "enabled": entry.enabled,

@@ -32,6 +32,9 @@ pub struct AuthConfig {
     /// The accepted tokens. None at all turns auth off, which the server allows only on a
     /// loopback address.
     pub tokens: Vec<TokenConfig>,
+    /// Allow a reload to remove the last token (turning auth off: every local client is
+    /// then admin). Without it, such a reload is refused.
+    pub allow_no_tokens: bool,
 }
 
 /// One `[[auth.tokens]]` entry.

@@ -330,10 +330,19 @@ impl Pipeline {
             let scope =
                 PluginScope::open(self.store.clone(), plugin.name_arc(), now, plugin.quotas())?;
             let outcome = plugin.handle(&envelope, scope);
+            let refused = outcome
+                .scope
+                .as_ref()
+                .map_or(0, PluginScope::timers_refused);
             let findings = self.settle(plugin, outcome.result, outcome.scope, &mut batch)?;
             let findings = match findings {
-                Ok(findings) => {
+                Ok(mut findings) => {
                     work.clear_plugin_errors(&primary, plugin.name(), now, &plugins)?;
+                    if refused > 0 {
+                        // A deadline the plugin wanted to track will not be: say so on
+                        // the subject, where compliance sees it, not only in a log.
+                        findings.push(timer_quota_finding(plugin, refused, primary.clone()));
+                    }
                     findings
                 }
                 Err(failure) => vec![plugin_error(plugin, &failure, primary.clone())],
@@ -516,6 +525,36 @@ fn to_finding(
         at,
     };
     (checked.subject, finding)
+}
+
+/// The `plugin_error.timer_quota` finding: the plugin asked for `refused` timers past its
+/// `timers_quota` while handling an event about `subject`, so those deadlines are not
+/// tracked. Severity per `on_error`, as for a failed call.
+fn timer_quota_finding(plugin: &LoadedPlugin, refused: u32, subject: Subject) -> CheckedFinding {
+    let severity = match plugin.config().on_error {
+        OnError::Allow => Severity::Info,
+        OnError::Review => Severity::Medium,
+    };
+    metrics::counter!("probity_timers_refused_total", "plugin" => plugin.name().to_string())
+        .increment(u64::from(refused));
+    CheckedFinding {
+        subject,
+        rule: "plugin_error.timer_quota".to_string(),
+        category: Category::PluginError,
+        severity,
+        message: format!(
+            "plugin `{}` was refused {refused} timer(s) over its timers_quota ({}); those deadlines are not tracked",
+            plugin.name(),
+            plugin.config().limits.timers_quota
+        ),
+        evidence: vec![Evidence {
+            field: "plugin".into(),
+            start: None,
+            end: None,
+            excerpt: None,
+            detail: Some("timer_quota".to_string()),
+        }],
+    }
 }
 
 /// The `plugin_error` finding standing for a failed call, per the plugin's `on_error`.

@@ -7,10 +7,61 @@ use super::{
     to_finding,
 };
 use crate::model::time::Timestamp;
+use crate::runtime::PluginFailure;
 use crate::store::{
-    PendingTimer, PluginScope, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch,
+    PendingTimer, PluginScope, PluginWrites, StateWrite, TimerRetry, TimerWrite, UsageDelta,
+    WriteBatch,
 };
 use crate::verdict::Verdict;
+
+/// Failed runs of a plugin on one timer after which the timer is dropped.
+pub const MAX_TIMER_FAILURES: u32 = 5;
+
+/// The first back-off of a deferred timer, in event time.
+const TIMER_RETRY_BASE_MS: i64 = 60_000;
+
+/// The longest back-off of a deferred timer, in event time.
+const TIMER_RETRY_MAX_MS: i64 = 3_600_000;
+
+/// Why a due timer did not run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Deferral {
+    /// Its plugin is disabled or not in the configuration.
+    NotLoaded,
+    /// Its plugin's circuit breaker is open.
+    Quarantined,
+    /// Its plugin ran and failed on it.
+    Failed,
+}
+
+impl Deferral {
+    fn label(self) -> &'static str {
+        match self {
+            Deferral::NotLoaded => "not_loaded",
+            Deferral::Quarantined => "quarantined",
+            Deferral::Failed => "failed",
+        }
+    }
+}
+
+/// The unit part that removes `timer` (it fired, or is dropped).
+fn removal(timer: &PendingTimer) -> PluginWrites {
+    PluginWrites {
+        timers: BTreeMap::from([(
+            timer.key.clone(),
+            TimerWrite {
+                old_due: Some(timer.due),
+                new: None,
+                retry: None,
+            },
+        )]),
+        usage: UsageDelta {
+            timers: -1,
+            ..UsageDelta::default()
+        },
+        ..PluginWrites::default()
+    }
+}
 
 impl Pipeline {
     /// Fire every timer due at or before `now` (at most [`MAX_TIMER_FIRES_PER_EVENT`]) in
@@ -33,69 +84,116 @@ impl Pipeline {
             // findings as a clock that moved smoothly through it.
             self.expire_state(timer.due)?;
             fired += 1;
-            changes.extend(self.fire(&timer, timer.due, event_id)?);
+            changes.extend(self.fire(&timer, timer.due, now, event_id)?);
         }
         self.expire_state(now)?;
         Ok((changes, fired))
     }
 
-    /// Fire one timer as one unit, at event time `now` (its due time). The timer is
-    /// removed whatever the plugin does, so a failing plugin cannot make a timer fire
-    /// forever.
+    /// Fire one timer as one unit, at event time `at` (its due time), the clock being
+    /// `clock`. The timer is removed when the plugin ran it; when the plugin could not
+    /// run it, it is [deferred](Self::defer) instead, never silently dropped.
     fn fire(
         &mut self,
         timer: &PendingTimer,
-        now: Timestamp,
+        at: Timestamp,
+        clock: Timestamp,
         event_id: &str,
     ) -> Result<Vec<Verdict>, PipelineError> {
-        let removal = PluginWrites {
-            timers: BTreeMap::from([(
-                timer.key.clone(),
-                TimerWrite {
-                    old_due: Some(timer.due),
-                    new: None,
-                },
-            )]),
-            usage: UsageDelta {
-                timers: -1,
-                ..UsageDelta::default()
-            },
-            ..PluginWrites::default()
-        };
-        let mut batch = WriteBatch::default();
         let plugins = self.plugins.clone();
         let Some(plugin) = plugins.get(&timer.plugin) else {
-            // Its plugin is disabled or gone: drop the timer rather than block the queue.
-            tracing::warn!(plugin = %timer.plugin, key = %timer.key, "dropping a due timer of a plugin that is not loaded");
-            batch.merge(&timer.plugin, removal);
-            self.store.commit(batch)?;
+            // Its plugin is disabled or removed: keep the timer for when it is back.
+            self.defer(timer, clock, Deferral::NotLoaded)?;
             return Ok(Vec::new());
         };
+        let removal = removal(timer);
         let scope = PluginScope::resume(
             self.store.clone(),
             plugin.name_arc(),
-            now,
+            at,
             plugin.quotas(),
-            removal.clone(),
+            removal,
         )?;
         let outcome = plugin.on_timer(timer, scope);
+        let mut batch = WriteBatch::default();
         let findings = match self.settle(plugin, outcome.result, outcome.scope, &mut batch)? {
             Ok(findings) => findings,
             Err(failure) => {
-                // No subject to pin it on: counted and logged by the plugin's counters.
-                tracing::warn!(plugin = %plugin.name(), key = %timer.key, error = %failure, "timer call failed; the timer is dropped");
-                batch.merge(plugin.name(), removal);
-                Vec::new()
+                let deferral = match failure {
+                    PluginFailure::Quarantined { .. } => Deferral::Quarantined,
+                    _ => Deferral::Failed,
+                };
+                tracing::warn!(plugin = %plugin.name(), key = %timer.key, error = %failure, "timer call failed; the timer is deferred");
+                self.defer(timer, clock, deferral)?;
+                return Ok(Vec::new());
             }
         };
         let mut work = VerdictWork::new(self.store.as_ref());
         for checked in findings {
-            let (subject, finding) = to_finding(plugin, checked, event_id, timer.due);
+            let (subject, finding) = to_finding(plugin, checked, event_id, at);
             work.apply(finding, subject, &plugins)?;
         }
         let (changes, _) = work.finish(&mut batch);
         self.store.commit(batch)?;
         Ok(changes)
+    }
+
+    /// Put off a due timer its plugin could not run, to `clock` plus a back-off of event
+    /// time (1 min, doubling, at most 1 h), as one unit. The plugin is later shown the
+    /// timer's original due time. A timer whose plugin is not loaded or is quarantined
+    /// waits as long as that lasts; one whose plugin *ran and failed* on it
+    /// [`MAX_TIMER_FAILURES`] times is dropped, counted in
+    /// `probity_timers_dropped_total` and logged as an error.
+    fn defer(
+        &mut self,
+        timer: &PendingTimer,
+        clock: Timestamp,
+        deferral: Deferral,
+    ) -> Result<(), PipelineError> {
+        let previous = timer.retry.unwrap_or(TimerRetry {
+            original_due: timer.due,
+            attempts: 0,
+            failures: 0,
+        });
+        let retry = TimerRetry {
+            original_due: previous.original_due,
+            attempts: previous.attempts.saturating_add(1),
+            failures: previous
+                .failures
+                .saturating_add(u32::from(deferral == Deferral::Failed)),
+        };
+        let mut batch = WriteBatch::default();
+        if retry.failures >= MAX_TIMER_FAILURES {
+            tracing::error!(plugin = %timer.plugin, key = %timer.key, failures = retry.failures, "dropping a timer its plugin failed on every time");
+            metrics::counter!("probity_timers_dropped_total", "plugin" => timer.plugin.clone())
+                .increment(1);
+            batch.merge(&timer.plugin, removal(timer));
+            self.store.commit(batch)?;
+            return Ok(());
+        }
+        let delay = TIMER_RETRY_BASE_MS
+            .saturating_mul(1 << retry.attempts.saturating_sub(1).min(6))
+            .min(TIMER_RETRY_MAX_MS);
+        let writes = PluginWrites {
+            timers: BTreeMap::from([(
+                timer.key.clone(),
+                TimerWrite {
+                    old_due: Some(timer.due),
+                    new: Some((clock.saturating_add(delay), timer.payload.clone())),
+                    retry: Some(retry),
+                },
+            )]),
+            ..PluginWrites::default()
+        };
+        batch.merge(&timer.plugin, writes);
+        self.store.commit(batch)?;
+        metrics::counter!(
+            "probity_timers_deferred_total",
+            "plugin" => timer.plugin.clone(),
+            "reason" => deferral.label()
+        )
+        .increment(1);
+        Ok(())
     }
 
     /// Remove state entries whose time-to-live has passed, as one unit.

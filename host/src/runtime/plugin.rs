@@ -221,7 +221,7 @@ impl LoadedPlugin {
         let now = scope.now();
         let abi_timer = t::Timer {
             key: timer.key.clone(),
-            due: timer.due,
+            due: timer.original_due(),
             payload: timer.payload.clone(),
         };
         let _span =

@@ -133,6 +133,7 @@ mod tests {
                 sha256: hash_token("secret-1"),
                 roles: vec![Role::Ingest],
             }],
+            ..AuthConfig::default()
         })
     }
 

@@ -250,14 +250,31 @@ impl Reloader {
                 ));
             }
         }
-        if config.auth.tokens.is_empty()
-            && !old.config.auth.tokens.is_empty()
-            && !old.config.server.listen.ip().is_loopback()
-        {
-            return Err(ReloadRefused(format!(
-                "auth.tokens: removing every token would turn auth off while listening on {}, which is not a loopback address",
-                old.config.server.listen
-            )));
+        if config.auth.tokens.is_empty() && !old.config.auth.tokens.is_empty() {
+            if !old.config.server.listen.ip().is_loopback() {
+                return Err(ReloadRefused(format!(
+                    "auth.tokens: removing every token would turn auth off while listening on {}, which is not a loopback address",
+                    old.config.server.listen
+                )));
+            }
+            if !config.auth.allow_no_tokens {
+                return Err(ReloadRefused(
+                    "auth.tokens: removing every token would turn auth off, making every local client admin; set `auth.allow_no_tokens = true` if that is meant".to_string(),
+                ));
+            }
+            warnings.push(
+                "auth is now off: every token was removed (auth.allow_no_tokens = true), so every client on this machine is admin".to_string(),
+            );
+        }
+        // Timers of a plugin that stops running are kept: say how many wait for it.
+        for (name, entry) in &old.config.plugins {
+            let stays = config.plugins.get(name).is_some_and(|e| e.enabled);
+            let pending = self.store.usage(name).map(|u| u.timers).unwrap_or(0);
+            if entry.enabled && !stays && pending > 0 {
+                warnings.push(format!(
+                    "plugin `{name}` stops with {pending} pending timer(s): they are kept, put off while it is not loaded, and fire when a plugin named `{name}` runs again"
+                ));
+            }
         }
         let (plugins, _) = PluginSet::load_reusing(
             &self.engine,

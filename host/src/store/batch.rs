@@ -55,6 +55,21 @@ pub struct TimerWrite {
     pub old_due: Option<Timestamp>,
     /// The new `(due, payload)`, or `None` to cancel.
     pub new: Option<(Timestamp, Vec<u8>)>,
+    /// When the host defers a due timer it could not run (its plugin not loaded,
+    /// quarantined or failing), what it remembers of the deferral; `None` for a timer as
+    /// the plugin scheduled it.
+    pub retry: Option<TimerRetry>,
+}
+
+/// A due timer the host could not run yet and has put off to a later `due`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimerRetry {
+    /// The due time the plugin set, which it is shown when the timer finally runs.
+    pub original_due: Timestamp,
+    /// How many times it has been put off (sets the back-off).
+    pub attempts: u32,
+    /// How many of those were failed runs of the plugin (bounded; see the pipeline).
+    pub failures: u32,
 }
 
 /// The event a unit evaluates: logged and remembered for idempotency in the same unit,
@@ -118,7 +133,10 @@ impl WriteBatch {
         }
         for (key, write) in writes.timers {
             match target.timers.get_mut(&key) {
-                Some(existing) => existing.new = write.new,
+                Some(existing) => {
+                    existing.new = write.new;
+                    existing.retry = write.retry;
+                }
                 None => {
                     target.timers.insert(key, write);
                 }

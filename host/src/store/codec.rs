@@ -7,7 +7,7 @@
 //!   unambiguous prefix for one plugin's keys.
 //! - Subject ids are length-prefixed, so no id is a prefix of another's keys.
 
-use super::{LogEntry, StoreError, StoredValue};
+use super::{LogEntry, StoreError, StoredValue, TimerRetry};
 use crate::model::event::Event;
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
@@ -151,6 +151,58 @@ pub fn decode_json<T: serde::de::DeserializeOwned>(
     }
 }
 
+/// Version of a timer value the host put off: `[2, original due (8), attempts (4),
+/// failures (4), payload…]`; a plain timer is `[VALUE_VERSION, payload…]`.
+const DEFERRED_TIMER_VERSION: u8 = 2;
+
+/// A timer's value: its payload, with the deferral if the host put it off.
+pub fn encode_timer(payload: &[u8], retry: Option<TimerRetry>) -> Vec<u8> {
+    match retry {
+        None => {
+            let mut out = Vec::with_capacity(payload.len() + 1);
+            out.push(VALUE_VERSION);
+            out.extend_from_slice(payload);
+            out
+        }
+        Some(retry) => {
+            let mut out = Vec::with_capacity(payload.len() + 17);
+            out.push(DEFERRED_TIMER_VERSION);
+            out.extend_from_slice(&retry.original_due.to_be_bytes());
+            out.extend_from_slice(&retry.attempts.to_be_bytes());
+            out.extend_from_slice(&retry.failures.to_be_bytes());
+            out.extend_from_slice(payload);
+            out
+        }
+    }
+}
+
+/// Decode [`encode_timer`].
+pub fn decode_timer(bytes: &[u8]) -> Result<(Vec<u8>, Option<TimerRetry>), StoreError> {
+    let corrupt = |detail: &str| StoreError::Corrupt {
+        tree: "timers",
+        detail: detail.to_string(),
+    };
+    match bytes {
+        [VALUE_VERSION, rest @ ..] => Ok((rest.to_vec(), None)),
+        [DEFERRED_TIMER_VERSION, rest @ ..] if rest.len() >= 16 => {
+            let (head, payload) = rest.split_at(16);
+            let word = |range: std::ops::Range<usize>| head.get(range).unwrap_or_default();
+            let original_due = i64::from_be_bytes(word(0..8).try_into().unwrap_or_default());
+            let attempts = u32::from_be_bytes(word(8..12).try_into().unwrap_or_default());
+            let failures = u32::from_be_bytes(word(12..16).try_into().unwrap_or_default());
+            Ok((
+                payload.to_vec(),
+                Some(TimerRetry {
+                    original_due,
+                    attempts,
+                    failures,
+                }),
+            ))
+        }
+        _ => Err(corrupt("unknown value version or truncated deferral")),
+    }
+}
+
 /// The log value of a clock advance: `{"clock_advance": <ms>, "cause": "…"}`. An event
 /// is a JSON object with `event_id` and `type` and never this key, so the two cannot be
 /// confused.
@@ -186,6 +238,20 @@ pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn timers_round_trip_with_and_without_a_deferral() {
+        let retry = TimerRetry {
+            original_due: -5,
+            attempts: 3,
+            failures: 1,
+        };
+        for value in [None, Some(retry)] {
+            let bytes = encode_timer(b"payload", value);
+            assert_eq!(decode_timer(&bytes).unwrap(), (b"payload".to_vec(), value));
+        }
+        assert!(decode_timer(&[2, 0, 0]).is_err());
+    }
 
     #[test]
     fn timestamp_keys_sort_numerically_including_negatives() {

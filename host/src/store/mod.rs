@@ -22,7 +22,8 @@ mod sled_apply;
 mod sled_store;
 
 pub use batch::{
-    ClockAdvanceWrite, EventLogWrite, PluginWrites, StateWrite, TimerWrite, UsageDelta, WriteBatch,
+    ClockAdvanceWrite, EventLogWrite, PluginWrites, StateWrite, TimerRetry, TimerWrite, UsageDelta,
+    WriteBatch,
 };
 pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
@@ -61,6 +62,15 @@ pub struct PendingTimer {
     pub due: Timestamp,
     /// The bytes given when it was scheduled.
     pub payload: Vec<u8>,
+    /// Set when the host put it off because it could not run it at its due time.
+    pub retry: Option<TimerRetry>,
+}
+
+impl PendingTimer {
+    /// The due time the plugin set (what it is shown), however often it was put off.
+    pub fn original_due(&self) -> Timestamp {
+        self.retry.map_or(self.due, |retry| retry.original_due)
+    }
 }
 
 /// What the idempotency index remembers of an accepted event.

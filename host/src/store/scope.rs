@@ -73,6 +73,8 @@ pub struct PluginScope {
     /// Stored usage, read on the first write (calls that only read never need it).
     base: Option<PluginUsage>,
     writes: PluginWrites,
+    /// Timers this call asked for and was refused for the timers quota.
+    timers_refused: u32,
 }
 
 impl std::fmt::Debug for PluginScope {
@@ -99,6 +101,7 @@ impl PluginScope {
             quotas,
             base: None,
             writes: PluginWrites::default(),
+            timers_refused: 0,
         })
     }
 
@@ -131,6 +134,12 @@ impl PluginScope {
     /// The event time of this call.
     pub fn now(&self) -> Timestamp {
         self.now
+    }
+
+    /// How many timers this call was refused for the timers quota: deadlines that will
+    /// not be tracked, which the pipeline turns into a finding.
+    pub fn timers_refused(&self) -> u32 {
+        self.timers_refused
     }
 
     /// The writes made so far, to merge into the unit's batch.
@@ -310,6 +319,7 @@ impl PluginScope {
         if pending.is_none() {
             let total = self.base()?.timers as i64 + self.writes.usage.timers + 1;
             if total > self.quotas.timers as i64 {
+                self.timers_refused = self.timers_refused.saturating_add(1);
                 return Ok(Err(TimerError::QuotaExceeded));
             }
         }
@@ -343,7 +353,10 @@ impl PluginScope {
     ) {
         self.writes.usage.timers += i64::from(new.is_some()) - i64::from(pending.is_some());
         match self.writes.timers.get_mut(key) {
-            Some(write) => write.new = new,
+            Some(write) => {
+                write.new = new;
+                write.retry = None;
+            }
             // No earlier write in this call: `pending` came from the store.
             None => {
                 self.writes.timers.insert(
@@ -351,6 +364,7 @@ impl PluginScope {
                     TimerWrite {
                         old_due: pending,
                         new,
+                        retry: None,
                     },
                 );
             }

@@ -82,8 +82,7 @@ pub(super) fn apply(tx: &mut Unit<'_>, batch: &WriteBatch) -> Result<(), StoreEr
             let index_key = codec::plugin_key(plugin, key);
             match &write.new {
                 Some((due, payload)) => {
-                    let mut value = vec![VALUE_VERSION];
-                    value.extend_from_slice(payload);
+                    let value = codec::encode_timer(payload, write.retry);
                     tx.insert(TIMERS, codec::timed_key(*due, plugin, key), value);
                     tx.insert(TIMER_INDEX, index_key, &codec::ts_key(*due)[..]);
                 }

@@ -30,7 +30,7 @@ use std::sync::{Mutex, RwLock};
 use sled::{IVec, Tree};
 
 use super::batch::WriteBatch;
-use super::codec::{self, VALUE_VERSION};
+use super::codec;
 pub(super) use staging::Unit;
 use staging::{FirstKey, FirstKeys};
 
@@ -269,20 +269,13 @@ impl Store for SledStore {
         if due > up_to {
             return Ok(None);
         }
-        let payload = match value.split_first() {
-            Some((&VALUE_VERSION, rest)) => rest.to_vec(),
-            _ => {
-                return Err(StoreError::Corrupt {
-                    tree: "timers",
-                    detail: "unknown value version".into(),
-                });
-            }
-        };
+        let (payload, retry) = codec::decode_timer(&value)?;
         Ok(Some(PendingTimer {
             plugin,
             key: timer_key,
             due,
             payload,
+            retry,
         }))
     }
 

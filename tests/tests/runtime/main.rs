@@ -9,3 +9,4 @@ mod ingest;
 mod pipeline;
 mod plugins_built;
 mod sandbox;
+mod timers;

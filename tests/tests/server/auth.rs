@@ -248,3 +248,51 @@ fn loopback_without_tokens_needs_no_token() {
         );
     }
 }
+
+/// Removing the last token turns auth off and makes every local client admin: a reload
+/// that does it is refused unless `auth.allow_no_tokens` says it is meant, and then the
+/// audit entry warns.
+#[test]
+fn removing_every_token_needs_an_explicit_setting_and_is_audited() {
+    let mut server = Server::start(
+        &ConfigText::new()
+            .server("watch_config = false")
+            .tail(&token_table("admin", ADMIN, &["admin", "read"]))
+            .render(),
+    );
+    let c = server.client().with_token(ADMIN);
+    server.set_config(&ConfigText::new().server("watch_config = false").render());
+    let reply = c.post_empty("/v1/admin/reload");
+    let problem = reply.problem(422, "config-refused");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("allow_no_tokens")),
+        "{}",
+        reply.text
+    );
+    // Still guarded: the old tokens are in force.
+    server.client().get("/v1/plugins").expect_status(401);
+
+    server.set_config(
+        &ConfigText::new()
+            .server("watch_config = false")
+            .tail("[auth]\nallow_no_tokens = true\n")
+            .render(),
+    );
+    let reply = c.post_empty("/v1/admin/reload");
+    let report = reply.ok();
+    assert_eq!(report["applied"], true, "{}", reply.text);
+    let warned = report["warnings"].as_array().is_some_and(|w| {
+        w.iter()
+            .any(|w| w.as_str().is_some_and(|w| w.contains("auth is now off")))
+    });
+    assert!(warned, "{}", reply.text);
+    let audit = server.client().get("/v1/admin/audit?limit=1").ok().clone();
+    assert!(
+        audit["entries"][0]["warnings"]
+            .to_string()
+            .contains("auth is now off"),
+        "{audit}"
+    );
+}

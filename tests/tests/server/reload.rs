@@ -434,3 +434,38 @@ fn limits_on_error_and_source_changes_are_reported() {
     assert_eq!(good["limits"]["deadline_ms"], 9000);
     assert_eq!(action_for(&c, 1, "forbidden soap"), "block");
 }
+
+/// A plugin disabled while it has pending timers: the reload says they are kept, and
+/// `/v1/plugins` still shows them.
+#[test]
+fn disabling_a_plugin_with_pending_timers_says_they_are_kept() {
+    let mut server = probity_e2e::server::Server::start(
+        &probity_e2e::server::ConfigText::new()
+            .server("watch_config = false")
+            .render(),
+    );
+    let c = server.client();
+    c.send(&probity_e2e::server::order_paid(
+        "e-1",
+        "2026-11-01T10:00:00Z",
+        "O-1",
+    ))
+    .ok();
+    server.set_config(
+        &probity_e2e::server::ConfigText::new()
+            .server("watch_config = false")
+            .good("enabled = false")
+            .render(),
+    );
+    let reply = c.post_empty("/v1/admin/reload");
+    let report = reply.ok();
+    assert!(
+        report["warnings"]
+            .to_string()
+            .contains("1 pending timer(s): they are kept"),
+        "{}",
+        reply.text
+    );
+    let good = c.plugin("good");
+    assert_eq!(good["usage"]["timers"], 1, "{good}");
+}

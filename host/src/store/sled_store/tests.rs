@@ -271,6 +271,7 @@ fn timers(changes: &[(&str, Option<Timestamp>, Option<Timestamp>)]) -> WriteBatc
             crate::store::TimerWrite {
                 old_due: *old_due,
                 new: due.map(|due| (due, b"x".to_vec())),
+                retry: None,
             },
         );
     }

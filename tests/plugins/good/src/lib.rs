@@ -7,7 +7,9 @@
 //! - `order.paid`: a timer `ship:{order_id}` one hour later; `order.shipped` cancels it;
 //!   when it fires, a `medium` `sla-breach` finding `good.not_shipped` on the order.
 //!
-//! Settings: `{"word": "forbidden"}` (the default).
+//! Settings: `{"word": "forbidden"}` (the default); `"ignore_timer_refusals": true` makes
+//! it carry on when a timer is refused (quota), as a careless plugin would;
+//! `"fail_timers": true` makes every `on-timer` call fail (code `failing_timer`).
 
 use probity_sdk::prelude::*;
 
@@ -20,12 +22,18 @@ pub const SHIP_WITHIN_MS: i64 = 3_600_000;
 pub struct Settings {
     /// The word to look for in listing titles.
     pub word: String,
+    /// Carry on when scheduling a timer is refused.
+    pub ignore_timer_refusals: bool,
+    /// Fail every `on-timer` call.
+    pub fail_timers: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
             word: "forbidden".into(),
+            ignore_timer_refusals: false,
+            fail_timers: false,
         }
     }
 }
@@ -33,6 +41,8 @@ impl Default for Settings {
 /// The plugin.
 pub struct Good {
     word: String,
+    ignore_timer_refusals: bool,
+    fail_timers: bool,
 }
 
 impl Plugin for Good {
@@ -60,6 +70,8 @@ impl Plugin for Good {
     fn new(settings: Settings) -> Self {
         Good {
             word: settings.word,
+            ignore_timer_refusals: settings.ignore_timer_refusals,
+            fail_timers: settings.fail_timers,
         }
     }
 
@@ -73,7 +85,10 @@ impl Plugin for Good {
             Event::OrderPaid(paid) => {
                 let due = envelope.occurred_at.saturating_add(SHIP_WITHIN_MS);
                 let key = format!("ship:{}", paid.order_id);
-                ctx.timers().schedule(&key, due, paid.order_id.as_bytes())?;
+                let scheduled = ctx.timers().schedule(&key, due, paid.order_id.as_bytes());
+                if !self.ignore_timer_refusals {
+                    scheduled?;
+                }
                 Ok(vec![])
             }
             Event::OrderShipped(shipped) => {
@@ -85,6 +100,9 @@ impl Plugin for Good {
     }
 
     fn on_timer(&mut self, _ctx: &mut Context, timer: Timer) -> Result<Vec<Finding>, PluginError> {
+        if self.fail_timers {
+            return Err(PluginError::new("failing_timer", "told to fail on timers"));
+        }
         let order_id = timer.payload_str().unwrap_or_default();
         let finding = Finding::builder(Subject::order(order_id))
             .rule("good.not_shipped")
