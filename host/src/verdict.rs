@@ -276,11 +276,16 @@ impl Verdict {
     }
 
     /// Remove `plugin`'s `plugin_error` findings: a later successful call of that plugin
-    /// for this subject replaces them. Returns whether the verdict changed.
+    /// for this subject replaces them. A `plugin_error.quarantined` finding stays: the
+    /// event it stands for was never checked (the call was not made), and a later check
+    /// of another event does not check it. Returns whether the verdict changed.
     pub fn clear_plugin_errors(&mut self, plugin: &str, mapping: &ActionMapping) -> bool {
         let before = self.findings.len();
-        self.findings
-            .retain(|f| !(f.plugin == plugin && f.category == Category::PluginError));
+        self.findings.retain(|f| {
+            !(f.plugin == plugin
+                && f.category == Category::PluginError
+                && f.rule != "plugin_error.quarantined")
+        });
         if self.findings.len() == before {
             return false;
         }

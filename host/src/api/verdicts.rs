@@ -59,20 +59,48 @@ pub async fn one(
     verdict.map(Json).ok_or_else(|| never_seen(&subject))
 }
 
-/// The history of one subject.
+/// A page of the history of one subject.
 #[derive(Debug, Serialize)]
 pub struct History {
     subject: Subject,
     findings: Vec<Finding>,
+    /// Pass back as `cursor` for the next page; `null` on the last one.
+    next_cursor: Option<String>,
 }
 
-/// `GET /v1/verdicts/{subject_type}/{subject_id}/history`.
+/// The query of `GET …/history`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HistoryParams {
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// `GET /v1/verdicts/{subject_type}/{subject_id}/history?limit=&cursor=`: oldest first,
+/// at most `limit` findings a page (default 100, at most 1000).
 pub async fn history(
     State(state): State<Arc<AppState>>,
     path: Result<Path<(String, String)>, PathRejection>,
+    params: Result<Query<HistoryParams>, QueryRejection>,
 ) -> Result<Json<History>, Problem> {
     let Path((kind, id)) = path.map_err(path_problem)?;
+    let Query(params) = params.map_err(query_problem)?;
     let subject = subject(&kind, id)?;
+    let limit = page_limit(params.limit)?;
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|text| {
+            hex::decode(text)
+                .ok()
+                .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| {
+                    Problem::invalid_parameter("cursor is not one this server returned")
+                        .with_field(Some("cursor"))
+                })
+        })
+        .transpose()?;
     if state
         .store
         .verdict(&subject)
@@ -81,11 +109,28 @@ pub async fn history(
     {
         return Err(never_seen(&subject));
     }
-    let findings = state
+    let page = state
         .store
-        .history(&subject)
+        .history_page(&subject, after, limit)
         .map_err(|err| store_problem(&state, err))?;
-    Ok(Json(History { subject, findings }))
+    Ok(Json(History {
+        subject,
+        findings: page.findings,
+        next_cursor: page.next_after.map(|seq| hex::encode(seq.to_be_bytes())),
+    }))
+}
+
+/// A page size: `limit` if given and within 1..=[`MAX_LIMIT`], else [`DEFAULT_LIMIT`].
+fn page_limit(limit: Option<usize>) -> Result<usize, Problem> {
+    let limit = limit.unwrap_or(DEFAULT_LIMIT);
+    if (1..=MAX_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(
+            Problem::invalid_parameter(format!("limit must be between 1 and {MAX_LIMIT}"))
+                .with_field(Some("limit")),
+        )
+    }
 }
 
 /// The query of `GET /v1/verdicts`.
@@ -123,13 +168,7 @@ pub async fn list(
             })
         })
         .transpose()?;
-    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
-    if !(1..=MAX_LIMIT).contains(&limit) {
-        return Err(
-            Problem::invalid_parameter(format!("limit must be between 1 and {MAX_LIMIT}"))
-                .with_field(Some("limit")),
-        );
-    }
+    let limit = page_limit(params.limit)?;
     let cursor = params
         .cursor
         .as_deref()

@@ -152,6 +152,23 @@ impl<'a> Fields<'a> {
             .transpose()
     }
 
+    /// An optional free-text field (a review, a complaint, a reason, a parcel number), with
+    /// the personal values people type into it masked
+    /// ([`mask_free_text`](crate::privacy::mask_free_text)) before anything
+    /// stores it or shows it to a plugin.
+    pub(super) fn opt_free_text(
+        &self,
+        name: &str,
+        max: usize,
+    ) -> Result<Option<String>, EventError> {
+        Ok(self
+            .opt_text(name, max)?
+            .map(|text| match crate::privacy::mask_free_text(&text) {
+                std::borrow::Cow::Borrowed(_) => text,
+                std::borrow::Cow::Owned(masked) => masked,
+            }))
+    }
+
     /// The contract `type`, as sent.
     pub(super) fn type_name(&self) -> Result<&'a str, EventError> {
         self.string("type", self.required("type", "a string")?)
@@ -191,8 +208,22 @@ impl<'a> Fields<'a> {
             other => return Err(money.wrong("amount", "a decimal string like \"19.90\"", other)),
         };
         let currency = money.string("currency", money.required("currency", "a string")?)?;
-        Money::parse(amount, currency)
-            .map_err(|err| EventError::invalid(money.path(err.part()), err.to_string()))
+        let parsed = Money::parse(amount, currency)
+            .map_err(|err| EventError::invalid(money.path(err.part()), err.to_string()))?;
+        if !super::is_iso_4217(currency) {
+            return Err(EventError::invalid(
+                money.path("currency"),
+                format!("`{currency}` is not an ISO 4217 currency code (e.g. \"CNY\", \"USD\")"),
+            ));
+        }
+        // Prices, totals and refunds are amounts paid or asked: none is below zero.
+        if parsed.mantissa < 0 {
+            return Err(EventError::invalid(
+                money.path("amount"),
+                format!("must not be negative, got \"{amount}\""),
+            ));
+        }
+        Ok(parsed)
     }
 
     /// A required money object `{"amount": "19.90", "currency": "CNY"}`.
@@ -293,6 +324,13 @@ impl<'a> Fields<'a> {
         };
         let raw = self.string(name, value)?;
         self.check_bytes(name, raw, MAX_STRING_BYTES)?;
+        if kind == PersonalField::Ip && !raw.trim().is_empty() && !is_ip_address(raw) {
+            // Not echoed: it is personal data.
+            return Err(EventError::invalid(
+                self.path(name),
+                "not an IPv4 or IPv6 address (like \"203.0.113.7\" or \"2001:db8::1\")",
+            ));
+        }
         Ok(pseudonymizer.pseudonymize_present(kind, raw))
     }
 
@@ -359,4 +397,16 @@ impl<'a> Fields<'a> {
         }
         Ok(out)
     }
+}
+
+/// Whether `raw` is an IP address as a client sends it: IPv4, IPv6 (also in brackets),
+/// with surrounding spaces and full-width digits allowed, as the pseudonymiser folds them.
+fn is_ip_address(raw: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    let folded: String = raw.trim().nfkc().collect();
+    let bare = folded
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+        .unwrap_or(&folded);
+    bare.parse::<std::net::IpAddr>().is_ok()
 }

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use serde::de::{Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// A parsed JSON value.
 pub(super) enum Json {
@@ -99,7 +99,10 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Json, A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        // Elements are parsed (and dropped), not skipped: serde_json skips ignored values
+        // without its recursion limit, so 100,000 nested `[` would pass; parsed, they meet
+        // the limit and the event is a 400 like any other nesting too deep.
+        while seq.next_element::<Json>()?.is_some() {}
         Ok(Json::Array)
     }
 

@@ -24,6 +24,7 @@
 //! assert_eq!(results[1].1.as_ref().unwrap_err().field(), Some("order_id"));
 //! ```
 
+mod currency;
 mod error;
 mod fields;
 mod future;
@@ -32,6 +33,7 @@ pub mod limits;
 mod ndjson;
 mod parse;
 
+pub use currency::{ISO_4217, is_iso_4217};
 pub use error::EventError;
 pub use future::check_not_ahead;
 pub use limits::*;

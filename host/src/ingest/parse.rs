@@ -125,7 +125,7 @@ fn body(event_type: EventType, f: &Fields, pz: &Pseudonymizer) -> Result<EventBo
         EventType::OrderShipped => EventBody::OrderShipped(OrderShipped {
             order_id: f.id("order_id")?,
             carrier: f.opt_text("carrier", MAX_STRING_BYTES)?,
-            tracking_number: f.opt_text("tracking_number", MAX_STRING_BYTES)?,
+            tracking_number: f.opt_free_text("tracking_number", MAX_STRING_BYTES)?,
             parcel_weight_grams: f.opt_count("parcel_weight_grams")?,
             origin_city: f.opt_text("origin_city", MAX_STRING_BYTES)?,
             destination_city: f.opt_text("destination_city", MAX_STRING_BYTES)?,
@@ -135,12 +135,12 @@ fn body(event_type: EventType, f: &Fields, pz: &Pseudonymizer) -> Result<EventBo
         }),
         EventType::OrderCancelled => EventBody::OrderCancelled(OrderCancelled {
             order_id: f.id("order_id")?,
-            reason: f.opt_text("reason", MAX_STRING_BYTES)?,
+            reason: f.opt_free_text("reason", MAX_STRING_BYTES)?,
         }),
         EventType::RefundRequested => EventBody::RefundRequested(RefundRequested {
             order_id: f.id("order_id")?,
             refund_id: f.id("refund_id")?,
-            reason: f.opt_text("reason", MAX_STRING_BYTES)?,
+            reason: f.opt_free_text("reason", MAX_STRING_BYTES)?,
             amount: f.opt_money("amount")?,
             return_required: f.opt_bool("return_required")?,
         }),
@@ -153,21 +153,21 @@ fn body(event_type: EventType, f: &Fields, pz: &Pseudonymizer) -> Result<EventBo
             order_id: f.id("order_id")?,
             review_id: f.id("review_id")?,
             rating: f.small_number("rating", RATING_RANGE)?,
-            text: f.opt_text("text", MAX_LONG_TEXT_BYTES)?,
+            text: f.opt_free_text("text", MAX_LONG_TEXT_BYTES)?,
         }),
         EventType::ComplaintOpened => EventBody::ComplaintOpened(ComplaintOpened {
             complaint_id: f.id("complaint_id")?,
             seller_id: f.id("seller_id")?,
             order_id: f.opt_id("order_id")?,
-            text: f.opt_text("text", MAX_LONG_TEXT_BYTES)?,
+            text: f.opt_free_text("text", MAX_LONG_TEXT_BYTES)?,
         }),
         EventType::ComplaintResponded => EventBody::ComplaintResponded(ComplaintResponded {
             complaint_id: f.id("complaint_id")?,
-            text: f.opt_text("text", MAX_LONG_TEXT_BYTES)?,
+            text: f.opt_free_text("text", MAX_LONG_TEXT_BYTES)?,
         }),
         EventType::ComplaintResolved => EventBody::ComplaintResolved(ComplaintResolved {
             complaint_id: f.id("complaint_id")?,
-            outcome: f.opt_text("outcome", MAX_STRING_BYTES)?,
+            outcome: f.opt_free_text("outcome", MAX_STRING_BYTES)?,
         }),
     })
 }

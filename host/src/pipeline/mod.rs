@@ -36,7 +36,8 @@ use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
 use crate::runtime::{CheckedFinding, LoadedPlugin, PluginFailure, abi};
 use crate::store::{
-    ClockAdvanceWrite, EventLogWrite, LogEntry, PluginScope, Store, StoreError, WriteBatch,
+    ClockAdvanceWrite, DeadlineHit, EventLogWrite, LogEntry, PluginScope, Store, StoreError,
+    WriteBatch,
 };
 use crate::verdict::{Category, Evidence, Finding, Severity, Verdict};
 
@@ -284,19 +285,26 @@ impl Pipeline {
             }
             return Ok(Ingested::Duplicate { verdicts });
         }
-        self.evaluate(event, logged, None).map(Ingested::Accepted)
+        self.evaluate(event, logged, None, &[])
+            .map(Ingested::Accepted)
     }
 
     /// Handle one event (see the module docs for the steps) and append it to the event
     /// log, without checking whether its id was seen (see [`Pipeline::ingest`]).
     pub fn process(&mut self, event: &Event) -> Result<EventReport, PipelineError> {
-        self.evaluate(event, LoggedEvent::new(event), None)
+        self.evaluate(event, LoggedEvent::new(event), None, &[])
     }
 
     /// Handle an event read back from the log at `seq` (rebuilding the views): as
-    /// [`Pipeline::process`], without appending it again.
-    pub fn replay(&mut self, seq: u64, event: &Event) -> Result<EventReport, PipelineError> {
-        self.evaluate(event, LoggedEvent::new(event), Some(seq))
+    /// [`Pipeline::process`], without appending it again; the calls in `deadline_hits`
+    /// fail with their deadline as they did live, without running.
+    pub fn replay(
+        &mut self,
+        seq: u64,
+        event: &Event,
+        deadline_hits: &[DeadlineHit],
+    ) -> Result<EventReport, PipelineError> {
+        self.evaluate(event, LoggedEvent::new(event), Some(seq), deadline_hits)
     }
 
     fn evaluate(
@@ -304,6 +312,7 @@ impl Pipeline {
         event: &Event,
         logged: LoggedEvent,
         replayed_seq: Option<u64>,
+        forced: &[DeadlineHit],
     ) -> Result<EventReport, PipelineError> {
         let now = self
             .clock
@@ -318,6 +327,7 @@ impl Pipeline {
             ..WriteBatch::default()
         };
         let mut work = VerdictWork::new(self.store.as_ref());
+        let mut deadline_hits = Vec::new();
         let seller = event.seller_id();
         for subject in event.subjects() {
             work.touch(&subject, seller, now)?;
@@ -329,7 +339,19 @@ impl Pipeline {
         {
             let scope =
                 PluginScope::open(self.store.clone(), plugin.name_arc(), now, plugin.quotas())?;
-            let outcome = plugin.handle(&envelope, scope);
+            // A deadline the live run hit is not left to this machine's speed.
+            let outcome = match forced.iter().find(|hit| hit.plugin == plugin.name()) {
+                Some(hit) => plugin.replay_failure(PluginFailure::Deadline {
+                    limit_ms: hit.limit_ms,
+                }),
+                None => plugin.handle(&envelope, scope),
+            };
+            if let Err(PluginFailure::Deadline { limit_ms }) = &outcome.result {
+                deadline_hits.push(DeadlineHit {
+                    plugin: plugin.name().to_string(),
+                    limit_ms: *limit_ms,
+                });
+            }
             let refused = outcome
                 .scope
                 .as_ref()
@@ -359,6 +381,7 @@ impl Pipeline {
             json: logged.json,
             subjects: touched_subjects.clone(),
             replayed_seq,
+            deadline_hits,
         });
         let (mut changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
@@ -411,7 +434,10 @@ impl Pipeline {
         entry: &LogEntry,
     ) -> Result<EventReport, PipelineError> {
         match entry {
-            LogEntry::Event(event) => self.replay(seq, event),
+            LogEntry::Event {
+                event,
+                deadline_hits,
+            } => self.replay(seq, event, deadline_hits),
             LogEntry::ClockAdvance { to, cause } => self.advance(*to, cause, Some(seq)),
         }
     }

@@ -28,6 +28,7 @@
 //! assert_eq!(a.as_str().len(), 32);
 //! ```
 
+mod mask;
 mod normalise;
 
 use std::fmt;
@@ -37,6 +38,7 @@ use sha2::Sha256;
 
 use crate::model::event::Pseudonym;
 
+pub use mask::mask_free_text;
 pub use normalise::normalise;
 
 /// The shortest key [`Pseudonymizer::new`] accepts, in bytes.

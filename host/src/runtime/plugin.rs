@@ -209,6 +209,21 @@ impl LoadedPlugin {
         self.finish(outcome)
     }
 
+    /// Account `failure` — recorded in the event log when the live run hit it (a
+    /// wall-clock deadline) — as a failed `handle` call, without running the plugin: the
+    /// counters and the circuit breaker see it as the live run did, so a replay decides
+    /// as the live run did.
+    pub fn replay_failure(&self, failure: PluginFailure) -> CallOutcome<Vec<CheckedFinding>> {
+        if let Err(refused) = self.breaker.admit() {
+            return self.refuse(refused);
+        }
+        self.finish(CallOutcome {
+            result: Err(failure),
+            scope: None,
+            stats: CallStats::default(),
+        })
+    }
+
     /// Call `on-timer` with a due timer.
     pub fn on_timer(
         &self,

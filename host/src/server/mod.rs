@@ -72,6 +72,9 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         )
         .with_context(|| format!("opening the store in {}", data_dir.display()))?,
     );
+    // With the store locked, no rebuild runs: what one left behind can go.
+    crate::store::remove_interrupted_rebuild(&data_dir.join("store"))
+        .with_context(|| format!("cleaning up after a rebuild in {}", data_dir.display()))?;
     let (pseudonymizer, key_source) = keys::pseudonymizer(
         config.privacy.pseudonym_key.as_deref(),
         &data_dir,

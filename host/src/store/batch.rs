@@ -87,6 +87,19 @@ pub struct EventLogWrite {
     /// `Some(seq)` when replaying the log (the event is already in it at `seq`); `None`
     /// appends it.
     pub replayed_seq: Option<u64>,
+    /// The plugins whose call on this event hit its wall-clock deadline, logged with it.
+    pub deadline_hits: Vec<DeadlineHit>,
+}
+
+/// A plugin call that hit its wall-clock deadline. The deadline depends on how busy the
+/// machine was, not on the event, so the log records it and a replay fails the call the
+/// same way instead of running it again.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct DeadlineHit {
+    /// The plugin.
+    pub plugin: String,
+    /// Its deadline then, in milliseconds.
+    pub limit_ms: u64,
 }
 
 /// An advance of the clock that no event made, logged so that a replay repeats it.

@@ -7,7 +7,7 @@
 //!   unambiguous prefix for one plugin's keys.
 //! - Subject ids are length-prefixed, so no id is a prefix of another's keys.
 
-use super::{LogEntry, StoreError, StoredValue, TimerRetry};
+use super::{DeadlineHit, LogEntry, StoreError, StoredValue, TimerRetry};
 use crate::model::event::Event;
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
@@ -212,9 +212,27 @@ pub fn encode_clock_advance(to: Timestamp, cause: &str) -> Vec<u8> {
 
 const CLOCK_ADVANCE: &str = "clock_advance";
 
+/// The log value of an event: its JSON, or `{"event": …, "deadline_hits": […]}` when
+/// plugin calls on it hit their wall-clock deadline.
+pub fn encode_logged_event(json: &[u8], deadline_hits: &[DeadlineHit]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len() + 1);
+    out.push(VALUE_VERSION);
+    if deadline_hits.is_empty() {
+        out.extend_from_slice(json);
+    } else {
+        out.extend_from_slice(b"{\"event\":");
+        out.extend_from_slice(json);
+        out.extend_from_slice(b",\"deadline_hits\":");
+        // Serialising our own plain data type cannot fail.
+        serde_json::to_writer(&mut out, deadline_hits).unwrap_or_default();
+        out.push(b'}');
+    }
+    out
+}
+
 /// Decode a log value: an event, or a [clock advance](encode_clock_advance).
 pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
-    let value: serde_json::Value = decode_json("events", bytes)?;
+    let mut value: serde_json::Value = decode_json("events", bytes)?;
     if let Some(to) = value.get(CLOCK_ADVANCE) {
         let to = to.as_i64().ok_or_else(|| StoreError::Corrupt {
             tree: "events",
@@ -227,12 +245,25 @@ pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
             .to_string();
         return Ok(LogEntry::ClockAdvance { to, cause });
     }
-    serde_json::from_value::<Event>(value)
-        .map(|event| LogEntry::Event(Box::new(event)))
-        .map_err(|err| StoreError::Corrupt {
-            tree: "events",
-            detail: err.to_string(),
-        })
+    let corrupt = |err: serde_json::Error| StoreError::Corrupt {
+        tree: "events",
+        detail: err.to_string(),
+    };
+    let (event, deadline_hits) = match value.get_mut("deadline_hits").map(serde_json::Value::take) {
+        Some(hits) => (
+            value
+                .get_mut("event")
+                .map(serde_json::Value::take)
+                .unwrap_or_default(),
+            serde_json::from_value(hits).map_err(corrupt)?,
+        ),
+        None => (value, Vec::new()),
+    };
+    let event = serde_json::from_value::<Event>(event).map_err(corrupt)?;
+    Ok(LogEntry::Event {
+        event: Box::new(event),
+        deadline_hits,
+    })
 }
 
 #[cfg(test)]

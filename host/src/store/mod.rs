@@ -22,13 +22,13 @@ mod sled_apply;
 mod sled_store;
 
 pub use batch::{
-    ClockAdvanceWrite, EventLogWrite, PluginWrites, StateWrite, TimerRetry, TimerWrite, UsageDelta,
-    WriteBatch,
+    ClockAdvanceWrite, DeadlineHit, EventLogWrite, PluginWrites, StateWrite, TimerRetry,
+    TimerWrite, UsageDelta, WriteBatch,
 };
 pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
 pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
-pub use sled_store::SledStore;
+pub use sled_store::{SledStore, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
 use crate::model::event::Event;
 use crate::model::subject::Subject;
@@ -85,11 +85,26 @@ pub struct EventRecord {
     pub subjects: Vec<Subject>,
 }
 
+/// A page of a subject's history.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct HistoryPage {
+    /// The findings, oldest first.
+    pub findings: Vec<Finding>,
+    /// The position of the last finding returned, when more follow: pass it as `after`.
+    pub next_after: Option<u64>,
+}
+
 /// One entry of the event log.
 #[derive(Clone, Debug)]
 pub enum LogEntry {
-    /// An accepted event (boxed: an event is large, an advance two words).
-    Event(Box<Event>),
+    /// An accepted event (boxed: an event is large, an advance two words), with the
+    /// plugin calls on it that hit their wall-clock deadline.
+    Event {
+        /// The event.
+        event: Box<Event>,
+        /// The calls that hit their deadline in the live run.
+        deadline_hits: Vec<DeadlineHit>,
+    },
     /// The event-time clock moved to `to` without an event (a live server following the
     /// wall clock). A replay repeats it at the same point of the log, so the same timers
     /// fire at the same points as in the live run.
@@ -193,6 +208,15 @@ pub trait Store: Send + Sync {
 
     /// Every finding recorded for a subject, oldest first.
     fn history(&self, subject: &Subject) -> Result<Vec<Finding>, StoreError>;
+
+    /// At most `limit` findings of a subject's history, oldest first, after the entry
+    /// `after` (a [`HistoryPage::next_after`] of an earlier page).
+    fn history_page(
+        &self,
+        subject: &Subject,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError>;
 
     /// Apply one unit of work atomically (visible at once, durable after `flush`).
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;

@@ -6,7 +6,7 @@
 //! records its id for idempotency.
 
 use super::batch::{EventLogWrite, WriteBatch};
-use super::codec::{self, VALUE_VERSION};
+use super::codec;
 use sled::IVec;
 
 use super::sled_store::Unit;
@@ -150,11 +150,10 @@ fn append_to_log(tx: &mut Unit<'_>, value: Vec<u8>) -> Result<u64, StoreError> {
 fn log_event(tx: &mut Unit<'_>, event: &EventLogWrite) -> Result<(), StoreError> {
     let seq = match event.replayed_seq {
         Some(seq) => seq,
-        None => {
-            let mut value = vec![VALUE_VERSION];
-            value.extend_from_slice(&event.json);
-            append_to_log(tx, value)?
-        }
+        None => append_to_log(
+            tx,
+            codec::encode_logged_event(&event.json, &event.deadline_hits),
+        )?,
     };
     let record = EventRecord {
         seq,

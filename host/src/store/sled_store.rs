@@ -21,7 +21,10 @@
 //! one transaction and then makes it durable. The audit trail and host values are
 //! written and flushed on their own: they are rare.
 
+mod fresh_copy;
 mod staging;
+
+pub use fresh_copy::{exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
 use std::ops::Bound;
 use std::path::Path;
@@ -37,8 +40,8 @@ use staging::{FirstKey, FirstKeys};
 use super::overlay::{Overlay, prefix_range};
 use super::sled_apply::{decode_usage, read_u64, usage_key};
 use super::{
-    EventIter, EventRecord, PendingTimer, PluginUsage, StateIter, Store, StoreError, StoredValue,
-    VerdictPage, VerdictQuery, index,
+    EventIter, EventRecord, HistoryPage, PendingTimer, PluginUsage, StateIter, Store, StoreError,
+    StoredValue, VerdictPage, VerdictQuery, index,
 };
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
@@ -319,6 +322,32 @@ impl Store for SledStore {
         self.entries(HISTORY, prefix_range(&codec::subject_key(subject)), false)
             .map(|item| codec::decode_json("history", &item?.1))
             .collect()
+    }
+
+    fn history_page(
+        &self,
+        subject: &Subject,
+        after: Option<u64>,
+        limit: usize,
+    ) -> Result<HistoryPage, StoreError> {
+        let prefix = codec::subject_key(subject);
+        let (lower, upper) = prefix_range(&prefix);
+        let lower = match after {
+            Some(seq) => Bound::Excluded(IVec::from(codec::history_key(subject, seq))),
+            None => lower,
+        };
+        let mut page = HistoryPage::default();
+        let mut last = None;
+        for item in self.entries(HISTORY, (lower, upper), false) {
+            let (key, value) = item?;
+            if page.findings.len() == limit {
+                page.next_after = last;
+                break;
+            }
+            last = Some(read_u64(key.get(prefix.len()..)));
+            page.findings.push(codec::decode_json("history", &value)?);
+        }
+        Ok(page)
     }
 
     fn event_record(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError> {

@@ -209,7 +209,7 @@ impl Ev {
             EvKind::Placed(p) => {
                 json!({"type": "order.placed", "order_id": p.order, "listing_id": p.listing,
                     "seller_id": p.seller, "buyer_id": p.buyer, "quantity": p.quantity, "total": money_json(p.cents),
-                    "buyer": {"account_created_at": rfc3339(p.created), "device_id": p.device, "ip": p.ip,
+                    "buyer": {"account_created_at": rfc3339(p.created), "device_id": p.device, "ip": ip_address(&p.ip),
                               "shipping_address": p.address, "phone": p.phone}})
             }
             EvKind::Paid { order, payment } => {
@@ -242,4 +242,20 @@ impl Ev {
         body["occurred_at"] = json!(rfc3339(self.at));
         body
     }
+}
+
+/// The generator names a buyer's network by a label (`ip-17`, `ip-home-3`); the contract
+/// wants an address. Each label becomes a fixed IPv6 address in the unique-local range
+/// (its SHA-256 in the low 120 bits), so labels that are equal stay equal and different
+/// ones stay different, which is all a plugin can see of them.
+fn ip_address(label: &str) -> String {
+    use sha2::Digest;
+    if label.parse::<std::net::IpAddr>().is_ok() {
+        return label.to_string();
+    }
+    let digest = sha2::Sha256::digest(label.as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    bytes[0] = 0xfd;
+    std::net::Ipv6Addr::from(bytes).to_string()
 }

@@ -8,5 +8,6 @@ mod event_time;
 mod ingest;
 mod pipeline;
 mod plugins_built;
+mod replay;
 mod sandbox;
 mod timers;

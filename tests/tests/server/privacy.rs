@@ -39,6 +39,13 @@ const RAW: &[&str] = &[
     "device-RAW-5151",
     "buyer-RAW-5252",
     "pf-RAW-77aa01",
+    // Typed into free text (a complaint, a refund reason): masked before storing.
+    "+86 135 7777 8888",
+    "13577778888",
+    "7777 8888",
+    "li.si-RAW@example.com",
+    "4111 1111 1111 1111",
+    "110101199003074477",
     // Bearer tokens: the server's own, and ones it refuses.
     TOKEN,
     "tok-RAW-wrong-5d1e0c77b2",
@@ -71,6 +78,18 @@ fn placed(event_id: &str, order_id: &str, buyer: Value, quantity: u32) -> Value 
 /// hold raw values either).
 fn exercise(server: &Server) {
     let c = server.client();
+    c.send(&json!({
+        "event_id": "c-1", "type": "complaint.opened", "occurred_at": "2026-11-01T09:00:00Z",
+        "complaint_id": "C-P1", "seller_id": "S-P",
+        "text": "call me at +86 135 7777 8888 or mail li.si-RAW@example.com"
+    }))
+    .ok();
+    c.send(&json!({
+        "event_id": "r-1", "type": "refund.requested", "occurred_at": "2026-11-01T09:01:00Z",
+        "order_id": "O-P9", "refund_id": "RF-P1",
+        "reason": "charged twice on 4111 1111 1111 1111, id 110101199003074477"
+    }))
+    .ok();
     let good = placed(
         "p-1",
         "O-P1",

@@ -87,3 +87,56 @@ fn rebuild_replays_the_event_log_into_the_same_verdicts() {
     ));
     assert_eq!(again.ok()["status"], "duplicate");
 }
+
+/// A rebuild killed midway leaves the old store whole: every event is still known (a
+/// re-send is a duplicate), every verdict is there, and the next start removes the
+/// half-made copy.
+#[test]
+fn a_rebuild_killed_midway_leaves_the_store_whole() {
+    let mut server = Server::start(&ConfigText::new().to_string());
+    let client = server.client();
+    let batch: String = (0..400)
+        .map(|i| {
+            format!(
+                "{}\n",
+                listing(
+                    &format!("e-{i}"),
+                    "2026-11-01T10:00:00Z",
+                    &format!("L-{i}"),
+                    "S-1",
+                    if i % 2 == 0 {
+                        "forbidden tea"
+                    } else {
+                        "plain tea"
+                    },
+                )
+            )
+        })
+        .collect();
+    assert_eq!(client.send_ndjson(&batch).ok()["accepted"], 400);
+    let before = client.verdict("listing", "L-398").ok().clone();
+    server.stop();
+
+    let fresh = server.data_dir().join("store.rebuild");
+    let mut rebuild = Command::new(probity_binary())
+        .args(["rebuild", "--config"])
+        .arg(server.config_path())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("rebuild starts");
+    for _ in 0..600 {
+        if fresh.exists() || rebuild.try_wait().expect("try_wait").is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = rebuild.kill();
+    let _ = rebuild.wait();
+
+    server.restart();
+    assert!(!fresh.exists(), "the half-made copy is removed at start");
+    let client = server.client();
+    let again = client.send_ndjson(&batch);
+    assert_eq!(again.ok()["duplicates"], 400, "{}", again.text);
+    assert_eq!(client.verdict("listing", "L-398").ok(), &before);
+}

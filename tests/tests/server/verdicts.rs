@@ -445,3 +445,54 @@ fn list_ties_are_ordered_by_subject_descending() {
         reply.text
     );
 }
+
+/// History comes a page at a time, oldest first, each finding once; a re-send of the same
+/// listing adds nothing.
+#[test]
+fn history_pages_cover_every_finding_once() {
+    let server = start();
+    let c = server.client();
+    // Five different findings (the word moves, so the evidence differs), each sent twice.
+    for i in 0..5 {
+        let title = format!("{}forbidden", "x".repeat(i));
+        for copy in 0..2 {
+            c.send(&listing(
+                &format!("e-{i}-{copy}"),
+                &at_minute(i as u32 * 2 + copy),
+                "L-1",
+                "S-1",
+                &title,
+            ))
+            .ok();
+        }
+    }
+    let mut starts = Vec::new();
+    let mut cursor: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/verdicts/listing/L-1/history?limit=2&cursor={cursor}"),
+            None => "/v1/verdicts/listing/L-1/history?limit=2".to_string(),
+        };
+        let page = c.get(&path).ok().clone();
+        pages += 1;
+        let findings = page["findings"].as_array().expect("findings").clone();
+        assert!(findings.len() <= 2, "{page}");
+        starts.extend(
+            findings
+                .iter()
+                .filter(|f| f["rule"] == "good.word")
+                .map(|f| f["evidence"][0]["start"].as_u64().unwrap_or(99)),
+        );
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!(starts, [0, 1, 2, 3, 4], "each finding once, oldest first");
+    assert!(pages >= 3);
+    c.get("/v1/verdicts/listing/L-1/history?limit=0")
+        .problem(400, "invalid-parameter");
+    c.get("/v1/verdicts/listing/L-1/history?cursor=zz")
+        .problem(400, "invalid-parameter");
+}

@@ -3,8 +3,8 @@
 use serde_json::{Value, json};
 
 use super::events::{LISTING_ZH, ORDER_PLACED, REVIEW_POSTED};
-use super::{err, err_json};
-use crate::ingest::{EventError, MAX_EVENT_BYTES};
+use super::{err, err_json, pz};
+use crate::ingest::{EventError, MAX_EVENT_BYTES, parse_event};
 use crate::model::money::AMOUNT_MUST_BE_STRING;
 
 fn value(raw: &str) -> Value {
@@ -181,6 +181,19 @@ fn money_errors_name_amount_or_currency() {
         "price.currency",
     );
     invalid(base.clone(), |e| e["price"] = json!("59.90"), "price");
+    // Well-formed, but no currency there is, and no price below zero.
+    let message = invalid(
+        base.clone(),
+        |e| e["price"]["currency"] = json!("ZZZ"),
+        "price.currency",
+    );
+    assert!(message.contains("ISO 4217"), "{message}");
+    let message = invalid(
+        base.clone(),
+        |e| e["price"]["amount"] = json!("-5.00"),
+        "price.amount",
+    );
+    assert!(message.contains("negative"), "{message}");
     let mut no_amount = base;
     no_amount["price"] = json!({"currency": "CNY"});
     assert_error(&err_json(&no_amount), "missing_field", Some("price.amount"));
@@ -374,4 +387,41 @@ fn error_messages_never_echo_personal_values() {
     event["buyer"]["phone"] = json!(["+86 138-0013-8000"]);
     let message = err_json(&event).to_string();
     assert!(!message.contains("138"), "{message}");
+}
+
+#[test]
+fn an_ip_that_is_not_an_address_is_refused_without_echoing_it() {
+    for bad in ["999.1.1.1", "not-an-ip", "1.2.3", "::g"] {
+        let message = invalid(
+            value(ORDER_PLACED),
+            |e| e["buyer"]["ip"] = json!(bad),
+            "buyer.ip",
+        );
+        assert!(!message.contains(bad), "the value is personal: {message}");
+    }
+    for good in [
+        "203.0.113.7",
+        " 2001:DB8::1 ",
+        "[2001:db8::1]",
+        "::ffff:192.0.2.1",
+    ] {
+        let mut event = value(ORDER_PLACED);
+        event["buyer"]["ip"] = json!(good);
+        assert!(
+            parse_event(event.to_string().as_bytes(), &pz()).is_ok(),
+            "{good}"
+        );
+    }
+}
+
+#[test]
+fn nesting_past_the_limit_is_malformed_even_inside_an_unknown_field() {
+    let deep = format!(
+        r#"{{"event_id":"e","type":"order.paid","occurred_at":"2026-11-01T10:00:00Z","order_id":"O-1","x_extra":{}{}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let error = err(deep.as_bytes());
+    assert_eq!(error.kind(), "malformed_json", "{error}");
+    assert!(error.to_string().contains("recursion limit"), "{error}");
 }

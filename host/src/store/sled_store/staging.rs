@@ -213,8 +213,11 @@ impl SledStore {
         first_keys.fill(FirstKey::Unknown);
     }
 
-    /// Write every staged unit to sled in one transaction (not flushed). On failure the
-    /// units stay staged, under any staged since, and the next write-back retries them.
+    /// Write every staged unit to sled in one transaction (not flushed). On failure every
+    /// staged unit is dropped, so that no read shows what was never stored: none of them
+    /// was acknowledged (a reply waits for the flush that includes this write-back), and
+    /// sled 0.34 refuses every write after its first failed one, so a retry could not
+    /// succeed; the store's health records the fault and ingest refuses from then on.
     pub(super) fn write_back(&self) -> Result<(), StoreError> {
         let _serial = lock(&self.writing_back);
         let layer = {
@@ -248,11 +251,10 @@ impl SledStore {
         match written {
             Ok(()) => Ok(()),
             Err(err) => {
-                if let Some(layer) = written_layer {
-                    let newer =
-                        std::mem::replace(&mut overlay.pending, Arc::unwrap_or_clone(layer));
-                    overlay.pending.absorb(newer);
-                }
+                drop(written_layer);
+                overlay.pending = Layer::new(self.trees.len());
+                drop(overlay);
+                self.forget_first_keys();
                 Err(match err {
                     TransactionError::Abort(err) => err,
                     TransactionError::Storage(err) => StoreError::Sled(err),

@@ -231,6 +231,7 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
                     json: event_json.to_vec(),
                     subjects: vec![subject.clone()],
                     replayed_seq: None,
+                    deadline_hits: Vec::new(),
                 }),
                 ..WriteBatch::default()
             })
@@ -251,7 +252,7 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
         .logged_events()
         .map(|item| {
             item.map(|(seq, entry)| match entry {
-                crate::store::LogEntry::Event(e) => (seq, e.event_id),
+                crate::store::LogEntry::Event { event, .. } => (seq, event.event_id),
                 crate::store::LogEntry::ClockAdvance { to, .. } => (seq, format!("advance {to}")),
             })
         })

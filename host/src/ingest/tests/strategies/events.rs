@@ -6,6 +6,11 @@ use proptest::prelude::*;
 use proptest::strategy::Union;
 
 use super::values::{cash, id, ip, opt, pseudonym, stamp, text};
+
+/// A free-text field as the parser keeps it: personal values masked.
+fn masked(text: Option<String>) -> Option<String> {
+    text.map(|t| crate::privacy::mask_free_text(&t).into_owned())
+}
 use super::{Draft, Kind, Opt, Raw, Sample, Stamp};
 use crate::ingest::{MAX_LONG_TEXT_BYTES, MAX_STRING_BYTES, MAX_TITLE_BYTES};
 use crate::model::event::{
@@ -221,7 +226,7 @@ fn order_shipped() -> impl Strategy<Value = Sample> {
         let body = EventBody::OrderShipped(OrderShipped {
             order_id,
             carrier: carrier.flatten(),
-            tracking_number: tracking.flatten(),
+            tracking_number: masked(tracking.flatten()),
             parcel_weight_grams: weight.flatten(),
             origin_city: origin.flatten(),
             destination_city: destination.flatten(),
@@ -253,7 +258,7 @@ fn order_simple() -> impl Strategy<Value = Sample> {
                 d.opt_string("reason", &reason, Kind::Text(MAX_STRING_BYTES));
                 EventBody::OrderCancelled(OrderCancelled {
                     order_id,
-                    reason: reason.flatten(),
+                    reason: masked(reason.flatten()),
                 })
             };
             d.finish(event(event_id, &at, body))
@@ -296,7 +301,7 @@ fn refund() -> impl Strategy<Value = Sample> {
             EventBody::RefundRequested(RefundRequested {
                 order_id,
                 refund_id,
-                reason: reason.flatten(),
+                reason: masked(reason.flatten()),
                 amount,
                 return_required: ret.flatten(),
             })
@@ -331,7 +336,7 @@ fn review() -> impl Strategy<Value = Sample> {
                 order_id,
                 review_id,
                 rating,
-                text: text.flatten(),
+                text: masked(text.flatten()),
             });
             d.finish(event(event_id, &at, body))
         })
@@ -372,21 +377,21 @@ fn complaint() -> impl Strategy<Value = Sample> {
                     complaint_id,
                     seller_id,
                     order_id: order_id.flatten(),
-                    text: text.flatten(),
+                    text: masked(text.flatten()),
                 })
             }
             1 => {
                 d.opt_string("text", &text, Kind::Text(text_max));
                 EventBody::ComplaintResponded(ComplaintResponded {
                     complaint_id,
-                    text: text.flatten(),
+                    text: masked(text.flatten()),
                 })
             }
             _ => {
                 d.opt_string("outcome", &text, Kind::Text(text_max));
                 EventBody::ComplaintResolved(ComplaintResolved {
                     complaint_id,
-                    outcome: text.flatten(),
+                    outcome: masked(text.flatten()),
                 })
             }
         };

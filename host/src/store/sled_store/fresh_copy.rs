@@ -1,0 +1,87 @@
+//! A fresh store holding only what the derived views are rebuilt from, and the atomic swap
+//! that puts a rebuilt store in place of the old one.
+//!
+//! `probity rebuild` used to clear the derived trees of the live store and replay into
+//! it, so a failure midway (a plugin that cannot load, a full disk, Ctrl-C) left the
+//! idempotency index half empty and the verdicts half rebuilt. Now it replays into a
+//! copy in `store.rebuild/` and swaps the two directories with one `renameat2(…,
+//! RENAME_EXCHANGE)` only when the copy is complete and flushed: until then the old store
+//! is untouched, and after it the old one is removed.
+
+use std::path::{Path, PathBuf};
+
+use super::{AUDIT, CLOCK, DERIVED, EVENTS, META, SEQ, SledStore, TREE_NAMES};
+use crate::store::StoreError;
+
+impl SledStore {
+    /// Open a new store at `dest` (which should not exist yet) holding this store's event log,
+    /// audit trail and host values, and none of what is derived from the log (verdicts,
+    /// history, indexes, plugin state, timers, clock, idempotency records).
+    pub fn fresh_copy(&self, dest: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
+        self.write_back()?;
+        let copy = SledStore::open(dest, cache_bytes)?;
+        for tree in [EVENTS, AUDIT, META] {
+            debug_assert!(!DERIVED.contains(&tree), "{}", TREE_NAMES[tree]);
+            let target = copy.tree(tree);
+            for item in self.tree(tree).iter() {
+                let (key, value) = item?;
+                let derived_meta = tree == META
+                    && (key.as_ref() == CLOCK || key.as_ref() == SEQ || key.starts_with(b"usage/"));
+                if !derived_meta {
+                    target.insert(key, value)?;
+                }
+            }
+        }
+        copy.db.flush()?;
+        Ok(copy)
+    }
+}
+
+/// Where a store directory's rebuilt copy is made: `<dir>.rebuild`.
+pub fn rebuild_dir(store_dir: &Path) -> PathBuf {
+    let mut name = store_dir.as_os_str().to_owned();
+    name.push(".rebuild");
+    PathBuf::from(name)
+}
+
+/// Exchange the directories `a` and `b` atomically (Linux `renameat2` with
+/// `RENAME_EXCHANGE`), then make the change durable by syncing their parent directory.
+pub fn exchange_dirs(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::ffi::CString;
+    use std::os::unix::ffi::OsStrExt;
+    let path = |p: &Path| {
+        CString::new(p.as_os_str().as_bytes())
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::InvalidInput, "a NUL in a path"))
+    };
+    let (a_c, b_c) = (path(a)?, path(b)?);
+    // SAFETY: both pointers are valid NUL-terminated strings for the duration of the call.
+    let rc = unsafe {
+        libc::renameat2(
+            libc::AT_FDCWD,
+            a_c.as_ptr(),
+            libc::AT_FDCWD,
+            b_c.as_ptr(),
+            libc::RENAME_EXCHANGE,
+        )
+    };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let parent = a
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::File::open(parent)?.sync_all()
+}
+
+/// Remove what an interrupted `probity rebuild` of the store in `store_dir` left: an
+/// incomplete copy, or the old store after a swap that was not followed by its removal.
+/// Call with the store open (locked), so no rebuild is running.
+pub fn remove_interrupted_rebuild(store_dir: &Path) -> std::io::Result<()> {
+    let leftover = rebuild_dir(store_dir);
+    if leftover.exists() {
+        tracing::warn!(dir = %leftover.display(), "removing what an interrupted rebuild left");
+        std::fs::remove_dir_all(&leftover)?;
+    }
+    Ok(())
+}
