@@ -106,6 +106,9 @@ pub struct PrivacyConfig {
     /// The secret key for pseudonyms (`PROBITY_PSEUDONYM_KEY`), at least 16 bytes. When
     /// absent, the server generates one in its data directory on first start.
     pub pseudonym_key: Option<String>,
+    /// Keep the event log's entries this many days (by the wall clock), then purge them;
+    /// `0` keeps them for ever. Applies live.
+    pub event_log_retention_days: u32,
 }
 
 impl std::fmt::Debug for PrivacyConfig {
@@ -113,6 +116,7 @@ impl std::fmt::Debug for PrivacyConfig {
         let key = self.pseudonym_key.as_ref().map(|_| "<redacted>");
         f.debug_struct("PrivacyConfig")
             .field("pseudonym_key", &key)
+            .field("event_log_retention_days", &self.event_log_retention_days)
             .finish()
     }
 }

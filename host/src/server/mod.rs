@@ -180,6 +180,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         _ => None,
     };
     tokio::spawn(follow_wall_clock(state.worker.clone(), reloader.clone()));
+    tokio::spawn(purge_event_log(state.worker.clone(), reloader.clone()));
     tokio::spawn(signals::reload_on_sighup(reloader));
     ready.store(true, Ordering::Release);
     tracing::info!(addr = %bound, "listening");
@@ -202,6 +203,24 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     store.flush()?;
     tracing::info!("stopped; everything acknowledged is on disk");
     Ok(())
+}
+
+/// How often `[privacy] event_log_retention_days` is applied.
+const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// With `[privacy] event_log_retention_days` above 0 (read live), purge the event log's
+/// entries older than that, at start and every [`PURGE_EVERY`].
+async fn purge_event_log(worker: Worker, reloader: Arc<Reloader>) {
+    let mut tick = tokio::time::interval(PURGE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        tick.tick().await;
+        let days = reloader.running().config.privacy.event_log_retention_days;
+        if days > 0 {
+            let cutoff = crate::model::time::wall_clock_now() - i64::from(days) * 86_400_000;
+            worker.purge_log(cutoff);
+        }
+    }
 }
 
 /// How often `[clock] follow_wall_clock` looks whether the wall clock made something due.

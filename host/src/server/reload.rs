@@ -241,7 +241,10 @@ impl Reloader {
         let needs_restart = [
             ("server", old.config.server != config.server),
             ("runtime", old.config.runtime != config.runtime),
-            ("privacy", old.config.privacy != config.privacy),
+            (
+                "privacy",
+                old.config.privacy.pseudonym_key != config.privacy.pseudonym_key,
+            ),
         ];
         for (table, changed) in needs_restart {
             if changed {

@@ -90,6 +90,10 @@ enum Job {
     FollowWallClock {
         to: crate::model::time::Timestamp,
     },
+    /// Purge the event log's entries dated before `cutoff` (between two units).
+    PurgeLog {
+        cutoff: crate::model::time::Timestamp,
+    },
     Shutdown,
 }
 
@@ -154,6 +158,13 @@ impl Worker {
         let _ = self.jobs.try_send(Job::FollowWallClock { to });
     }
 
+    /// Ask the pipeline to purge the event log's entries dated before `cutoff` (see
+    /// [`Store::purge_log_before`]). Never waits: when the queue is full the next tick
+    /// tries again.
+    pub fn purge_log(&self, cutoff: crate::model::time::Timestamp) {
+        let _ = self.jobs.try_send(Job::PurgeLog { cutoff });
+    }
+
     /// Ask the threads to stop after what is queued now; join them with
     /// [`WorkerThreads::join`].
     pub async fn shutdown(&self) {
@@ -206,6 +217,18 @@ fn run_pipeline(
                     let _ = done.send(());
                 }
                 Job::FollowWallClock { to } => follow(&mut pipeline, to, health),
+                Job::PurgeLog { cutoff } => match pipeline.store().purge_log_before(cutoff) {
+                    Ok(0) => {}
+                    Ok(purged) => {
+                        metrics::counter!("probity_event_log_purged_total")
+                            .increment(purged as u64);
+                        tracing::info!(purged, "purged event log entries past their retention");
+                    }
+                    Err(err) => {
+                        health.record(&err);
+                        tracing::error!(error = %err, "purging the event log failed");
+                    }
+                },
                 Job::Shutdown => stopping = true,
             }
         }

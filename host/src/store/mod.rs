@@ -237,6 +237,12 @@ pub trait Store: Send + Sync {
     /// is also stored in the entry as `seq`.
     fn append_audit(&self, entry: serde_json::Value) -> Result<u64, StoreError>;
 
+    /// Remove the event log's oldest entries, in log order, up to the first one dated at
+    /// or after `cutoff` (an event's `occurred_at`, a clock advance's time), and make the
+    /// removal durable; returns how many went. Nothing derived changes: verdicts, history
+    /// and idempotency records stay. Call between units (on the pipeline thread).
+    fn purge_log_before(&self, cutoff: Timestamp) -> Result<usize, StoreError>;
+
     /// The latest `limit` audit entries, newest first.
     fn audit(&self, limit: usize) -> Result<Vec<serde_json::Value>, StoreError>;
 

@@ -22,6 +22,7 @@
 //! written and flushed on their own: they are rare.
 
 mod fresh_copy;
+mod purge;
 mod staging;
 
 pub use fresh_copy::{exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
@@ -427,6 +428,10 @@ impl Store for SledStore {
         self.tree(META).insert(host_key(name), value)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    fn purge_log_before(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
+        self.purge_log(cutoff)
     }
 
     fn reset_derived(&self) -> Result<(), StoreError> {

@@ -36,6 +36,7 @@ pub fn token_table(name: &str, token: &str, roles: &[&str]) -> String {
 pub struct ConfigText {
     server: Vec<String>,
     clock: Vec<String>,
+    privacy: Vec<String>,
     word: Option<String>,
     good: Vec<String>,
     tail: Vec<String>,
@@ -46,6 +47,7 @@ impl Default for ConfigText {
         ConfigText {
             server: Vec::new(),
             clock: Vec::new(),
+            privacy: Vec::new(),
             word: Some("forbidden".into()),
             good: Vec::new(),
             tail: Vec::new(),
@@ -71,6 +73,12 @@ impl ConfigText {
     /// clock that jumped to today would fire every deadline at once.
     pub fn clock(mut self, line: &str) -> Self {
         self.clock.push(line.to_string());
+        self
+    }
+
+    /// Add a line to `[privacy]` (which always holds the fixed [`PSEUDONYM_KEY`]).
+    pub fn privacy(mut self, line: &str) -> Self {
+        self.privacy.push(line.to_string());
         self
     }
 
@@ -123,6 +131,10 @@ impl ConfigText {
         out.push_str(&format!(
             "\n[privacy]\npseudonym_key = \"{PSEUDONYM_KEY}\"\n"
         ));
+        for line in &self.privacy {
+            out.push_str(line);
+            out.push('\n');
+        }
         // A generous deadline: a loaded test machine must not turn findings into
         // plugin errors.
         out.push_str("\n[plugins.good]\npath = '{good}'\nlimits = { deadline_ms = 10000 }\n");

@@ -140,3 +140,56 @@ fn a_rebuild_killed_midway_leaves_the_store_whole() {
     assert_eq!(again.ok()["duplicates"], 400, "{}", again.text);
     assert_eq!(client.verdict("listing", "L-398").ok(), &before);
 }
+
+/// `[privacy] event_log_retention_days`: entries older than that leave the event log (at
+/// start and hourly); verdicts stay; a rebuild then replays what is left.
+#[test]
+fn the_event_log_keeps_entries_only_for_their_retention() {
+    use probity::model::time::{format_rfc3339, wall_clock_now};
+    let days_ago = |days: i64| format_rfc3339(wall_clock_now() - days * 86_400_000);
+    let mut server = Server::start(
+        &ConfigText::new()
+            .privacy("event_log_retention_days = 30")
+            .to_string(),
+    );
+    let client = server.client();
+    client
+        .send(&listing(
+            "old",
+            &days_ago(60),
+            "L-old",
+            "S-1",
+            "forbidden tea",
+        ))
+        .ok();
+    client
+        .send(&listing("new", &days_ago(1), "L-new", "S-1", "plain tea"))
+        .ok();
+    // The purge runs at start.
+    server.restart();
+    let client = server.client();
+    let mut purged = false;
+    for _ in 0..100 {
+        let metrics = client.get("/metrics").expect_status(200).text.clone();
+        if metrics.contains("probity_event_log_purged_total 1") {
+            purged = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(purged, "one entry purged");
+    assert_eq!(
+        client.verdict("listing", "L-old").ok()["action"],
+        "block",
+        "verdicts stay"
+    );
+    server.stop();
+    let output = Command::new(probity_binary())
+        .args(["rebuild", "--config"])
+        .arg(server.config_path())
+        .output()
+        .expect("rebuild runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("from 1 logged event(s)"), "{stderr}");
+}
