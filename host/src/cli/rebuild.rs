@@ -92,6 +92,15 @@ pub fn run(args: &RebuildArgs) -> Result<i32> {
 /// Replay the copied log into `store`; returns how many events it held.
 fn replay(store: &Arc<dyn Store>, plugins: PluginSet) -> Result<usize> {
     let mut pipeline = Pipeline::new(store.clone(), Arc::new(plugins))?;
+    // The timer calls that hit their deadline live, read first: they fail again when
+    // their timer comes due, before their own entry is reached.
+    let mut timer_deadlines = Vec::new();
+    for item in store.logged_events() {
+        if let (_, LogEntry::TimerDeadline(hit)) = item? {
+            timer_deadlines.push(hit);
+        }
+    }
+    pipeline.replay_timer_deadlines(timer_deadlines);
     let mut events = 0usize;
     for item in store.logged_events() {
         let (seq, entry) = item?;
@@ -102,6 +111,7 @@ fn replay(store: &Arc<dyn Store>, plugins: PluginSet) -> Result<usize> {
                     format!("replaying event {seq} ({})", event.event_id)
                 }
                 LogEntry::ClockAdvance { .. } => format!("replaying clock advance {seq}"),
+                LogEntry::TimerDeadline(_) => format!("replaying timer deadline {seq}"),
             })?;
         if matches!(entry, LogEntry::Event { .. }) {
             events += 1;

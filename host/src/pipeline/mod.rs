@@ -21,25 +21,26 @@
 //! Units are committed but not flushed here: the caller flushes (group commit) before it
 //! acknowledges anything.
 
+mod findings;
 mod plugin_set;
+mod replay;
 mod timers;
 
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
+pub use findings::primary_subject;
 pub use plugin_set::{PluginSet, PluginSetError};
 
-use crate::config::OnError;
-use crate::model::event::{Event, EventBody};
+use findings::{plugin_error, timer_quota_finding, to_finding};
+
+use crate::model::event::Event;
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
 use crate::runtime::{CheckedFinding, LoadedPlugin, PluginFailure, abi};
-use crate::store::{
-    ClockAdvanceWrite, DeadlineHit, EventLogWrite, LogEntry, PluginScope, Store, StoreError,
-    WriteBatch,
-};
-use crate::verdict::{Category, Evidence, Finding, Severity, Verdict};
+use crate::store::{DeadlineHit, EventLogWrite, PluginScope, Store, StoreError, WriteBatch};
+use crate::verdict::{Finding, Verdict};
 
 /// Most timers fired after one event; the rest fire after the next one. Bounds the work a
 /// plugin that keeps re-scheduling itself into the past can cause.
@@ -115,6 +116,9 @@ pub struct Pipeline {
     store: Arc<dyn Store>,
     plugins: Arc<PluginSet>,
     clock: Option<Timestamp>,
+    /// In a replay, the `on-timer` attempts that hit their deadline live, by (plugin, key,
+    /// due, attempt), with the deadline then; `None` live.
+    recorded_timer_deadlines: Option<replay::RecordedTimerDeadlines>,
 }
 
 impl std::fmt::Debug for Pipeline {
@@ -247,6 +251,7 @@ impl Pipeline {
             store,
             plugins,
             clock,
+            recorded_timer_deadlines: None,
         })
     }
 
@@ -400,91 +405,6 @@ impl Pipeline {
         })
     }
 
-    /// Move the clock forward without an event (a live deployment's wall clock, or the
-    /// end of an offline check) and fire what came due. The advance is appended to the
-    /// event log in the same unit as the clock, so a replay repeats it at the same
-    /// point. `cause` names the reason in findings' `event_id`. A time at or before the
-    /// clock changes nothing.
-    pub fn advance_clock(
-        &mut self,
-        to: Timestamp,
-        cause: &str,
-    ) -> Result<EventReport, PipelineError> {
-        self.advance(to, cause, None)
-    }
-
-    /// Whether moving the clock to `to` would change anything: a timer would fire or a
-    /// state entry expire. A live server follows the wall clock only then, so a quiet
-    /// server logs no advances.
-    pub fn due_by(&self, to: Timestamp) -> Result<bool, PipelineError> {
-        if self.clock.is_none_or(|clock| clock >= to) {
-            return Ok(false);
-        }
-        Ok(
-            self.store.next_due_timer(to)?.is_some()
-                || !self.store.expired_state(to, 1)?.is_empty(),
-        )
-    }
-
-    /// Replay one entry of the log at `seq` (rebuilding the views): an event as
-    /// [`Pipeline::replay`], a clock advance as it happened live.
-    pub fn replay_entry(
-        &mut self,
-        seq: u64,
-        entry: &LogEntry,
-    ) -> Result<EventReport, PipelineError> {
-        match entry {
-            LogEntry::Event {
-                event,
-                deadline_hits,
-            } => self.replay(seq, event, deadline_hits),
-            LogEntry::ClockAdvance { to, cause } => self.advance(*to, cause, Some(seq)),
-        }
-    }
-
-    fn advance(
-        &mut self,
-        to: Timestamp,
-        cause: &str,
-        replayed_seq: Option<u64>,
-    ) -> Result<EventReport, PipelineError> {
-        if self.clock.is_some_and(|clock| clock >= to) {
-            return Ok(EventReport::default());
-        }
-        self.store.commit(WriteBatch {
-            clock: Some(to),
-            clock_advance: Some(ClockAdvanceWrite {
-                to,
-                cause: cause.to_string(),
-                replayed_seq,
-            }),
-            ..WriteBatch::default()
-        })?;
-        self.clock = Some(to);
-        self.run_due(to, cause)
-    }
-
-    /// Fire the timers already due at the stored clock (after a crash between an event's
-    /// unit and its timers' units) and remove expired state; `cause` names the reason in
-    /// findings' `event_id`. Call once after opening a store.
-    pub fn catch_up(&mut self, cause: &str) -> Result<EventReport, PipelineError> {
-        match self.clock {
-            Some(clock) => self.run_due(clock, cause),
-            None => Ok(EventReport::default()),
-        }
-    }
-
-    /// Fire the timers due by `now`, each against the state of its due time, and remove
-    /// the state expired at `now`.
-    fn run_due(&mut self, now: Timestamp, cause: &str) -> Result<EventReport, PipelineError> {
-        let (changes, timers_fired) = self.fire_due_timers(now, cause)?;
-        Ok(EventReport {
-            touched: Vec::new(),
-            changes,
-            timers_fired,
-        })
-    }
-
     /// Keep a successful call's writes; turn storage failures into a pipeline error.
     fn settle(
         &self,
@@ -506,105 +426,5 @@ impl Pipeline {
             }),
             Err(failure) => Ok(Err(failure)),
         }
-    }
-}
-
-/// The subject an event is mainly about; plugin errors land on it.
-pub fn primary_subject(event: &Event) -> Subject {
-    let (kind, id) = match &event.body {
-        EventBody::ListingUpserted(e) => (SubjectType::Listing, &e.listing_id),
-        EventBody::OrderPlaced(e) => (SubjectType::Order, &e.order_id),
-        EventBody::OrderPaid(e) => (SubjectType::Order, &e.order_id),
-        EventBody::OrderShipped(e) => (SubjectType::Order, &e.order_id),
-        EventBody::OrderDelivered(e) => (SubjectType::Order, &e.order_id),
-        EventBody::OrderCancelled(e) => (SubjectType::Order, &e.order_id),
-        EventBody::RefundRequested(e) => (SubjectType::Order, &e.order_id),
-        EventBody::RefundCompleted(e) => (SubjectType::Order, &e.order_id),
-        EventBody::ReviewPosted(e) => (SubjectType::Order, &e.order_id),
-        EventBody::ComplaintOpened(e) => (SubjectType::Complaint, &e.complaint_id),
-        EventBody::ComplaintResponded(e) => (SubjectType::Complaint, &e.complaint_id),
-        EventBody::ComplaintResolved(e) => (SubjectType::Complaint, &e.complaint_id),
-    };
-    Subject {
-        kind,
-        id: id.clone(),
-    }
-}
-
-/// A plugin finding with the host's metadata.
-fn to_finding(
-    plugin: &LoadedPlugin,
-    checked: CheckedFinding,
-    event_id: &str,
-    at: Timestamp,
-) -> (Subject, Finding) {
-    let finding = Finding {
-        plugin: plugin.name().to_string(),
-        plugin_version: plugin.manifest().version.clone(),
-        rule: checked.rule,
-        category: checked.category,
-        severity: checked.severity,
-        mode: plugin.config().mode,
-        message: checked.message,
-        evidence: checked.evidence,
-        event_id: event_id.to_string(),
-        at,
-    };
-    (checked.subject, finding)
-}
-
-/// The `plugin_error.timer_quota` finding: the plugin asked for `refused` timers past its
-/// `timers_quota` while handling an event about `subject`, so those deadlines are not
-/// tracked. Severity per `on_error`, as for a failed call.
-fn timer_quota_finding(plugin: &LoadedPlugin, refused: u32, subject: Subject) -> CheckedFinding {
-    let severity = match plugin.config().on_error {
-        OnError::Allow => Severity::Info,
-        OnError::Review => Severity::Medium,
-    };
-    metrics::counter!("probity_timers_refused_total", "plugin" => plugin.name().to_string())
-        .increment(u64::from(refused));
-    CheckedFinding {
-        subject,
-        rule: "plugin_error.timer_quota".to_string(),
-        category: Category::PluginError,
-        severity,
-        message: format!(
-            "plugin `{}` was refused {refused} timer(s) over its timers_quota ({}); those deadlines are not tracked",
-            plugin.name(),
-            plugin.config().limits.timers_quota
-        ),
-        evidence: vec![Evidence {
-            field: "plugin".into(),
-            start: None,
-            end: None,
-            excerpt: None,
-            detail: Some("timer_quota".to_string()),
-        }],
-    }
-}
-
-/// The `plugin_error` finding standing for a failed call, per the plugin's `on_error`.
-fn plugin_error(
-    plugin: &LoadedPlugin,
-    failure: &PluginFailure,
-    subject: Subject,
-) -> CheckedFinding {
-    let severity = match plugin.config().on_error {
-        OnError::Allow => Severity::Info,
-        OnError::Review => Severity::Medium,
-    };
-    CheckedFinding {
-        subject,
-        rule: format!("plugin_error.{}", failure.kind()),
-        category: Category::PluginError,
-        severity,
-        message: format!("plugin `{}` {failure}", plugin.name()),
-        evidence: vec![Evidence {
-            field: "plugin".into(),
-            start: None,
-            end: None,
-            excerpt: None,
-            detail: Some(failure.kind().to_string()),
-        }],
     }
 }

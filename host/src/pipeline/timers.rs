@@ -9,8 +9,8 @@ use super::{
 use crate::model::time::Timestamp;
 use crate::runtime::PluginFailure;
 use crate::store::{
-    PendingTimer, PluginScope, PluginWrites, StateWrite, TimerRetry, TimerWrite, UsageDelta,
-    WriteBatch,
+    PendingTimer, PluginScope, PluginWrites, StateWrite, TimerDeadlineHit, TimerRetry, TimerWrite,
+    UsageDelta, WriteBatch,
 };
 use crate::verdict::Verdict;
 
@@ -103,7 +103,7 @@ impl Pipeline {
         let plugins = self.plugins.clone();
         let Some(plugin) = plugins.get(&timer.plugin) else {
             // Its plugin is disabled or removed: keep the timer for when it is back.
-            self.defer(timer, clock, Deferral::NotLoaded)?;
+            self.defer(timer, clock, Deferral::NotLoaded, None)?;
             return Ok(Vec::new());
         };
         let removal = removal(timer);
@@ -114,7 +114,21 @@ impl Pipeline {
             plugin.quotas(),
             removal,
         )?;
-        let outcome = plugin.on_timer(timer, scope);
+        let attempt = timer.retry.map_or(0, |retry| retry.attempts);
+        let recorded = self.recorded_timer_deadlines.as_ref().and_then(|recorded| {
+            let id = (
+                timer.plugin.clone(),
+                timer.key.clone(),
+                timer.original_due(),
+                attempt,
+            );
+            recorded.get(&id).copied()
+        });
+        // In a replay, an attempt that hit its deadline live fails the same way unrun.
+        let outcome = match recorded {
+            Some(limit_ms) => plugin.replay_failure(PluginFailure::Deadline { limit_ms }),
+            None => plugin.on_timer(timer, scope),
+        };
         let mut batch = WriteBatch::default();
         let findings = match self.settle(plugin, outcome.result, outcome.scope, &mut batch)? {
             Ok(findings) => findings,
@@ -123,8 +137,19 @@ impl Pipeline {
                     PluginFailure::Quarantined { .. } => Deferral::Quarantined,
                     _ => Deferral::Failed,
                 };
+                // Live, a deadline hit goes into the log with the deferral.
+                let logged = match (&failure, &self.recorded_timer_deadlines) {
+                    (PluginFailure::Deadline { limit_ms }, None) => Some(TimerDeadlineHit {
+                        plugin: timer.plugin.clone(),
+                        key: timer.key.clone(),
+                        due: timer.original_due(),
+                        attempt,
+                        limit_ms: *limit_ms,
+                    }),
+                    _ => None,
+                };
                 tracing::warn!(plugin = %plugin.name(), key = %timer.key, error = %failure, "timer call failed; the timer is deferred");
-                self.defer(timer, clock, deferral)?;
+                self.defer(timer, clock, deferral, logged)?;
                 return Ok(Vec::new());
             }
         };
@@ -149,6 +174,7 @@ impl Pipeline {
         timer: &PendingTimer,
         clock: Timestamp,
         deferral: Deferral,
+        deadline_hit: Option<TimerDeadlineHit>,
     ) -> Result<(), PipelineError> {
         let previous = timer.retry.unwrap_or(TimerRetry {
             original_due: timer.due,
@@ -162,7 +188,10 @@ impl Pipeline {
                 .failures
                 .saturating_add(u32::from(deferral == Deferral::Failed)),
         };
-        let mut batch = WriteBatch::default();
+        let mut batch = WriteBatch {
+            timer_deadline: deadline_hit,
+            ..WriteBatch::default()
+        };
         if retry.failures >= MAX_TIMER_FAILURES {
             tracing::error!(plugin = %timer.plugin, key = %timer.key, failures = retry.failures, "dropping a timer its plugin failed on every time");
             metrics::counter!("probity_timers_dropped_total", "plugin" => timer.plugin.clone())

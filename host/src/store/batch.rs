@@ -91,6 +91,22 @@ pub struct EventLogWrite {
     pub deadline_hits: Vec<DeadlineHit>,
 }
 
+/// An `on-timer` call that hit its wall-clock deadline: logged in the unit that defers the
+/// timer, so that a replay fails the same attempt the same way instead of running it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct TimerDeadlineHit {
+    /// The plugin.
+    pub plugin: String,
+    /// The timer's key.
+    pub key: String,
+    /// The due time the plugin set.
+    pub due: Timestamp,
+    /// Which attempt (0 for the first run at its due time).
+    pub attempt: u32,
+    /// The deadline then, in milliseconds.
+    pub limit_ms: u64,
+}
+
 /// A plugin call that hit its wall-clock deadline. The deadline depends on how busy the
 /// machine was, not on the event, so the log records it and a replay fails the call the
 /// same way instead of running it again.
@@ -129,6 +145,8 @@ pub struct WriteBatch {
     pub event: Option<EventLogWrite>,
     /// The clock advance to log, if the unit is one's.
     pub clock_advance: Option<ClockAdvanceWrite>,
+    /// An `on-timer` call that hit its deadline, to log (never set in a replay).
+    pub timer_deadline: Option<TimerDeadlineHit>,
 }
 
 impl WriteBatch {
@@ -166,5 +184,6 @@ impl WriteBatch {
             && self.clock.is_none()
             && self.event.is_none()
             && self.clock_advance.is_none()
+            && self.timer_deadline.is_none()
     }
 }

@@ -233,6 +233,13 @@ pub fn encode_logged_event(json: &[u8], deadline_hits: &[DeadlineHit]) -> Vec<u8
 /// Decode a log value: an event, or a [clock advance](encode_clock_advance).
 pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
     let mut value: serde_json::Value = decode_json("events", bytes)?;
+    if let Some(hit) = value.get_mut("timer_deadline").map(serde_json::Value::take) {
+        let hit = serde_json::from_value(hit).map_err(|err| StoreError::Corrupt {
+            tree: "events",
+            detail: err.to_string(),
+        })?;
+        return Ok(LogEntry::TimerDeadline(hit));
+    }
     if let Some(to) = value.get(CLOCK_ADVANCE) {
         let to = to.as_i64().ok_or_else(|| StoreError::Corrupt {
             tree: "events",

@@ -22,8 +22,8 @@ mod sled_apply;
 mod sled_store;
 
 pub use batch::{
-    ClockAdvanceWrite, DeadlineHit, EventLogWrite, PluginWrites, StateWrite, TimerRetry,
-    TimerWrite, UsageDelta, WriteBatch,
+    ClockAdvanceWrite, DeadlineHit, EventLogWrite, PluginWrites, StateWrite, TimerDeadlineHit,
+    TimerRetry, TimerWrite, UsageDelta, WriteBatch,
 };
 pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
@@ -114,6 +114,9 @@ pub enum LogEntry {
         /// Why it moved (`wall-clock`), as findings of the timers it fired name it.
         cause: String,
     },
+    /// An `on-timer` call that hit its wall-clock deadline live (the timer was deferred).
+    /// A replay reads these before it starts and fails the same attempts.
+    TimerDeadline(TimerDeadlineHit),
 }
 
 /// Iterator over the event log, oldest first: `(seq, entry)`.

@@ -135,6 +135,12 @@ pub(super) fn apply(tx: &mut Unit<'_>, batch: &WriteBatch) -> Result<(), StoreEr
     {
         append_to_log(tx, codec::encode_clock_advance(advance.to, &advance.cause))?;
     }
+    if let Some(hit) = &batch.timer_deadline {
+        append_to_log(
+            tx,
+            codec::encode_json(&serde_json::json!({ "timer_deadline": hit })),
+        )?;
+    }
     Ok(())
 }
 

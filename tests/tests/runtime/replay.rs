@@ -134,3 +134,73 @@ fn a_deadline_the_live_run_hit_is_replayed_not_run_again() {
     let after = store.verdict(&subject).expect("read").expect("verdict");
     assert_eq!(after, before);
 }
+
+/// The same for a timer: an `on-timer` call that hit its deadline live is logged with the
+/// deferral, and the replay defers the same attempt without running it.
+#[test]
+fn a_timer_call_that_hit_its_deadline_live_is_deferred_the_same_in_a_replay() {
+    let good = |spin: u64| PluginConfig {
+        limits: Limits {
+            deadline_ms: 30,
+            fuel: 0,
+            ..Limits::default()
+        },
+        breaker: BreakerConfig {
+            failures: 0,
+            ..BreakerConfig::default()
+        },
+        ..entry("good", json!({ "word": "forbidden", "spin_timers": spin }))
+    };
+    let live_config = config(vec![("good", good(1_000_000_000_000))]);
+    let (_dir, mut live) = pipeline(&live_config);
+    live.process(&probity_e2e::harness::paid(
+        "e1",
+        "2026-11-01T10:00:00Z",
+        "O-1",
+    ))
+    .expect("paid");
+    live.advance_clock(
+        probity::model::time::parse_rfc3339("2026-11-01T11:00:30Z").expect("time"),
+        "tick",
+    )
+    .expect("advanced");
+    let store = live.store().clone();
+    let deferred_to = store.timer_due("good", "ship:O-1").expect("read");
+    assert!(deferred_to.is_some(), "the slow timer call was deferred");
+    assert!(
+        store
+            .logged_events()
+            .filter_map(Result::ok)
+            .any(|(_, entry)| matches!(entry, LogEntry::TimerDeadline(_))),
+        "the deadline hit is in the log"
+    );
+    let order = Subject {
+        kind: SubjectType::Order,
+        id: "O-1".into(),
+    };
+    let before = store.verdict(&order).expect("read");
+    drop(live);
+    // Replayed where the call would finish at once: deferred the same, no finding.
+    let entries: Vec<(u64, LogEntry)> = store
+        .logged_events()
+        .collect::<Result<_, _>>()
+        .expect("log");
+    store.reset_derived().expect("reset");
+    let mut replay = Pipeline::new(
+        store.clone(),
+        Arc::new(load(&config(vec![("good", good(0))])).expect("plugins")),
+    )
+    .expect("pipeline");
+    replay.replay_timer_deadlines(entries.iter().filter_map(|(_, e)| match e {
+        LogEntry::TimerDeadline(hit) => Some(hit.clone()),
+        _ => None,
+    }));
+    for (seq, entry) in &entries {
+        replay.replay_entry(*seq, entry).expect("replayed");
+    }
+    assert_eq!(
+        store.timer_due("good", "ship:O-1").expect("read"),
+        deferred_to
+    );
+    assert_eq!(store.verdict(&order).expect("read"), before);
+}

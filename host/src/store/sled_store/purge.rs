@@ -25,6 +25,7 @@ impl SledStore {
             let at = match codec::decode_log_entry(&value)? {
                 LogEntry::Event { event, .. } => event.occurred_at,
                 LogEntry::ClockAdvance { to, .. } => to,
+                LogEntry::TimerDeadline(hit) => hit.due,
             };
             if at >= cutoff || purged >= MAX_PURGED {
                 break;

@@ -254,6 +254,7 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
             item.map(|(seq, entry)| match entry {
                 crate::store::LogEntry::Event { event, .. } => (seq, event.event_id),
                 crate::store::LogEntry::ClockAdvance { to, .. } => (seq, format!("advance {to}")),
+                crate::store::LogEntry::TimerDeadline(hit) => (seq, format!("timer {}", hit.key)),
             })
         })
         .collect::<Result<_, _>>()

@@ -9,7 +9,8 @@
 //!
 //! Settings: `{"word": "forbidden"}` (the default); `"ignore_timer_refusals": true` makes
 //! it carry on when a timer is refused (quota), as a careless plugin would;
-//! `"fail_timers": true` makes every `on-timer` call fail (code `failing_timer`).
+//! `"fail_timers": true` makes every `on-timer` call fail (code `failing_timer`);
+//! `"spin_timers": N` makes every `on-timer` call spin N iterations first (a slow call).
 
 use probity_sdk::prelude::*;
 
@@ -26,6 +27,8 @@ pub struct Settings {
     pub ignore_timer_refusals: bool,
     /// Fail every `on-timer` call.
     pub fail_timers: bool,
+    /// Spin this many iterations at the start of every `on-timer` call.
+    pub spin_timers: u64,
 }
 
 impl Default for Settings {
@@ -34,6 +37,7 @@ impl Default for Settings {
             word: "forbidden".into(),
             ignore_timer_refusals: false,
             fail_timers: false,
+            spin_timers: 0,
         }
     }
 }
@@ -43,6 +47,7 @@ pub struct Good {
     word: String,
     ignore_timer_refusals: bool,
     fail_timers: bool,
+    spin_timers: u64,
 }
 
 impl Plugin for Good {
@@ -72,6 +77,7 @@ impl Plugin for Good {
             word: settings.word,
             ignore_timer_refusals: settings.ignore_timer_refusals,
             fail_timers: settings.fail_timers,
+            spin_timers: settings.spin_timers,
         }
     }
 
@@ -103,6 +109,11 @@ impl Plugin for Good {
         if self.fail_timers {
             return Err(PluginError::new("failing_timer", "told to fail on timers"));
         }
+        let mut acc = 0_u64;
+        for i in 0..std::hint::black_box(self.spin_timers) {
+            acc = std::hint::black_box(acc.wrapping_add(i));
+        }
+        std::hint::black_box(acc);
         let order_id = timer.payload_str().unwrap_or_default();
         let finding = Finding::builder(Subject::order(order_id))
             .rule("good.not_shipped")
