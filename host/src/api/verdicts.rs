@@ -87,20 +87,9 @@ pub async fn history(
     let Query(params) = params.map_err(query_problem)?;
     let subject = subject(&kind, id)?;
     let limit = page_limit(params.limit)?;
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|text| {
-            hex::decode(text)
-                .ok()
-                .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| {
-                    Problem::invalid_parameter("cursor is not one this server returned")
-                        .with_field(Some("cursor"))
-                })
-        })
-        .transpose()?;
+    let after = cursor_param(params.cursor.as_deref(), |bytes| bytes.len() == 8)?
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
+        .map(u64::from_be_bytes);
     if state
         .store
         .verdict(&subject)
@@ -118,6 +107,21 @@ pub async fn history(
         findings: page.findings,
         next_cursor: page.next_after.map(|seq| hex::encode(seq.to_be_bytes())),
     }))
+}
+
+/// The bytes of a `cursor` parameter (hex, as this server gave it out), if given;
+/// `fits` says whether they can be one.
+fn cursor_param(text: Option<&str>, fits: fn(&[u8]) -> bool) -> Result<Option<Vec<u8>>, Problem> {
+    text.map(|text| {
+        hex::decode(text)
+            .ok()
+            .filter(|bytes| fits(bytes))
+            .ok_or_else(|| {
+                Problem::invalid_parameter("cursor is not one this server returned")
+                    .with_field(Some("cursor"))
+            })
+    })
+    .transpose()
 }
 
 /// A page size: `limit` if given and within 1..=[`MAX_LIMIT`], else [`DEFAULT_LIMIT`].
@@ -169,19 +173,7 @@ pub async fn list(
         })
         .transpose()?;
     let limit = page_limit(params.limit)?;
-    let cursor = params
-        .cursor
-        .as_deref()
-        .map(|text| {
-            hex::decode(text)
-                .ok()
-                .filter(|c| c.len() > 8)
-                .ok_or_else(|| {
-                    Problem::invalid_parameter("cursor is not one this server returned")
-                        .with_field(Some("cursor"))
-                })
-        })
-        .transpose()?;
+    let cursor = cursor_param(params.cursor.as_deref(), |bytes| bytes.len() > 8)?;
     let query = VerdictQuery {
         subject_type: params.subject_type,
         action: params.action,

@@ -179,8 +179,13 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         (Some(path), true) => Some(signals::watch_file(path, reloader.clone())?),
         _ => None,
     };
-    tokio::spawn(follow_wall_clock(state.worker.clone(), reloader.clone()));
-    tokio::spawn(purge_event_log(state.worker.clone(), reloader.clone()));
+    for (period, job) in [
+        (WALL_CLOCK_TICK, follow_wall_clock as fn(&Worker, &Reloader)),
+        (PURGE_EVERY, purge_event_log),
+    ] {
+        let (worker, reloader) = (state.worker.clone(), reloader.clone());
+        tokio::spawn(every(period, move || job(&worker, &reloader)));
+    }
     tokio::spawn(signals::reload_on_sighup(reloader));
     ready.store(true, Ordering::Release);
     tracing::info!(addr = %bound, "listening");
@@ -206,37 +211,37 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
 }
 
 /// How often `[privacy] event_log_retention_days` is applied.
-const PURGE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
-/// With `[privacy] event_log_retention_days` above 0 (read live), purge the event log's
-/// entries older than that, at start and every [`PURGE_EVERY`].
-async fn purge_event_log(worker: Worker, reloader: Arc<Reloader>) {
-    let mut tick = tokio::time::interval(PURGE_EVERY);
+/// How often `[clock] follow_wall_clock` looks whether the wall clock made something due.
+const WALL_CLOCK_TICK: Duration = Duration::from_secs(1);
+
+/// Run `job` now and every `period` after (a tick missed while busy is skipped).
+async fn every(period: Duration, mut job: impl FnMut()) {
+    let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     loop {
         tick.tick().await;
-        let days = reloader.running().config.privacy.event_log_retention_days;
-        if days > 0 {
-            let cutoff = crate::model::time::wall_clock_now() - i64::from(days) * 86_400_000;
-            worker.purge_log(cutoff);
-        }
+        job();
     }
 }
 
-/// How often `[clock] follow_wall_clock` looks whether the wall clock made something due.
-const WALL_CLOCK_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+/// With `[privacy] event_log_retention_days` above 0 (read live), purge the event log's
+/// entries older than that.
+fn purge_event_log(worker: &Worker, reloader: &Reloader) {
+    let days = reloader.running().config.privacy.event_log_retention_days;
+    if days > 0 {
+        let cutoff = crate::model::time::wall_clock_now() - i64::from(days) * 86_400_000;
+        worker.purge_log(cutoff);
+    }
+}
 
 /// With `[clock] follow_wall_clock` (read live, so a reload turns it on or off), ask the
-/// pipeline every [`WALL_CLOCK_TICK`] to move event time to the wall clock when a timer or
-/// an expiry is due by then: a deadline passes on a quiet night too. Each advance is in
-/// the event log, so a replay fires the same timers at the same points.
-async fn follow_wall_clock(worker: Worker, reloader: Arc<Reloader>) {
-    let mut tick = tokio::time::interval(WALL_CLOCK_TICK);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        tick.tick().await;
-        if reloader.running().config.clock.follow_wall_clock {
-            worker.follow_wall_clock(crate::model::time::wall_clock_now());
-        }
+/// pipeline to move event time to the wall clock when a timer or an expiry is due by then:
+/// a deadline passes on a quiet night too. Each advance is in the event log, so a replay
+/// fires the same timers at the same points.
+fn follow_wall_clock(worker: &Worker, reloader: &Reloader) {
+    if reloader.running().config.clock.follow_wall_clock {
+        worker.follow_wall_clock(crate::model::time::wall_clock_now());
     }
 }

@@ -235,6 +235,20 @@ impl Server {
         assert_eq!(rc, 0, "kill({pid}, {signal}) failed");
     }
 
+    /// Run `probity rebuild` with this server's configuration (stop the server first);
+    /// asserts that it succeeds and returns what it printed on stderr.
+    #[track_caller]
+    pub fn rebuild(&self) -> String {
+        let output = Command::new(probity_binary())
+            .args(["rebuild", "--config"])
+            .arg(self.config_path())
+            .output()
+            .expect("probity rebuild runs");
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        assert!(output.status.success(), "probity rebuild failed: {stderr}");
+        stderr
+    }
+
     /// SIGKILL the server and reap it (no chance to flush anything).
     pub fn kill_9(&mut self) {
         if let Some(mut child) = self.child.take() {

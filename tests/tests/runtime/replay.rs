@@ -87,10 +87,10 @@ fn the_bundled_plugins_on_a_generated_market_replay_to_the_same_verdicts() {
     );
 }
 
-#[test]
-fn a_deadline_the_live_run_hit_is_replayed_not_run_again() {
-    // `busy` spins far past its 30 ms deadline on every event: live, it always hits it.
-    let busy = |iterations: u64| PluginConfig {
+/// `entry` with a 30 ms deadline, no fuel limit and no circuit breaker: a slow call hits
+/// the deadline every time.
+fn tight(entry: PluginConfig) -> PluginConfig {
+    PluginConfig {
         limits: Limits {
             deadline_ms: 30,
             fuel: 0,
@@ -100,8 +100,14 @@ fn a_deadline_the_live_run_hit_is_replayed_not_run_again() {
             failures: 0,
             ..BreakerConfig::default()
         },
-        ..entry("busy", json!({ "iterations": iterations }))
-    };
+        ..entry
+    }
+}
+
+#[test]
+fn a_deadline_the_live_run_hit_is_replayed_not_run_again() {
+    // `busy` spins far past its 30 ms deadline on every event: live, it always hits it.
+    let busy = |iterations: u64| tight(entry("busy", json!({ "iterations": iterations })));
     let live_config = config(vec![("busy", busy(1_000_000_000_000))]);
     let (_dir, mut live) = pipeline(&live_config);
     live.process(&listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", "tea"))
@@ -139,17 +145,11 @@ fn a_deadline_the_live_run_hit_is_replayed_not_run_again() {
 /// deferral, and the replay defers the same attempt without running it.
 #[test]
 fn a_timer_call_that_hit_its_deadline_live_is_deferred_the_same_in_a_replay() {
-    let good = |spin: u64| PluginConfig {
-        limits: Limits {
-            deadline_ms: 30,
-            fuel: 0,
-            ..Limits::default()
-        },
-        breaker: BreakerConfig {
-            failures: 0,
-            ..BreakerConfig::default()
-        },
-        ..entry("good", json!({ "word": "forbidden", "spin_timers": spin }))
+    let good = |spin: u64| {
+        tight(entry(
+            "good",
+            json!({ "word": "forbidden", "spin_timers": spin }),
+        ))
     };
     let live_config = config(vec![("good", good(1_000_000_000_000))]);
     let (_dir, mut live) = pipeline(&live_config);

@@ -145,13 +145,7 @@ fn a_deadline_passes_on_a_quiet_night_and_a_rebuild_repeats_it() {
     assert_eq!(sla_rules(&before[1]), ["sla.ship_late"], "{}", before[1]);
     server.stop();
 
-    let output = std::process::Command::new(probity_e2e::server::probity_binary())
-        .args(["rebuild", "--config"])
-        .arg(server.config_path())
-        .output()
-        .expect("rebuild runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let stderr = server.rebuild();
     assert!(stderr.contains("from 4 logged event(s)"), "{stderr}");
 
     // Back without the wall clock, so nothing moves after the rebuild.

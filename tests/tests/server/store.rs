@@ -58,13 +58,7 @@ fn rebuild_replays_the_event_log_into_the_same_verdicts() {
     let history_before = client.get("/v1/verdicts/order/O-1/history").ok().clone();
     server.stop();
 
-    let output = Command::new(probity_binary())
-        .args(["rebuild", "--config"])
-        .arg(server.config_path())
-        .output()
-        .expect("rebuild runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let stderr = server.rebuild();
     assert!(stderr.contains("from 4 logged event(s)"), "{stderr}");
 
     server.restart();
@@ -184,12 +178,6 @@ fn the_event_log_keeps_entries_only_for_their_retention() {
         "verdicts stay"
     );
     server.stop();
-    let output = Command::new(probity_binary())
-        .args(["rebuild", "--config"])
-        .arg(server.config_path())
-        .output()
-        .expect("rebuild runs");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stderr}");
+    let stderr = server.rebuild();
     assert!(stderr.contains("from 1 logged event(s)"), "{stderr}");
 }
