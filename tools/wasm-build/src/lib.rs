@@ -341,8 +341,13 @@ fn rerun_if_workspace_changed(workspace_dir: &Path, target_dir: &Path) {
         })
         .collect();
     watched.sort();
-    // `.cargo/config.toml` changes how the plugins build.
-    watched.push(dir.join(".cargo").join("config.toml"));
+    // `.cargo/config.toml` changes how the plugins build. Watched only when it exists:
+    // cargo takes a missing watched file for a changed one and would rerun the build
+    // script, and rebuild everything that depends on it, on every build.
+    let config = dir.join(".cargo").join("config.toml");
+    if config.is_file() {
+        watched.push(config);
+    }
     rerun_if_changed(watched);
 }
 
