@@ -60,10 +60,7 @@ pub(super) fn timer_quota_finding(
     refused: u32,
     subject: Subject,
 ) -> CheckedFinding {
-    let severity = match plugin.config().on_error {
-        OnError::Allow => Severity::Info,
-        OnError::Review => Severity::Medium,
-    };
+    let severity = error_severity(plugin);
     metrics::counter!("probity_timers_refused_total", "plugin" => plugin.name().to_string())
         .increment(u64::from(refused));
     CheckedFinding {
@@ -92,10 +89,7 @@ pub(super) fn plugin_error(
     failure: &PluginFailure,
     subject: Subject,
 ) -> CheckedFinding {
-    let severity = match plugin.config().on_error {
-        OnError::Allow => Severity::Info,
-        OnError::Review => Severity::Medium,
-    };
+    let severity = error_severity(plugin);
     CheckedFinding {
         subject,
         rule: format!("plugin_error.{}", failure.kind()),
@@ -109,5 +103,14 @@ pub(super) fn plugin_error(
             excerpt: None,
             detail: Some(failure.kind().to_string()),
         }],
+    }
+}
+
+/// The severity of the host's `plugin_error` findings for `plugin`, per its `on_error`:
+/// `info` fails open (`allow`), `medium` fails closed (`review`).
+fn error_severity(plugin: &LoadedPlugin) -> Severity {
+    match plugin.config().on_error {
+        OnError::Allow => Severity::Info,
+        OnError::Review => Severity::Medium,
     }
 }
