@@ -3,9 +3,10 @@
 //! The event log keeps every accepted event (pseudonymised) in arrival order, with the
 //! clock advances a live server made. Rebuilding replays it through the plugins of the
 //! given configuration (the plugin calls that hit their wall-clock deadline live fail
-//! again as recorded; every other call's deadline is widened tenfold) into a **fresh** store (`store.rebuild/`, holding a copy of the log,
-//! the audit trail and the host's own values, and nothing derived), and only when that is
-//! complete and flushed swaps it with the old store in one atomic directory exchange. A
+//! again as recorded; every other call's deadline is widened tenfold) into a **fresh**
+//! sled (`store.rebuild/`, holding the audit trail and the host's own values, and nothing
+//! derived; the log in `log/` is only read), and only when that is complete and
+//! checkpointed swaps it with the old one in one atomic directory exchange. A
 //! failure or an interruption midway leaves the old store exactly as it was. Use it after
 //! a plugin fix, or if the derived views were damaged. The server must be stopped (the
 //! store is locked while it runs).
@@ -49,7 +50,7 @@ pub fn run(args: &RebuildArgs) -> Result<i32> {
     let data_dir = &config.server.data_dir;
     let store_dir = data_dir.join("store");
     let cache_bytes = config.server.store_cache_mib << 20;
-    let old = SledStore::open(&store_dir, cache_bytes)
+    let old = SledStore::open(data_dir, cache_bytes)
         .with_context(|| format!("opening the store in {}", data_dir.display()))?;
     let engine = PluginEngine::new(&config.runtime, config.cache_dir())?;
     let (plugins, _) = PluginSet::load(&engine, &config, bundled::BUNDLED)?;
@@ -69,7 +70,7 @@ pub fn run(args: &RebuildArgs) -> Result<i32> {
             return Err(err.context("the old store is unchanged"));
         }
     };
-    fresh.flush()?;
+    fresh.checkpoint()?;
     drop(fresh);
     drop(old);
     exchange_dirs(&store_dir, &fresh_dir).with_context(|| {

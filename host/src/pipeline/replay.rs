@@ -25,6 +25,35 @@ impl Pipeline {
         );
     }
 
+    /// Bring the derived state up to the end of the event log after a restart: replay
+    /// every entry after [`Store::log_applied`](crate::store::Store::log_applied) — the
+    /// units a crash (or a kill) took before they were checkpointed, and any logged but
+    /// not acknowledged — as [`Pipeline::replay_entry`] does. Returns how many entries
+    /// were replayed. Call once after opening a store, before taking events.
+    pub fn replay_log_tail(&mut self) -> Result<usize, PipelineError> {
+        let from = self.store.log_applied()? + 1;
+        let mut hits = Vec::new();
+        for item in self.store.logged_events_from(from) {
+            if let (_, LogEntry::TimerDeadline(hit)) = item? {
+                hits.push(hit);
+            }
+        }
+        self.replay_timer_deadlines(hits);
+        let mut replayed = 0;
+        let store = self.store.clone();
+        let result = (|| {
+            for item in store.logged_events_from(from) {
+                let (seq, entry) = item?;
+                self.replay_entry(seq, &entry)?;
+                replayed += 1;
+            }
+            Ok(())
+        })();
+        // Live again: deadline hits from now on are measured and logged.
+        self.recorded_timer_deadlines = None;
+        result.map(|()| replayed)
+    }
+
     /// Move the clock forward without an event (a live deployment's wall clock, or the
     /// end of an offline check) and fire what came due. The advance is appended to the
     /// event log in the same unit as the clock, so a replay repeats it at the same

@@ -66,11 +66,8 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
     let store: Arc<dyn Store> = Arc::new(
-        SledStore::open(
-            &data_dir.join("store"),
-            config.server.store_cache_mib * 1024 * 1024,
-        )
-        .with_context(|| format!("opening the store in {}", data_dir.display()))?,
+        SledStore::open(&data_dir, config.server.store_cache_mib * 1024 * 1024)
+            .with_context(|| format!("opening the store in {}", data_dir.display()))?,
     );
     // With the store locked, no rebuild runs: what one left behind can go.
     crate::store::remove_interrupted_rebuild(&data_dir.join("store"))
@@ -93,6 +90,15 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let snapshot = audit::Snapshot::of(&config, &plugins);
     let previous = audit::load_snapshot(store.as_ref());
     let mut pipeline = Pipeline::new(store.clone(), plugins.clone())?;
+    let replayed = pipeline
+        .replay_log_tail()
+        .context("replaying the event log after the last checkpoint")?;
+    if replayed > 0 {
+        tracing::info!(
+            entries = replayed,
+            "replayed the event log's entries after the last checkpoint"
+        );
+    }
     let caught_up = pipeline.catch_up("restart")?;
     if caught_up.timers_fired > 0 {
         tracing::info!(
@@ -100,7 +106,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
             "fired timers left due before the restart"
         );
     }
-    store.flush()?;
+    store.checkpoint()?;
     let store_health = Arc::new(StoreHealth::new(&data_dir));
     let (worker, threads) = Worker::start(pipeline, QUEUE_DEPTH, store_health.clone())?;
 
@@ -186,6 +192,11 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         let (worker, reloader) = (state.worker.clone(), reloader.clone());
         tokio::spawn(every(period, move || job(&worker, &reloader)));
     }
+    let (checkpointed, health) = (store.clone(), state.store_health.clone());
+    tokio::spawn(every(CHECKPOINT_EVERY, move || {
+        let (store, health) = (checkpointed.clone(), health.clone());
+        tokio::task::spawn_blocking(move || checkpoint(store.as_ref(), &health));
+    }));
     tokio::spawn(signals::reload_on_sighup(reloader));
     ready.store(true, Ordering::Release);
     tracing::info!(addr = %bound, "listening");
@@ -205,9 +216,24 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     tokio::task::spawn_blocking(move || threads.join())
         .await
         .context("joining the pipeline")?;
-    store.flush()?;
+    store.checkpoint()?;
     tracing::info!("stopped; everything acknowledged is on disk");
     Ok(())
+}
+
+/// How often the derived state is checkpointed to sled (bounding the log tail a restart
+/// replays).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+
+/// Checkpoint the store (see [`Store::checkpoint`]); a failure is a storage fault.
+fn checkpoint(store: &dyn Store, health: &StoreHealth) {
+    if health.fault().is_some() {
+        return;
+    }
+    if let Err(err) = store.checkpoint() {
+        health.record(&err);
+        tracing::error!(error = %err, "checkpointing the store failed");
+    }
 }
 
 /// How often `[privacy] event_log_retention_days` is applied.

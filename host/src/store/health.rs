@@ -15,7 +15,7 @@ use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use super::StoreError;
+use super::{LogError, StoreError};
 
 /// What kind of storage failure stopped the store.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,14 +43,13 @@ impl StoreError {
     pub fn storage_fault(&self) -> Option<StorageFault> {
         let kind = match self {
             // std maps the OS codes: ENOSPC and EDQUOT, EROFS and EACCES/EPERM.
-            StoreError::Sled(sled::Error::Io(io)) => match io.kind() {
-                ErrorKind::StorageFull | ErrorKind::QuotaExceeded => FaultKind::DiskFull,
-                ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied => FaultKind::ReadOnly,
-                _ => FaultKind::Failed,
-            },
+            StoreError::Sled(sled::Error::Io(io)) => kind_of(io.kind()),
             StoreError::Sled(sled::Error::Corruption { .. } | sled::Error::ReportableBug(_)) => {
                 FaultKind::Failed
             }
+            StoreError::Log(LogError::Failed { kind, .. }) => kind_of(*kind),
+            StoreError::Log(LogError::Io { source, .. }) => kind_of(source.kind()),
+            StoreError::Log(LogError::Corrupt(_)) => FaultKind::Failed,
             _ => return None,
         };
         let error = match self {
@@ -58,6 +57,15 @@ impl StoreError {
             other => other.to_string(),
         };
         Some(StorageFault { kind, error })
+    }
+}
+
+/// The fault kind of an I/O error's kind.
+fn kind_of(kind: ErrorKind) -> FaultKind {
+    match kind {
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => FaultKind::DiskFull,
+        ErrorKind::ReadOnlyFilesystem | ErrorKind::PermissionDenied => FaultKind::ReadOnly,
+        _ => FaultKind::Failed,
     }
 }
 

@@ -3,10 +3,18 @@
 //! The rest of the host talks to [`Store`]; only [`SledStore`] knows about sled. Work is
 //! committed in *units*: everything one event (or one fired timer) changes — plugin state,
 //! timers, verdicts, finding history, the clock — goes into one [`WriteBatch`] and is
-//! committed atomically by [`Store::commit`]. A unit is therefore either wholly there or
-//! wholly absent after a crash. [`Store::flush`] makes committed units durable; callers
-//! acknowledge work only after a flush that covers it (group commit: one flush for many
-//! units).
+//! committed atomically by [`Store::commit`].
+//!
+//! **The event log is the source of truth** ([`EventLog`], in `data_dir/log/`): a unit's
+//! log record (the event, a clock advance, a deadline hit) is appended as it is committed,
+//! and [`Store::flush`] writes every appended record and `fdatasync`s it; callers
+//! acknowledge work only after a flush that covers it (group commit: one sync for many
+//! units). What is derived from the log — state, timers, verdicts, history, indexes,
+//! idempotency records — is served from memory and sled (`data_dir/store/`), and sled
+//! is written in the background, never ahead of the durable log, each write recording
+//! the log position it reflects ([`Store::log_applied`]). [`Store::checkpoint`] makes
+//! sled durable too (with a real `fsync`). After a crash the derived state is a prefix of
+//! the log, and the pipeline replays the log after [`Store::log_applied`].
 //!
 //! Plugins see their state through a [`PluginScope`]: an overlay over the store that
 //! collects one call's writes, enforces quotas, and is merged into the unit's batch only
@@ -16,6 +24,7 @@ mod batch;
 mod codec;
 mod health;
 mod index;
+mod log;
 mod overlay;
 mod scope;
 mod sled_apply;
@@ -27,6 +36,7 @@ pub use batch::{
 };
 pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
+pub use log::{EventLog, LogError, LogIo, LogRecords, RealIo};
 pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
 pub use sled_store::{SledStore, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
@@ -167,6 +177,30 @@ pub enum StoreError {
     /// The underlying database failed (I/O error, full disk, corruption).
     #[error("storage error: {0}")]
     Sled(sled::Error),
+    /// The event log failed.
+    #[error("{0}")]
+    Log(LogError),
+    /// The derived state reflects log positions the log does not hold.
+    #[error(
+        "the store in {path} reflects the event log up to position {applied}, but the log ends at {log_end}: the log was truncated, removed or restored from an older backup; restore the whole data directory from one backup (nothing was changed)"
+    )]
+    LogBehind {
+        /// The data directory.
+        path: String,
+        /// The log position the derived state reflects.
+        applied: u64,
+        /// The last position in the log.
+        log_end: u64,
+    },
+}
+
+impl From<LogError> for StoreError {
+    fn from(err: LogError) -> Self {
+        match err {
+            LogError::Locked { path } => StoreError::Locked { path },
+            other => StoreError::Log(other),
+        }
+    }
 }
 
 // Not `#[from]`: that would also chain the sled error as the source and print it twice.
@@ -224,14 +258,29 @@ pub trait Store: Send + Sync {
     /// Apply one unit of work atomically (visible at once, durable after `flush`).
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
 
-    /// Make every committed unit durable; returns the bytes flushed.
+    /// Make every committed unit durable — its log record written and `fdatasync`ed —
+    /// and return the bytes written. A failed flush is final: the store then refuses
+    /// every unit until a restart.
     fn flush(&self) -> Result<usize, StoreError>;
+
+    /// Write every committed unit's derived writes to sled and make them durable (sled's
+    /// flush followed by an `fsync` of its files), so that a restart replays only the
+    /// log after this point.
+    fn checkpoint(&self) -> Result<(), StoreError>;
+
+    /// The last log position the derived state reflects (0 for none).
+    fn log_applied(&self) -> Result<u64, StoreError>;
+
+    /// The event log's durable entries from position `from` on.
+    fn logged_events_from<'a>(&'a self, from: u64) -> EventIter<'a>;
 
     /// The accepted event with this id, if any (the idempotency index).
     fn event_record(&self, event_id: &str) -> Result<Option<EventRecord>, StoreError>;
 
     /// The event log (pseudonymised events as accepted), oldest first.
-    fn logged_events<'a>(&'a self) -> EventIter<'a>;
+    fn logged_events<'a>(&'a self) -> EventIter<'a> {
+        self.logged_events_from(0)
+    }
 
     /// A page of verdicts matching `query`, newest first, served from the indexes.
     fn query_verdicts(&self, query: &VerdictQuery) -> Result<VerdictPage, StoreError>;

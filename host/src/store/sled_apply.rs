@@ -2,8 +2,9 @@
 //!
 //! Besides the plugin writes, verdicts and history, a unit keeps the secondary verdict
 //! indexes in step (the old verdict's index entries are removed and the new one's added
-//! in the same transaction) and, for an event's unit, appends the event to the log and
-//! records its id for idempotency.
+//! in the same transaction) and, for an event's unit, appends the event to the event log
+//! and records its id for idempotency. Every unit that appends to the log (or replays an
+//! entry of it) records the log position it reflects, `log_applied`.
 
 use super::batch::{EventLogWrite, WriteBatch};
 use super::codec;
@@ -11,8 +12,8 @@ use sled::IVec;
 
 use super::sled_store::Unit;
 use super::sled_store::{
-    CLOCK, EVENT_IDS, EVENT_SEQ, EVENTS, HISTORY, META, SEQ, STATE, STATE_EXPIRY, TIMER_INDEX,
-    TIMERS, VERDICT_INDEX, VERDICTS,
+    CLOCK, EVENT_IDS, HISTORY, LOG_APPLIED, META, SEQ, STATE, STATE_EXPIRY, TIMER_INDEX, TIMERS,
+    VERDICT_INDEX, VERDICTS,
 };
 use super::{EventRecord, PluginUsage, StoreError, index};
 use crate::verdict::Verdict;
@@ -130,36 +131,41 @@ pub(super) fn apply(tx: &mut Unit<'_>, batch: &WriteBatch) -> Result<(), StoreEr
     if let Some(event) = &batch.event {
         log_event(tx, event)?;
     }
-    if let Some(advance) = &batch.clock_advance
-        && advance.replayed_seq.is_none()
-    {
-        append_to_log(tx, codec::encode_clock_advance(advance.to, &advance.cause))?;
+    if let Some(advance) = &batch.clock_advance {
+        match advance.replayed_seq {
+            Some(seq) => applied(tx, seq),
+            None => append_to_log(tx, codec::encode_clock_advance(advance.to, &advance.cause)),
+        };
     }
     if let Some(hit) = &batch.timer_deadline {
         append_to_log(
             tx,
             codec::encode_json(&serde_json::json!({ "timer_deadline": hit })),
-        )?;
+        );
     }
     Ok(())
 }
 
-/// Append `value` (already versioned) to the log; returns its position.
-fn append_to_log(tx: &mut Unit<'_>, value: Vec<u8>) -> Result<u64, StoreError> {
-    let seq = read_u64(tx.get(META, EVENT_SEQ)?.as_deref()) + 1;
-    tx.insert(EVENTS, &seq.to_be_bytes()[..], value);
-    tx.insert(META, EVENT_SEQ, &seq.to_be_bytes()[..]);
-    Ok(seq)
+/// Append `value` (already versioned) to the log with the unit; returns its position.
+fn append_to_log(tx: &mut Unit<'_>, value: Vec<u8>) -> u64 {
+    let seq = tx.append_to_log(value);
+    applied(tx, seq)
+}
+
+/// Record that the unit reflects the log up to `seq`; returns `seq`.
+fn applied(tx: &mut Unit<'_>, seq: u64) -> u64 {
+    tx.insert(META, LOG_APPLIED, &seq.to_be_bytes()[..]);
+    seq
 }
 
 /// Append the event to the log (unless replaying it) and remember its id.
 fn log_event(tx: &mut Unit<'_>, event: &EventLogWrite) -> Result<(), StoreError> {
     let seq = match event.replayed_seq {
-        Some(seq) => seq,
+        Some(seq) => applied(tx, seq),
         None => append_to_log(
             tx,
             codec::encode_logged_event(&event.json, &event.deadline_hits),
-        )?,
+        ),
     };
     let record = EventRecord {
         seq,

@@ -21,6 +21,7 @@
 //! one transaction and then makes it durable. The audit trail and host values are
 //! written and flushed on their own: they are rare.
 
+mod checkpoint;
 mod fresh_copy;
 mod purge;
 mod staging;
@@ -28,8 +29,8 @@ mod staging;
 pub use fresh_copy::{exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
 use std::ops::Bound;
-use std::path::Path;
-use std::sync::{Mutex, RwLock};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
 use sled::{IVec, Tree};
 
@@ -41,19 +42,22 @@ use staging::{FirstKey, FirstKeys};
 use super::overlay::{Overlay, prefix_range};
 use super::sled_apply::{decode_usage, read_u64, usage_key};
 use super::{
-    EventIter, EventRecord, HistoryPage, PendingTimer, PluginUsage, StateIter, Store, StoreError,
-    StoredValue, VerdictPage, VerdictQuery, index,
+    EventIter, EventLog, EventRecord, HistoryPage, LogIo, PendingTimer, PluginUsage, RealIo,
+    StateIter, Store, StoreError, StoredValue, VerdictPage, VerdictQuery, index,
 };
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::verdict::{Finding, Verdict};
 
-/// The store layout version this build writes and understands.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The store layout version this build writes and understands: 2 since the event log
+/// moved out of sled into its own files (version 1 kept it in the `events` tree).
+pub const SCHEMA_VERSION: u32 = 2;
 
 pub(super) const CLOCK: &[u8] = b"clock";
 pub(super) const SEQ: &[u8] = b"seq";
 pub(super) const EVENT_SEQ: &[u8] = b"event_seq";
+/// The last log position the derived trees reflect.
+pub(super) const LOG_APPLIED: &[u8] = b"log_applied";
 const AUDIT_SEQ: &[u8] = b"audit_seq";
 const SCHEMA: &[u8] = b"schema";
 
@@ -98,6 +102,10 @@ const DERIVED: [usize; 8] = [
 /// A [`Store`] in a sled database directory.
 pub struct SledStore {
     db: sled::Db,
+    /// sled's directory (its files are `fsync`ed by a checkpoint).
+    sled_dir: PathBuf,
+    /// The event log: the source of truth.
+    log: Arc<EventLog>,
     trees: Vec<Tree>,
     /// Committed units not yet written to the trees.
     overlay: RwLock<Overlay>,
@@ -116,36 +124,60 @@ impl std::fmt::Debug for SledStore {
 }
 
 impl SledStore {
-    /// Open (or create) the store in `dir`. Refuses, without changing anything, a store
-    /// that another process holds or that a newer Probity wrote.
-    pub fn open(dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
-        let db = sled::Config::new()
-            .path(dir)
+    /// Open (or create) the store in the data directory `data_dir`: the event log in
+    /// `data_dir/log/`, sled in `data_dir/store/`. Refuses, without changing anything, a
+    /// store that another process holds or that a newer Probity wrote. A store written
+    /// before the log moved out of sled has its log moved into `log/` first.
+    pub fn open(data_dir: &Path, cache_bytes: u64) -> Result<Self, StoreError> {
+        Self::open_with_log_io(data_dir, cache_bytes, Arc::new(RealIo))
+    }
+
+    /// [`SledStore::open`], writing and syncing the log through `io` (a test's faults).
+    pub fn open_with_log_io(
+        data_dir: &Path,
+        cache_bytes: u64,
+        io: Arc<dyn LogIo>,
+    ) -> Result<Self, StoreError> {
+        let sled_dir = data_dir.join("store");
+        let db = Self::open_db(&sled_dir, cache_bytes)?;
+        let log = Arc::new(EventLog::open_with(&data_dir.join("log"), io)?);
+        let store = Self::with_parts(db, sled_dir, log)?;
+        store.check_schema(data_dir)?;
+        store.check_log(data_dir)?;
+        Ok(store)
+    }
+
+    fn open_db(sled_dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
+        sled::Config::new()
+            .path(sled_dir)
             .cache_capacity(cache_bytes)
             .flush_every_ms(None)
             .open()
             .map_err(|err| match &err {
                 sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
                     StoreError::Locked {
-                        path: dir.display().to_string(),
+                        path: sled_dir.display().to_string(),
                     }
                 }
                 _ => StoreError::Sled(err),
-            })?;
+            })
+    }
+
+    fn with_parts(db: sled::Db, sled_dir: PathBuf, log: Arc<EventLog>) -> Result<Self, StoreError> {
         let trees = TREE_NAMES
             .iter()
             .map(|name| db.open_tree(name))
             .collect::<Result<Vec<_>, _>>()?;
-        let store = SledStore {
+        Ok(SledStore {
             db,
+            sled_dir,
+            log,
             overlay: RwLock::new(Overlay::new(trees.len())),
             trees,
             staging: Mutex::new(()),
             writing_back: Mutex::new(()),
             first_keys: Mutex::new(vec![FirstKey::Unknown; TREE_NAMES.len()]),
-        };
-        store.check_schema(dir)?;
-        Ok(store)
+        })
     }
 
     /// A store in a fresh temporary directory, removed when `dir` is dropped.
@@ -158,7 +190,7 @@ impl SledStore {
         match meta.get(SCHEMA)? {
             None => {
                 meta.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
-                self.db.flush()?;
+                self.sync_sled()?;
                 Ok(())
             }
             Some(raw) => {
@@ -175,6 +207,11 @@ impl SledStore {
                         supported: SCHEMA_VERSION,
                     });
                 }
+                if found < SCHEMA_VERSION {
+                    self.move_log_out_of_sled()?;
+                    meta.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+                    self.sync_sled()?;
+                }
                 Ok(())
             }
         }
@@ -186,11 +223,11 @@ impl SledStore {
 }
 
 impl Drop for SledStore {
-    /// Write back what is staged, so that units committed but never flushed are in the
-    /// trees as before staging existed (and flushed by sled as it closes).
+    /// Checkpoint at close: the log synced, what is staged written to sled, sled synced,
+    /// so that the next start has no log tail to replay.
     fn drop(&mut self) {
-        if let Err(err) = self.write_back().and_then(|()| Ok(self.db.flush()?)) {
-            tracing::error!(error = %err, "writing staged units back at close failed");
+        if let Err(err) = self.checkpoint_now() {
+            tracing::error!(error = %err, "the checkpoint at close failed; the next start replays the log's tail");
         }
     }
 }
@@ -357,12 +394,22 @@ impl Store for SledStore {
             .transpose()
     }
 
-    fn logged_events<'a>(&'a self) -> EventIter<'a> {
-        Box::new(self.all_entries(EVENTS).map(|item| {
-            let (key, value) = item?;
-            let seq = read_u64(Some(&key));
-            Ok((seq, codec::decode_log_entry(&value)?))
-        }))
+    fn logged_events_from<'a>(&'a self, from: u64) -> EventIter<'a> {
+        match self.log.read_from(from) {
+            Ok(records) => Box::new(records.map(|item| {
+                let (seq, payload) = item?;
+                Ok((seq, codec::decode_log_entry(&payload)?))
+            })),
+            Err(err) => Box::new(std::iter::once(Err(err.into()))),
+        }
+    }
+
+    fn log_applied(&self) -> Result<u64, StoreError> {
+        Ok(read_u64(self.read(META, LOG_APPLIED)?.as_deref()))
+    }
+
+    fn checkpoint(&self) -> Result<(), StoreError> {
+        self.checkpoint_now()
     }
 
     fn query_verdicts(&self, query: &VerdictQuery) -> Result<VerdictPage, StoreError> {
@@ -407,7 +454,7 @@ impl Store for SledStore {
         }
         self.tree(AUDIT)
             .insert(seq.to_be_bytes(), codec::encode_json(&entry))?;
-        self.db.flush()?;
+        self.sync_sled()?;
         Ok(seq)
     }
 
@@ -426,7 +473,7 @@ impl Store for SledStore {
 
     fn set_meta(&self, name: &str, value: &[u8]) -> Result<(), StoreError> {
         self.tree(META).insert(host_key(name), value)?;
-        self.db.flush()?;
+        self.sync_sled()?;
         Ok(())
     }
 
@@ -442,12 +489,12 @@ impl Store for SledStore {
         let meta = self.tree(META);
         for item in meta.iter() {
             let (key, _) = item?;
-            if key.as_ref() == CLOCK || key.as_ref() == SEQ || key.starts_with(b"usage/") {
+            if is_derived_meta(&key) {
                 meta.remove(key)?;
             }
         }
         self.forget_first_keys();
-        self.db.flush()?;
+        self.sync_sled()?;
         Ok(())
     }
 
@@ -459,9 +506,17 @@ impl Store for SledStore {
     }
 
     fn flush(&self) -> Result<usize, StoreError> {
-        self.write_back()?;
-        Ok(self.db.flush()?)
+        Ok(self.log.sync()?.1)
     }
+}
+
+/// Whether a meta key holds something derived from the log (reset by a rebuild).
+pub(super) fn is_derived_meta(key: &[u8]) -> bool {
+    key == CLOCK
+        || key == SEQ
+        || key == LOG_APPLIED
+        || key == EVENT_SEQ
+        || key.starts_with(b"usage/")
 }
 
 /// The meta key of a host value.

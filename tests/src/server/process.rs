@@ -50,6 +50,7 @@ pub fn shared_cache_dir() -> PathBuf {
 pub struct Server {
     dir: tempfile::TempDir,
     config_text: String,
+    wrapper: Vec<String>,
     args: Vec<String>,
     envs: Vec<(String, String)>,
     token: Option<String>,
@@ -62,12 +63,20 @@ pub struct Server {
 /// How to start a [`Server`]: extra arguments and environment.
 pub struct ServerBuilder {
     config: String,
+    wrapper: Vec<String>,
     args: Vec<String>,
     envs: Vec<(String, String)>,
     token: Option<String>,
 }
 
 impl ServerBuilder {
+    /// Run the server under `command` (e.g. `strace -f -o FILE --`): the process started
+    /// is `command… probity serve …`, and [`Server::pid`] is that wrapper's.
+    pub fn wrapped_in(mut self, command: &[&str]) -> Self {
+        self.wrapper = command.iter().map(|part| part.to_string()).collect();
+        self
+    }
+
     /// Add a command-line argument after `serve --config FILE`.
     pub fn arg(mut self, arg: &str) -> Self {
         self.args.push(arg.to_string());
@@ -120,6 +129,7 @@ impl ServerBuilder {
         let server = Server {
             dir,
             config_text: self.config,
+            wrapper: self.wrapper,
             args: self.args,
             envs: self.envs,
             token: self.token,
@@ -151,6 +161,7 @@ impl Server {
     pub fn builder(config: &str) -> ServerBuilder {
         ServerBuilder {
             config: config.to_string(),
+            wrapper: Vec::new(),
             args: Vec::new(),
             envs: Vec::new(),
             token: None,
@@ -328,7 +339,14 @@ impl Server {
     }
 
     fn spawn(&self) -> (Child, JoinHandle<()>, mpsc::Receiver<String>) {
-        let mut command = Command::new(probity_binary());
+        let mut command = match self.wrapper.split_first() {
+            Some((program, args)) => {
+                let mut command = Command::new(program);
+                command.args(args).arg(probity_binary());
+                command
+            }
+            None => Command::new(probity_binary()),
+        };
         command
             .arg("serve")
             .arg("--config")

@@ -178,6 +178,7 @@ fn a_logged_clock_advance_is_replayed_at_the_same_point() {
     assert!(!expected.is_empty());
 
     let store = live.store().clone();
+    store.flush().expect("the log synced");
     let entries: Vec<(u64, LogEntry)> = store
         .logged_events()
         .collect::<Result<_, _>>()

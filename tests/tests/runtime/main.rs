@@ -6,6 +6,7 @@
 mod compat;
 mod event_time;
 mod ingest;
+mod log_faults;
 mod pipeline;
 mod plugins_built;
 mod replay;

@@ -117,6 +117,7 @@ fn a_deadline_the_live_run_hit_is_replayed_not_run_again() {
         kind: SubjectType::Listing,
         id: "L-1".into(),
     };
+    store.flush().expect("the log synced");
     let before = store.verdict(&subject).expect("read").expect("verdict");
     assert_eq!(
         before.findings[0].rule, "plugin_error.deadline",
@@ -165,6 +166,7 @@ fn a_timer_call_that_hit_its_deadline_live_is_deferred_the_same_in_a_replay() {
     )
     .expect("advanced");
     let store = live.store().clone();
+    store.flush().expect("the log synced");
     let deferred_to = store.timer_due("good", "ship:O-1").expect("read");
     assert!(deferred_to.is_some(), "the slow timer call was deferred");
     assert!(

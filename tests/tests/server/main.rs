@@ -24,4 +24,5 @@ mod reload;
 mod sla_http;
 mod storage_faults;
 mod store;
+mod syscalls;
 mod verdicts;

@@ -4,35 +4,35 @@
 //! `probity rebuild` used to clear the derived trees of the live store and replay into
 //! it, so a failure midway (a plugin that cannot load, a full disk, Ctrl-C) left the
 //! idempotency index half empty and the verdicts half rebuilt. Now it replays into a
-//! copy in `store.rebuild/` and swaps the two directories with one `renameat2(…,
-//! RENAME_EXCHANGE)` only when the copy is complete and flushed: until then the old store
-//! is untouched, and after it the old one is removed.
+//! fresh sled in `store.rebuild/` (sharing the one event log, which a replay only reads)
+//! and swaps the two sled directories with one `renameat2(…, RENAME_EXCHANGE)` only when
+//! the copy is complete and checkpointed: until then the old store is untouched, and
+//! after it the old one is removed.
 
 use std::path::{Path, PathBuf};
 
-use super::{AUDIT, CLOCK, DERIVED, EVENTS, META, SEQ, SledStore, TREE_NAMES};
+use super::{AUDIT, DERIVED, META, SledStore, TREE_NAMES, is_derived_meta};
 use crate::store::StoreError;
 
 impl SledStore {
-    /// Open a new store at `dest` (which should not exist yet) holding this store's event log,
-    /// audit trail and host values, and none of what is derived from the log (verdicts,
-    /// history, indexes, plugin state, timers, clock, idempotency records).
+    /// Open a new sled at `dest` (which should not exist yet) over this store's event
+    /// log, holding its audit trail and host values, and none of what is derived from the
+    /// log (verdicts, history, indexes, plugin state, timers, clock, idempotency records).
     pub fn fresh_copy(&self, dest: &Path, cache_bytes: u64) -> Result<SledStore, StoreError> {
-        self.write_back()?;
-        let copy = SledStore::open(dest, cache_bytes)?;
-        for tree in [EVENTS, AUDIT, META] {
+        self.checkpoint_now()?;
+        let db = SledStore::open_db(dest, cache_bytes)?;
+        let copy = SledStore::with_parts(db, dest.to_path_buf(), self.log.clone())?;
+        for tree in [AUDIT, META] {
             debug_assert!(!DERIVED.contains(&tree), "{}", TREE_NAMES[tree]);
             let target = copy.tree(tree);
             for item in self.tree(tree).iter() {
                 let (key, value) = item?;
-                let derived_meta = tree == META
-                    && (key.as_ref() == CLOCK || key.as_ref() == SEQ || key.starts_with(b"usage/"));
-                if !derived_meta {
+                if !(tree == META && is_derived_meta(&key)) {
                     target.insert(key, value)?;
                 }
             }
         }
-        copy.db.flush()?;
+        copy.sync_sled()?;
         Ok(copy)
     }
 }

@@ -5,38 +5,31 @@
 //! oldest entries go, in log order, and a later rebuild replays only what is left
 //! (verdicts of subjects known only from purged events are then gone from the rebuilt
 //! store). Verdicts, history and idempotency records are not touched by a purge.
+//!
+//! A purge first checkpoints, and never removes an entry the checkpointed derived state
+//! does not reflect yet: a restart must still be able to replay everything after it.
 
-use super::{EVENTS, SledStore, codec};
+use super::{SledStore, codec};
 use crate::model::time::Timestamp;
-use crate::store::{LogEntry, StoreError};
-
-/// Most entries removed by one purge, so that one call never holds the pipeline long.
-const MAX_PURGED: usize = 100_000;
+use crate::store::{LogEntry, Store, StoreError};
 
 impl SledStore {
     /// See [`Store::purge_log_before`](crate::store::Store::purge_log_before).
     pub(super) fn purge_log(&self, cutoff: Timestamp) -> Result<usize, StoreError> {
-        // Staged entries reach sled first, so the tree holds the whole log in order.
-        self.write_back()?;
-        let tree = self.tree(EVENTS);
-        let mut purged = 0;
-        for item in tree.iter() {
-            let (key, value) = item?;
-            let at = match codec::decode_log_entry(&value)? {
-                LogEntry::Event { event, .. } => event.occurred_at,
-                LogEntry::ClockAdvance { to, .. } => to,
-                LogEntry::TimerDeadline(hit) => hit.due,
+        self.checkpoint_now()?;
+        let applied = self.log_applied()?;
+        let mut keep = |seq: u64, payload: &[u8]| {
+            let at = match codec::decode_log_entry(payload) {
+                Ok(LogEntry::Event { event, .. }) => event.occurred_at,
+                Ok(LogEntry::ClockAdvance { to, .. }) => to,
+                Ok(LogEntry::TimerDeadline(hit)) => hit.due,
+                Err(err) => {
+                    tracing::error!(seq, error = %err, "an event log entry cannot be read; the purge stops before it");
+                    return true;
+                }
             };
-            if at >= cutoff || purged >= MAX_PURGED {
-                break;
-            }
-            tree.remove(key)?;
-            purged += 1;
-        }
-        if purged > 0 {
-            self.forget_first_keys();
-            self.db.flush()?;
-        }
-        Ok(purged)
+            at >= cutoff
+        };
+        Ok(self.log.purge(applied, &mut keep)?)
     }
 }

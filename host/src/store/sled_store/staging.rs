@@ -56,6 +56,10 @@ pub(in crate::store) struct Unit<'a> {
     store: &'a SledStore,
     overlay: &'a Overlay,
     writes: Layer,
+    /// The log position the unit's first appended record gets.
+    next_log_seq: u64,
+    /// The log records the unit appends, in order.
+    log_records: Vec<Vec<u8>>,
 }
 
 impl Unit<'_> {
@@ -87,6 +91,13 @@ impl Unit<'_> {
     /// Remove `key`.
     pub(in crate::store) fn remove(&mut self, tree: usize, key: impl Into<IVec>) {
         self.writes.put(tree, key.into(), None);
+    }
+
+    /// Append `record` to the event log with the unit; returns its log position.
+    pub(in crate::store) fn append_to_log(&mut self, record: Vec<u8>) -> u64 {
+        let seq = self.next_log_seq + self.log_records.len() as u64;
+        self.log_records.push(record);
+        seq
     }
 }
 
@@ -153,27 +164,29 @@ impl SledStore {
         }
     }
 
-    /// Every entry of `tree`, ascending.
-    pub(super) fn all_entries(&self, tree: usize) -> Entries<'_> {
-        self.entries(tree, (Bound::Unbounded, Bound::Unbounded), false)
-    }
-
     /// Stage one unit: visible to every read at once, written to sled by the next
     /// write-back. Either all of the unit is staged or, on an error, none of it.
     pub(super) fn stage(&self, batch: &WriteBatch) -> Result<(), StoreError> {
         // One unit at a time: a unit reads what the one before it wrote (counters,
         // sequence numbers, the verdict whose index entries it replaces).
         let _serial = lock(&self.staging);
-        let writes = {
+        let (writes, log_records) = {
             let overlay = self.overlay_read();
             let mut unit = Unit {
                 store: self,
                 overlay: &overlay,
                 writes: Layer::new(self.trees.len()),
+                next_log_seq: self.log.next_seq(),
+                log_records: Vec::new(),
             };
             sled_apply::apply(&mut unit, batch)?;
-            unit.writes
+            (unit.writes, unit.log_records)
         };
+        // The log records first: a unit is staged (and later written to sled) only with
+        // its records appended, so a write-back that syncs the log covers it.
+        for record in &log_records {
+            self.log.append(record)?;
+        }
         let oversized = {
             // Both under the first-keys lock, so that no scan caches a first key between
             // the two.
@@ -213,11 +226,12 @@ impl SledStore {
         first_keys.fill(FirstKey::Unknown);
     }
 
-    /// Write every staged unit to sled in one transaction (not flushed). On failure every
-    /// staged unit is dropped, so that no read shows what was never stored: none of them
-    /// was acknowledged (a reply waits for the flush that includes this write-back), and
-    /// sled 0.34 refuses every write after its first failed one, so a retry could not
-    /// succeed; the store's health records the fault and ingest refuses from then on.
+    /// Write every staged unit to sled in one transaction (not flushed), after syncing
+    /// the log so that sled never holds a unit whose record is not durable. On failure
+    /// every staged unit is dropped, so that no read shows what was never stored: sled
+    /// 0.34 refuses every write after its first failed one, so a retry could not succeed;
+    /// the store's health records the fault and ingest refuses from then on. (Units whose
+    /// records the log holds are then restored by the replay at the next start.)
     pub(super) fn write_back(&self) -> Result<(), StoreError> {
         let _serial = lock(&self.writing_back);
         let layer = {
@@ -230,20 +244,31 @@ impl SledStore {
             overlay.writing = Some(layer.clone());
             layer
         };
-        let written = self.trees.as_slice().transaction(|tx| {
-            for (tree, writes) in tx.iter().enumerate().take(layer.tree_count()) {
-                for (key, slot) in layer.tree(tree) {
-                    match slot {
-                        Some(value) => {
-                            writes.insert(key.clone(), value.clone())?;
-                        }
-                        None => {
-                            writes.remove(key.clone())?;
+        // Every unit in `layer` appended its records before it was staged, so this one
+        // sync covers them all.
+        let synced = self.log.sync();
+        let written = synced.map_err(StoreError::from).and_then(|_| {
+            self.trees
+                .as_slice()
+                .transaction(|tx| {
+                    for (tree, writes) in tx.iter().enumerate().take(layer.tree_count()) {
+                        for (key, slot) in layer.tree(tree) {
+                            match slot {
+                                Some(value) => {
+                                    writes.insert(key.clone(), value.clone())?;
+                                }
+                                None => {
+                                    writes.remove(key.clone())?;
+                                }
+                            }
                         }
                     }
-                }
-            }
-            Ok::<(), ConflictableTransactionError<StoreError>>(())
+                    Ok::<(), ConflictableTransactionError<StoreError>>(())
+                })
+                .map_err(|err| match err {
+                    TransactionError::Abort(err) => err,
+                    TransactionError::Storage(err) => StoreError::Sled(err),
+                })
         });
         drop(layer);
         let mut overlay = self.overlay_write();
@@ -255,10 +280,7 @@ impl SledStore {
                 overlay.pending = Layer::new(self.trees.len());
                 drop(overlay);
                 self.forget_first_keys();
-                Err(match err {
-                    TransactionError::Abort(err) => err,
-                    TransactionError::Storage(err) => StoreError::Sled(err),
-                })
+                Err(err)
             }
         }
     }

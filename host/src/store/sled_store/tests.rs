@@ -63,7 +63,7 @@ fn a_second_process_is_refused_with_a_clear_message() {
     // Here: a newer schema is refused and left untouched.
     drop(_first);
     {
-        let db = sled::open(dir.path()).expect("raw open");
+        let db = sled::open(dir.path().join("store")).expect("raw open");
         db.open_tree("meta")
             .expect("meta")
             .insert(SCHEMA, &(SCHEMA_VERSION + 1).to_be_bytes())
@@ -73,6 +73,71 @@ fn a_second_process_is_refused_with_a_clear_message() {
     let err = SledStore::open(dir.path(), 1 << 20).unwrap_err();
     assert!(matches!(err, StoreError::NewerSchema { found, .. } if found == SCHEMA_VERSION + 1));
     assert!(err.to_string().contains("nothing was changed"));
+}
+
+#[test]
+fn a_schema_1_store_has_its_log_moved_out_of_sled_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let advance = |to: i64| codec::encode_clock_advance(to, "wall-clock");
+    {
+        // The layout of 0.1 stores: the log in the `events` tree, positions 3..=5 (1 and
+        // 2 purged), its last position in `meta/event_seq`.
+        let db = sled::open(dir.path().join("store")).expect("raw open");
+        let meta = db.open_tree("meta").expect("meta");
+        meta.insert(SCHEMA, &1u32.to_be_bytes()).expect("schema");
+        meta.insert(EVENT_SEQ, &5u64.to_be_bytes()).expect("seq");
+        let events = db.open_tree("events").expect("events");
+        for seq in 3..=5u64 {
+            events
+                .insert(seq.to_be_bytes(), advance(seq as i64 * 1000))
+                .expect("entry");
+        }
+        db.flush().expect("flush");
+    }
+    for _ in 0..2 {
+        let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+        let entries: Vec<u64> = store
+            .logged_events()
+            .map(|item| item.expect("entry").0)
+            .collect();
+        assert_eq!(entries, vec![3, 4, 5]);
+        assert_eq!(store.log_applied().expect("applied"), 5);
+        assert!(store.tree(EVENTS).is_empty(), "the tree was emptied");
+        assert_eq!(store.log.next_seq(), 6);
+    }
+}
+
+#[test]
+fn a_store_ahead_of_its_log_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    {
+        let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+        store
+            .commit(WriteBatch {
+                clock: Some(5),
+                clock_advance: Some(crate::store::ClockAdvanceWrite {
+                    to: 5,
+                    cause: "test".into(),
+                    replayed_seq: None,
+                }),
+                ..WriteBatch::default()
+            })
+            .expect("commit");
+        store.checkpoint().expect("checkpoint");
+    }
+    std::fs::remove_dir_all(dir.path().join("log")).expect("remove the log");
+    let err = SledStore::open(dir.path(), 1 << 20).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            StoreError::LogBehind {
+                applied: 1,
+                log_end: 0,
+                ..
+            }
+        ),
+        "{err}"
+    );
 }
 
 fn verdict_at(
