@@ -79,6 +79,9 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// Longest a shutdown (SIGTERM) waits for open connections, in milliseconds.
     pub shutdown_timeout_ms: u64,
+    /// How often the derived state is checkpointed to sled, in milliseconds: the longest
+    /// stretch of the event log a restart after a crash replays.
+    pub checkpoint_interval_ms: u64,
 }
 
 impl Default for ServerConfig {
@@ -95,6 +98,7 @@ impl Default for ServerConfig {
             max_queued_kib: 65_536,
             max_connections: 1024,
             shutdown_timeout_ms: 10_000,
+            checkpoint_interval_ms: 5_000,
         }
     }
 }
@@ -236,6 +240,12 @@ impl Config {
         }
         if self.server.max_connections == 0 {
             return Err(invalid("server.max_connections", "must be at least 1"));
+        }
+        if self.server.checkpoint_interval_ms < 10 {
+            return Err(invalid(
+                "server.checkpoint_interval_ms",
+                "must be at least 10",
+            ));
         }
         self.clock
             .validate()

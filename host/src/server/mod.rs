@@ -148,6 +148,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         shutdown_timeout: Duration::from_millis(config.server.shutdown_timeout_ms),
     };
     let watch = config.server.watch_config;
+    let checkpoint_interval_ms = config.server.checkpoint_interval_ms;
     let reloader = Arc::new(Reloader::new(
         source,
         engine,
@@ -193,7 +194,8 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         tokio::spawn(every(period, move || job(&worker, &reloader)));
     }
     let (checkpointed, health) = (store.clone(), state.store_health.clone());
-    tokio::spawn(every(CHECKPOINT_EVERY, move || {
+    let checkpoint_every = Duration::from_millis(checkpoint_interval_ms);
+    tokio::spawn(every(checkpoint_every, move || {
         let (store, health) = (checkpointed.clone(), health.clone());
         tokio::task::spawn_blocking(move || checkpoint(store.as_ref(), &health));
     }));
@@ -220,10 +222,6 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     tracing::info!("stopped; everything acknowledged is on disk");
     Ok(())
 }
-
-/// How often the derived state is checkpointed to sled (bounding the log tail a restart
-/// replays).
-const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 
 /// Checkpoint the store (see [`Store::checkpoint`]); a failure is a storage fault.
 fn checkpoint(store: &dyn Store, health: &StoreHealth) {

@@ -164,10 +164,24 @@ fn history_count(c: &Client, kind: &str, id: &str, rule: &str) -> usize {
 /// The headline test (see the module docs).
 #[test]
 fn repeated_sigkill_during_ingest_loses_and_duplicates_nothing() {
+    sigkill_rounds("default checkpoints", &ConfigText::new());
+}
+
+/// The same with a checkpoint every 10 ms: the checkpoint thread writes sled and syncs it
+/// almost all the time, so most kills land in the middle of one.
+#[test]
+fn a_sigkill_during_a_checkpoint_loses_and_duplicates_nothing() {
+    sigkill_rounds(
+        "a checkpoint every 10 ms",
+        &ConfigText::new().server("checkpoint_interval_ms = 10"),
+    );
+}
+
+fn sigkill_rounds(label: &str, config: &ConfigText) {
     let crash_rounds = rounds(8, 50);
     let total = crash_rounds * PER_ROUND;
     let mut rng = ChaCha8Rng::seed_from_u64(0x5EED_C4A5);
-    let mut server = Server::start(&ConfigText::new().render());
+    let mut server = Server::start(&config.render());
     let mut pending: Vec<usize> = Vec::new();
     let mut acked_before_a_kill = BTreeSet::new();
     for round in 0..crash_rounds {
@@ -240,9 +254,14 @@ fn repeated_sigkill_during_ingest_loses_and_duplicates_nothing() {
         0,
         "every timer fired or was cancelled"
     );
+    let replays = server
+        .stderr_text()
+        .matches("replayed the event log's entries after the last checkpoint")
+        .count();
     eprintln!(
-        "crashes: {crash_rounds} SIGKILL rounds, {total} events, {} acknowledged before a kill, \
-         0 lost, 0 duplicated findings, {} not-shipped timers fired once each",
+        "crashes ({label}): {crash_rounds} SIGKILL rounds, {total} events, {} acknowledged \
+         before a kill, {replays} restarts replayed the log's tail, 0 lost, 0 duplicated \
+         findings, {} not-shipped timers fired once each",
         acked_before_a_kill.len(),
         (0..groups)
             .filter(|&g| !(g + SHIP_LAG < groups && is_shipped(g)))
