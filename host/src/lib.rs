@@ -1,20 +1,30 @@
 //! Probity: a WebAssembly plugin host for marketplace integrity checks.
 //!
-//! Data flows one way: `api → pipeline → runtime → (plugins) → pipeline → store`.
+//! An event travels `api → service → pipeline → runtime → (plugins) → pipeline → store`;
+//! the event log in [`store`] is the source of truth, and everything else is derived from
+//! it. `server` is the composition root: it builds these parts, starts them and stops
+//! them.
 //!
-//! | module | owns | must not know about |
-//! |---|---|---|
-//! | [`config`] | the configuration file: parsing, layering, validation | wasmtime, sled |
-//! | [`model`] | events, subjects, money and event time | wasmtime, sled, HTTP |
-//! | [`ingest`] | contract JSON → validated, pseudonymised events | wasmtime, sled |
-//! | [`privacy`] | keyed pseudonyms and normalisation of personal data | everything else |
-//! | [`verdict`] | findings, actions, and how they combine (pure) | wasmtime, sled |
-//! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | sled, HTTP |
-//! | [`store`] | sled behind the [`store::Store`] trait | wasmtime, HTTP |
-//! | [`pipeline`] | event → plugins → verdicts in event time; timers | HTTP, sled |
-//! | [`api`] | HTTP: routes, extractors, problem+json | wasmtime, sled |
-//! | [`server`] | `probity serve`: start-up, pipeline thread, group commit, reload, auth, metrics | wasmtime internals |
-//! | [`cli`] | the `probity` subcommands | — |
+//! **Imports run one way, up this table.** A module uses only the modules in its "may use"
+//! column (each of them above it), never one below, so there are no cycles; and it never
+//! names the libraries in its last column. The test `layering` below reads this table and
+//! the source and fails on an import that breaks it.
+//!
+//! | module | owns | may use | must not know about |
+//! |---|---|---|---|
+//! | [`model`] | events, subjects, money and event time | — | wasmtime, sled, HTTP |
+//! | [`privacy`] | keyed pseudonyms; normalisation and masking of personal data | `model` | wasmtime, sled, HTTP |
+//! | [`verdict`] | findings, actions, and how they combine (pure) | `model` | wasmtime, sled, HTTP |
+//! | [`config`] | the configuration file: parsing, layering, validation | `verdict` | wasmtime, sled, HTTP |
+//! | [`ingest`] | contract JSON → validated, pseudonymised events | `model`, `privacy` | wasmtime, sled, HTTP |
+//! | [`store`] | the event log (segments, `fdatasync`, group commit) and, in `store/sled` only, sled for what is derived | `model`, `verdict` | wasmtime, HTTP |
+//! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | `config`, `model`, `store`, `verdict` | sled, HTTP |
+//! | [`pipeline`] | event → plugins → verdicts in event time; timers; replay of the log | `config`, `model`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`service`] | what requests call: the pipeline thread and group commit, reload and audit, auth, pseudonym key, metrics | `config`, `model`, `pipeline`, `privacy`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`api`] | HTTP: routes, extractors, handlers, problem+json | `config`, `ingest`, `model`, `pipeline`, `privacy`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
+//! | [`bundled`] | the bundled plugins' components, embedded in the binary | — | sled, HTTP |
+//! | [`server`] | `probity serve`: start-up, the listener, tickers, signals, shutdown | `api`, `bundled`, `config`, `model`, `pipeline`, `privacy`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
+//! | [`cli`] | the `probity` subcommands | `bundled`, `config`, `ingest`, `model`, `pipeline`, `privacy`, `runtime`, `server`, `service`, `store`, `verdict` | sled, HTTP |
 
 pub mod api;
 pub mod bundled;
@@ -26,5 +36,9 @@ pub mod pipeline;
 pub mod privacy;
 pub mod runtime;
 pub mod server;
+pub mod service;
 pub mod store;
 pub mod verdict;
+
+#[cfg(test)]
+mod layering;

@@ -3,8 +3,8 @@
 //! The host refuses a call's output as a whole when one string is over its limit (the
 //! call then becomes a `plugin_error` finding), so a plugin that quotes user text in a
 //! message or an excerpt should clip it. These mirror the host's validation of plugin
-//! output (`findings_from_plugin` in the host's runtime); the SDK's test harness applies
-//! the same checks.
+//! output (`findings_from_plugin` in the host's runtime) and are the host's own constants:
+//! both come from the `probity-abi` crate. The SDK's test harness applies the same checks.
 //!
 //! ```
 //! use probity_sdk::limits::{clip, MAX_EXCERPT_BYTES};
@@ -14,20 +14,7 @@
 //! assert_eq!(clip("short", MAX_EXCERPT_BYTES), "short");
 //! ```
 
-/// Most findings one call may return.
-pub const MAX_FINDINGS_PER_CALL: usize = 1000;
-/// Most evidence items per finding.
-pub const MAX_EVIDENCE_PER_FINDING: usize = 64;
-/// Longest rule id, in bytes.
-pub const MAX_RULE_BYTES: usize = 128;
-/// Longest message, in bytes.
-pub const MAX_MESSAGE_BYTES: usize = 4096;
-/// Longest subject id, in bytes.
-pub const MAX_SUBJECT_ID_BYTES: usize = 512;
-/// Longest evidence field, in bytes.
-pub const MAX_FIELD_BYTES: usize = 128;
-/// Longest evidence excerpt or detail, in bytes.
-pub const MAX_EXCERPT_BYTES: usize = 1024;
+pub use probity_abi::*;
 
 /// `text` cut to at most `max` bytes on a character boundary, ending in `…` when cut.
 pub fn clip(text: &str, max: usize) -> String {

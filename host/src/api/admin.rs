@@ -13,8 +13,8 @@ use serde_json::{Value, json};
 use super::rejection::query_problem;
 use super::{AppState, Problem, ProblemKind};
 use crate::runtime::{FAILURE_KINDS, LoadedPlugin};
-use crate::server::auth::Caller;
-use crate::server::reload::{ReloadReport, Trigger};
+use crate::service::auth::Caller;
+use crate::service::reload::{ReloadReport, Trigger};
 
 /// `GET /v1/plugins`: every configured plugin, loaded or not, with its counters.
 pub async fn plugins(State(state): State<Arc<AppState>>) -> Json<Value> {

@@ -14,7 +14,7 @@ use super::{AppState, Problem, ProblemKind};
 use crate::ingest::{self, EventError};
 use crate::model::event::Event;
 use crate::model::time;
-use crate::server::worker::{EventOutcome, WorkerError};
+use crate::service::worker::{EventOutcome, WorkerError};
 use crate::verdict::{Action, Verdict};
 
 /// The answer to one event.

@@ -43,7 +43,7 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> Response {
         }
         None => String::new(),
     };
-    text.push_str(&crate::server::metrics::render_plugins(
+    text.push_str(&crate::service::metrics::render_plugins(
         &state.reloader.running().plugins,
     ));
     (

@@ -10,6 +10,7 @@
 mod admin;
 mod events;
 mod health;
+mod metrics;
 pub mod problem;
 pub mod rejection;
 mod verdicts;
@@ -36,9 +37,9 @@ pub use problem::{Problem, ProblemKind};
 
 use crate::config::Role;
 use crate::privacy::Pseudonymizer;
-use crate::server::auth::{AuthError, Tokens};
-use crate::server::reload::Reloader;
-use crate::server::worker::Worker;
+use crate::service::auth::{AuthError, Tokens};
+use crate::service::reload::Reloader;
+use crate::service::worker::Worker;
 use crate::store::{Store, StoreHealth};
 
 /// Request limits from `[server]` (read at start).
@@ -142,7 +143,7 @@ pub fn router(state: Arc<AppState>) -> Router {
             state.clone(),
             loopback_host_only,
         ))
-        .layer(middleware::from_fn(crate::server::metrics::track_requests))
+        .layer(middleware::from_fn(metrics::track_requests))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|req: &Request| {
@@ -152,7 +153,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                         .get("x-request-id")
                         .and_then(|v| v.to_str().ok())
                         .map_or("", |id| clip(id, 128));
-                    let method = crate::server::metrics::method_label(req.method());
+                    let method = metrics::method_label(req.method());
                     let path = clip(req.uri().path(), 256);
                     tracing::info_span!("request", method = %method, path = %path, request_id = %id)
                 })

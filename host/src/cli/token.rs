@@ -3,7 +3,7 @@
 use anyhow::{Context, Result};
 
 use crate::config::Role;
-use crate::server::auth::{hash_token, new_token};
+use crate::service::auth::{hash_token, new_token};
 
 /// Options of `probity token`.
 #[derive(Debug, clap::Args)]

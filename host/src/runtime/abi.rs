@@ -27,15 +27,10 @@ pub use bindings::probity::plugin::types::{
     Category, Envelope, Event as AbiEvent, EventType, Finding, Money, Severity, SubjectType,
 };
 
-/// The most findings one call may return.
-pub const MAX_FINDINGS_PER_CALL: usize = 1000;
-/// The most evidence items per finding.
-pub const MAX_EVIDENCE_PER_FINDING: usize = 64;
-const MAX_RULE_BYTES: usize = 128;
-const MAX_MESSAGE_BYTES: usize = 4096;
-const MAX_SUBJECT_ID_BYTES: usize = 512;
-const MAX_FIELD_BYTES: usize = 128;
-const MAX_EXCERPT_BYTES: usize = 1024;
+pub use probity_abi::{MAX_EVIDENCE_PER_FINDING, MAX_FINDINGS_PER_CALL};
+use probity_abi::{
+    MAX_EXCERPT_BYTES, MAX_FIELD_BYTES, MAX_MESSAGE_BYTES, MAX_RULE_BYTES, MAX_SUBJECT_ID_BYTES,
+};
 
 /// A plugin finding after validation, still without host metadata.
 #[derive(Clone, Debug, PartialEq)]

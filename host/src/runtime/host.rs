@@ -21,10 +21,9 @@ use super::abi::bindings::probity::plugin::{clock, log, settings, state, timers,
 use crate::model::time::Timestamp;
 use crate::store::{PluginScope, StateError, TimerError};
 
-/// Most log lines one call may write; the rest are dropped and counted.
-pub const LOG_LINES_PER_CALL: u32 = 32;
-/// Longest log line kept, in bytes.
-pub const LOG_LINE_BYTES: usize = 1024;
+pub use probity_abi::{
+    MAX_LOG_LINE_BYTES as LOG_LINE_BYTES, MAX_LOG_LINES_PER_CALL as LOG_LINES_PER_CALL,
+};
 /// Capacity of the captured stdout/stderr buffer.
 const CAPTURED_OUTPUT_BYTES: usize = 8 * 1024;
 

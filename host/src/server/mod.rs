@@ -11,14 +11,8 @@
 //! pipeline thread evaluates what is queued, the flush thread makes it durable, and only
 //! then does the process exit.
 
-pub mod audit;
-pub mod auth;
 mod http;
-pub mod keys;
-pub mod metrics;
-pub mod reload;
 mod signals;
-pub mod worker;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,10 +26,11 @@ use crate::api::{self, AppState, RequestLimits};
 use crate::bundled;
 use crate::pipeline::{Pipeline, PluginSet};
 use crate::runtime::PluginEngine;
+use crate::service::auth::Tokens;
+use crate::service::reload::{self, ConfigSource, Reloader, Running, Trigger};
+use crate::service::worker::Worker;
+use crate::service::{audit, keys, metrics};
 use crate::store::{SledStore, Store, StoreHealth};
-use auth::Tokens;
-use reload::{ConfigSource, Reloader, Running, Trigger};
-use worker::Worker;
 
 /// Jobs queued for the pipeline thread before requests wait.
 const QUEUE_DEPTH: usize = 4096;

@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use notify_debouncer_mini::notify::RecursiveMode;
 use notify_debouncer_mini::{DebounceEventResult, Debouncer, new_debouncer};
 
-use super::reload::{Reloader, Trigger};
+use crate::service::reload::{Reloader, Trigger};
 
 /// How long the file must be quiet before a change reloads (editors write in steps).
 const DEBOUNCE: Duration = Duration::from_millis(300);

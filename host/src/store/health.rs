@@ -43,17 +43,15 @@ impl StoreError {
     pub fn storage_fault(&self) -> Option<StorageFault> {
         let kind = match self {
             // std maps the OS codes: ENOSPC and EDQUOT, EROFS and EACCES/EPERM.
-            StoreError::Sled(sled::Error::Io(io)) => kind_of(io.kind()),
-            StoreError::Sled(sled::Error::Corruption { .. } | sled::Error::ReportableBug(_)) => {
-                FaultKind::Failed
-            }
+            StoreError::Io(io) => kind_of(io.kind()),
+            StoreError::Database(_) => FaultKind::Failed,
             StoreError::Log(LogError::Failed { kind, .. }) => kind_of(*kind),
             StoreError::Log(LogError::Io { source, .. }) => kind_of(source.kind()),
             StoreError::Log(LogError::Corrupt(_)) => FaultKind::Failed,
             _ => return None,
         };
         let error = match self {
-            StoreError::Sled(sled::Error::Io(io)) => io.to_string(),
+            StoreError::Io(io) => io.to_string(),
             other => other.to_string(),
         };
         Some(StorageFault { kind, error })
@@ -135,7 +133,7 @@ mod tests {
     const EDQUOT: i32 = 122;
 
     fn io(code: i32) -> StoreError {
-        StoreError::Sled(sled::Error::Io(std::io::Error::from_raw_os_error(code)))
+        StoreError::Io(std::io::Error::from_raw_os_error(code))
     }
 
     #[test]

@@ -25,11 +25,10 @@ mod codec;
 mod health;
 mod index;
 mod log;
-mod overlay;
 mod scope;
-mod sled_apply;
-mod sled_store;
+mod sled;
 
+pub use self::sled::{SledStore, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 pub use batch::{
     ClockAdvanceWrite, DeadlineHit, EventLogWrite, PluginWrites, StateWrite, TimerDeadlineHit,
     TimerRetry, TimerWrite, UsageDelta, WriteBatch,
@@ -38,7 +37,6 @@ pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
 pub use log::{EventLog, LogError, LogIo, LogRecords, RealIo};
 pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
-pub use sled_store::{SledStore, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
 use crate::model::event::Event;
 use crate::model::subject::Subject;
@@ -174,9 +172,13 @@ pub enum StoreError {
         /// What was wrong.
         detail: String,
     },
-    /// The underlying database failed (I/O error, full disk, corruption).
+    /// Reading or writing the database failed (a full disk, a read-only file system, an
+    /// I/O error).
     #[error("storage error: {0}")]
-    Sled(sled::Error),
+    Io(std::io::Error),
+    /// The database found itself corrupt, or failed in a way it reports as its own bug.
+    #[error("storage error: {0}")]
+    Database(String),
     /// The event log failed.
     #[error("{0}")]
     Log(LogError),
@@ -200,13 +202,6 @@ impl From<LogError> for StoreError {
             LogError::Locked { path } => StoreError::Locked { path },
             other => StoreError::Log(other),
         }
-    }
-}
-
-// Not `#[from]`: that would also chain the sled error as the source and print it twice.
-impl From<sled::Error> for StoreError {
-    fn from(err: sled::Error) -> Self {
-        StoreError::Sled(err)
     }
 }
 

@@ -12,14 +12,7 @@ use super::batch::{PluginWrites, StateWrite, TimerWrite};
 use super::{PluginUsage, Store, StoreError, StoredValue};
 use crate::model::time::Timestamp;
 
-/// Longest accepted state or timer key, in bytes.
-pub const MAX_KEY_BYTES: usize = 512;
-/// Largest accepted state value, in bytes.
-pub const MAX_VALUE_BYTES: usize = 64 * 1024;
-/// Largest accepted timer payload, in bytes.
-pub const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
-/// Most entries one `scan-prefix` returns.
-pub const MAX_SCAN: usize = 1000;
+pub use probity_abi::{MAX_KEY_BYTES, MAX_PAYLOAD_BYTES, MAX_SCAN, MAX_VALUE_BYTES};
 
 /// A plugin's quotas.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

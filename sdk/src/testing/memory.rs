@@ -7,18 +7,10 @@ use super::{Limits, LogLine};
 use crate::host::HostCalls;
 use crate::prelude::{DurationMs, LogLevel, StateEntry, StateError, Timer, TimerError, Timestamp};
 
-/// Longest accepted state or timer key, in bytes.
-pub(crate) const MAX_KEY_BYTES: usize = 512;
-/// Largest accepted state value, in bytes.
-pub(crate) const MAX_VALUE_BYTES: usize = 64 * 1024;
-/// Largest accepted timer payload, in bytes.
-pub(crate) const MAX_PAYLOAD_BYTES: usize = 16 * 1024;
-/// Most entries one `scan-prefix` returns.
-pub(crate) const MAX_SCAN: usize = 1000;
-/// Longest log line kept, in bytes.
-pub(crate) const MAX_LOG_LINE_BYTES: usize = 1024;
-/// Most log lines kept per call; the rest are dropped and counted.
-pub(crate) const MAX_LOG_LINES_PER_CALL: u32 = 32;
+pub(crate) use probity_abi::{
+    MAX_KEY_BYTES, MAX_LOG_LINE_BYTES, MAX_LOG_LINES_PER_CALL, MAX_PAYLOAD_BYTES, MAX_SCAN,
+    MAX_VALUE_BYTES,
+};
 
 /// A stored state value.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use probity::pipeline::Pipeline;
-use probity::server::worker::{EventOutcome, Worker};
+use probity::service::worker::{EventOutcome, Worker};
 use probity::store::{FaultKind, LogIo, SledStore, Store, StoreHealth};
 use probity_e2e::harness::{config, entry, listing, load, pipeline_in};
 use serde_json::json;
@@ -30,7 +30,7 @@ impl LogIo for BreakableSync {
     }
 }
 
-fn accepted(result: &Result<Vec<EventOutcome>, probity::server::worker::WorkerError>) -> bool {
+fn accepted(result: &Result<Vec<EventOutcome>, probity::service::worker::WorkerError>) -> bool {
     matches!(result.as_deref(), Ok([EventOutcome::Accepted { .. }]))
 }
 

@@ -1,30 +1,26 @@
 //! The sled implementation of [`Store`].
 //!
-//! Trees (all in one sled database, so one transaction can span them):
+//! Everything that knows about sled, in one module: the derived state the event log's
+//! units produce, in trees of one sled database (so one transaction can span them; the
+//! layout is in [`trees`]).
 //!
-//! | tree | key | value |
-//! |---|---|---|
-//! | `state` | `plugin \0 key` | state value (version, expiry, bytes) |
-//! | `state_expiry` | `expiry plugin \0 key` | empty: which entries expire when |
-//! | `timers` | `due plugin \0 key` | version, payload: firing order |
-//! | `timer_index` | `plugin \0 key` | due: find a plugin's timer by key |
-//! | `verdicts` | subject | versioned JSON verdict |
-//! | `history` | subject, seq | versioned JSON finding |
-//! | `meta` | `clock`, `seq`, `event_seq`, `schema`, `usage/<plugin>`, `host/<name>` | numbers, host values |
-//! | `events` | seq (u64 BE) | versioned JSON of the pseudonymised event: the event log |
-//! | `event_ids` | event id | versioned JSON [`EventRecord`](super::EventRecord): idempotency |
-//! | `verdict_index` | see [`index`](super::index) | empty |
-//! | `audit` | seq (u64 BE) | versioned JSON audit entry |
+//! A commit appends the unit's log records and stages its writes in memory
+//! ([`overlay`], written by [`apply`]); a write-back (every few hundred units, and at
+//! each checkpoint) syncs the log and then writes every staged unit to the trees in one
+//! transaction ([`staging`]); a checkpoint makes sled durable ([`checkpoint`]). The audit
+//! trail and host values are written and synced on their own: they are rare. sled's
+//! errors become [`StoreError`]s here and nowhere else.
 //!
-//! A commit stages its unit in memory ([`overlay`](super::overlay), written by
-//! [`sled_apply`](super::sled_apply)); a flush writes every staged unit to the trees in
-//! one transaction and then makes it durable. The audit trail and host values are
-//! written and flushed on their own: they are rare.
+//! Imports among the files run one way: `mod` (the [`Store`] impl) → `staging`,
+//! `checkpoint`, `purge`, `fresh_copy` → `apply` → `overlay`, `trees`.
 
+mod apply;
 mod checkpoint;
 mod fresh_copy;
+mod overlay;
 mod purge;
 mod staging;
+mod trees;
 
 pub use fresh_copy::{exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
@@ -36,11 +32,8 @@ use sled::{IVec, Tree};
 
 use super::batch::WriteBatch;
 use super::codec;
-pub(super) use staging::Unit;
 use staging::{FirstKey, FirstKeys};
 
-use super::overlay::{Overlay, prefix_range};
-use super::sled_apply::{decode_usage, read_u64, usage_key};
 use super::{
     EventIter, EventLog, EventRecord, HistoryPage, LogIo, PendingTimer, PluginUsage, RealIo,
     StateIter, Store, StoreError, StoredValue, VerdictPage, VerdictQuery, index,
@@ -48,56 +41,20 @@ use super::{
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::verdict::{Finding, Verdict};
+use overlay::{Overlay, prefix_range};
+pub use trees::SCHEMA_VERSION;
+use trees::*;
 
-/// The store layout version this build writes and understands: 2 since the event log
-/// moved out of sled into its own files (version 1 kept it in the `events` tree).
-pub const SCHEMA_VERSION: u32 = 2;
-
-pub(super) const CLOCK: &[u8] = b"clock";
-pub(super) const SEQ: &[u8] = b"seq";
-pub(super) const EVENT_SEQ: &[u8] = b"event_seq";
-/// The last log position the derived trees reflect.
-pub(super) const LOG_APPLIED: &[u8] = b"log_applied";
-const AUDIT_SEQ: &[u8] = b"audit_seq";
-const SCHEMA: &[u8] = b"schema";
-
-/// Indexes into the transaction's tree list, in the order of [`TREE_NAMES`].
-pub(super) const STATE: usize = 0;
-pub(super) const STATE_EXPIRY: usize = 1;
-pub(super) const TIMERS: usize = 2;
-pub(super) const TIMER_INDEX: usize = 3;
-pub(super) const VERDICTS: usize = 4;
-pub(super) const HISTORY: usize = 5;
-pub(super) const META: usize = 6;
-pub(super) const EVENTS: usize = 7;
-pub(super) const EVENT_IDS: usize = 8;
-pub(super) const VERDICT_INDEX: usize = 9;
-const AUDIT: usize = 10;
-const TREE_NAMES: [&str; 11] = [
-    "state",
-    "state_expiry",
-    "timers",
-    "timer_index",
-    "verdicts",
-    "history",
-    "meta",
-    "events",
-    "event_ids",
-    "verdict_index",
-    "audit",
-];
-
-/// The trees [`Store::reset_derived`] empties.
-const DERIVED: [usize; 8] = [
-    STATE,
-    STATE_EXPIRY,
-    TIMERS,
-    TIMER_INDEX,
-    VERDICTS,
-    HISTORY,
-    EVENT_IDS,
-    VERDICT_INDEX,
-];
+// sled's errors stop here. Not `#[from]` on a variant: that would also chain the sled
+// error as the source and print it twice.
+impl From<sled::Error> for StoreError {
+    fn from(err: sled::Error) -> Self {
+        match err {
+            sled::Error::Io(io) => StoreError::Io(io),
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
 
 /// A [`Store`] in a sled database directory.
 pub struct SledStore {
@@ -148,19 +105,29 @@ impl SledStore {
     }
 
     fn open_db(sled_dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
-        sled::Config::new()
-            .path(sled_dir)
-            .cache_capacity(cache_bytes)
-            .flush_every_ms(None)
-            .open()
-            .map_err(|err| match &err {
-                sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
-                    StoreError::Locked {
-                        path: sled_dir.display().to_string(),
+        // sled's background threads can hold a just-dropped database of this process for
+        // a moment (a reopen in the same process: a test, `probity rebuild`), so a lock
+        // held is retried briefly before it is reported as another process's.
+        let retry_until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        loop {
+            let opened = sled::Config::new()
+                .path(sled_dir)
+                .cache_capacity(cache_bytes)
+                .flush_every_ms(None)
+                .open();
+            match opened {
+                Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                    if std::time::Instant::now() < retry_until {
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                        continue;
                     }
+                    return Err(StoreError::Locked {
+                        path: sled_dir.display().to_string(),
+                    });
                 }
-                _ => StoreError::Sled(err),
-            })
+                other => return other.map_err(StoreError::from),
+            }
+        }
     }
 
     fn with_parts(db: sled::Db, sled_dir: PathBuf, log: Arc<EventLog>) -> Result<Self, StoreError> {
@@ -508,15 +475,6 @@ impl Store for SledStore {
     fn flush(&self) -> Result<usize, StoreError> {
         Ok(self.log.sync()?.1)
     }
-}
-
-/// Whether a meta key holds something derived from the log (reset by a rebuild).
-pub(super) fn is_derived_meta(key: &[u8]) -> bool {
-    key == CLOCK
-        || key == SEQ
-        || key == LOG_APPLIED
-        || key == EVENT_SEQ
-        || key.starts_with(b"usage/")
 }
 
 /// The meta key of a host value.

@@ -12,8 +12,8 @@
 
 use std::path::Path;
 
-use super::{EVENT_SEQ, EVENTS, LOG_APPLIED, META, SledStore};
-use crate::store::sled_apply::read_u64;
+use super::SledStore;
+use super::trees::{EVENT_SEQ, EVENTS, LOG_APPLIED, META, read_u64};
 use crate::store::{Store, StoreError};
 
 impl SledStore {
@@ -31,7 +31,7 @@ impl SledStore {
     /// sled's flush, then an `fsync` of each of its files and of its directory.
     pub(super) fn sync_sled(&self) -> Result<(), StoreError> {
         self.db.flush()?;
-        let io = |err: std::io::Error| StoreError::Sled(sled::Error::Io(err));
+        let io = StoreError::Io;
         for entry in std::fs::read_dir(&self.sled_dir).map_err(io)? {
             let entry = entry.map_err(io)?;
             if entry.file_type().map_err(io)?.is_file() {

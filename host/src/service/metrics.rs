@@ -3,7 +3,7 @@
 //! Two sources make up `GET /metrics`:
 //!
 //! - the [`metrics`] facade, rendered by `metrics-exporter-prometheus`: HTTP requests and
-//!   latency, events by outcome, store flush latency and batch size, timers fired, the
+//!   latency (counted by the API's middleware, `api/metrics.rs`), events by outcome, store flush latency and batch size, timers fired, the
 //!   event-time clock's lag behind the wall clock;
 //! - the per-plugin counters the runtime keeps anyway ([`PluginCounters`]), rendered at
 //!   scrape time — so the hot path of a plugin call pays for no metric of its own — and
@@ -11,11 +11,7 @@
 
 use std::fmt::Write;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request};
-use axum::middleware::Next;
-use axum::response::Response;
 use metrics_exporter_prometheus::{BuildError, Matcher, PrometheusBuilder, PrometheusHandle};
 
 use crate::pipeline::PluginSet;
@@ -35,43 +31,6 @@ pub fn install() -> Result<PrometheusHandle, BuildError> {
         .set_buckets_for_metric(Matcher::Suffix("seconds".into()), &SECONDS_BUCKETS)?
         .set_buckets_for_metric(Matcher::Suffix("requests".into()), &COUNT_BUCKETS)?
         .install_recorder()
-}
-
-/// The `method` label of a request: one of the methods the API knows, else `other`. A
-/// label never carries client text, so made-up methods cannot grow `/metrics` (each
-/// distinct value would be a new series kept for the life of the process).
-pub fn method_label(method: &axum::http::Method) -> &'static str {
-    use axum::http::Method;
-    match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::PATCH => "PATCH",
-        _ => "other",
-    }
-}
-
-/// Count and time every request by method, route template and status.
-pub async fn track_requests(request: Request, next: Next) -> Response {
-    let started = Instant::now();
-    let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
-    let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    metrics::counter!(
-        "probity_http_requests_total",
-        "method" => method, "route" => route.clone(), "status" => status
-    )
-    .increment(1);
-    metrics::histogram!("probity_http_request_duration_seconds", "route" => route)
-        .record(started.elapsed().as_secs_f64());
-    response
 }
 
 /// The per-plugin metrics of the running set, in Prometheus text format.

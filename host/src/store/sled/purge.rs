@@ -9,9 +9,9 @@
 //! A purge first checkpoints, and never removes an entry the checkpointed derived state
 //! does not reflect yet: a restart must still be able to replay everything after it.
 
-use super::{SledStore, codec};
+use super::SledStore;
 use crate::model::time::Timestamp;
-use crate::store::{LogEntry, Store, StoreError};
+use crate::store::{LogEntry, Store, StoreError, codec};
 
 impl SledStore {
     /// See [`Store::purge_log_before`](crate::store::Store::purge_log_before).

@@ -6,54 +6,32 @@
 //! and records its id for idempotency. Every unit that appends to the log (or replays an
 //! entry of it) records the log position it reflects, `log_applied`.
 
-use super::batch::{EventLogWrite, WriteBatch};
-use super::codec;
 use sled::IVec;
 
-use super::sled_store::Unit;
-use super::sled_store::{
+use super::trees::{
     CLOCK, EVENT_IDS, HISTORY, LOG_APPLIED, META, SEQ, STATE, STATE_EXPIRY, TIMER_INDEX, TIMERS,
-    VERDICT_INDEX, VERDICTS,
+    VERDICT_INDEX, VERDICTS, decode_usage, encode_usage, read_u64, usage_key,
 };
-use super::{EventRecord, PluginUsage, StoreError, index};
+use crate::store::batch::{EventLogWrite, WriteBatch};
+use crate::store::{EventRecord, StoreError, codec, index};
 use crate::verdict::Verdict;
 
-/// A big-endian `u64`, or 0 when absent or malformed.
-pub(super) fn read_u64(raw: Option<&[u8]>) -> u64 {
-    raw.and_then(|bytes| bytes.try_into().ok())
-        .map(u64::from_be_bytes)
-        .unwrap_or(0)
-}
-
-/// The meta key of a plugin's usage counters.
-pub(super) fn usage_key(plugin: &str) -> Vec<u8> {
-    let mut key = b"usage/".to_vec();
-    key.extend_from_slice(plugin.as_bytes());
-    key
-}
-
-/// Decode a plugin's usage counters.
-pub(super) fn decode_usage(raw: Option<&[u8]>) -> PluginUsage {
-    match raw {
-        Some(bytes) if bytes.len() == 24 => PluginUsage {
-            state_bytes: read_u64(Some(&bytes[0..8])),
-            state_entries: read_u64(Some(&bytes[8..16])),
-            timers: read_u64(Some(&bytes[16..24])),
-        },
-        _ => PluginUsage::default(),
-    }
-}
-
-fn encode_usage(usage: PluginUsage) -> Vec<u8> {
-    let mut out = Vec::with_capacity(24);
-    out.extend_from_slice(&usage.state_bytes.to_be_bytes());
-    out.extend_from_slice(&usage.state_entries.to_be_bytes());
-    out.extend_from_slice(&usage.timers.to_be_bytes());
-    out
+/// The unit being built: reads see its own writes first; writes stay in it until it is
+/// staged whole. (Implemented by the staging's unit; a trait so that this file, which
+/// says what a [`WriteBatch`] means, does not depend on how units are staged.)
+pub(super) trait Unit {
+    /// The current value of `key` in `tree`.
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, StoreError>;
+    /// Write `value` under `key`.
+    fn insert(&mut self, tree: usize, key: impl Into<IVec>, value: impl Into<IVec>);
+    /// Remove `key`.
+    fn remove(&mut self, tree: usize, key: impl Into<IVec>);
+    /// Append `record` to the event log with the unit; returns its log position.
+    fn append_to_log(&mut self, record: Vec<u8>) -> u64;
 }
 
 /// Stage one unit's writes in `tx`.
-pub(super) fn apply(tx: &mut Unit<'_>, batch: &WriteBatch) -> Result<(), StoreError> {
+pub(super) fn apply(tx: &mut impl Unit, batch: &WriteBatch) -> Result<(), StoreError> {
     for (plugin, writes) in &batch.plugins {
         for (key, write) in &writes.state {
             let full = codec::plugin_key(plugin, key);
@@ -147,19 +125,19 @@ pub(super) fn apply(tx: &mut Unit<'_>, batch: &WriteBatch) -> Result<(), StoreEr
 }
 
 /// Append `value` (already versioned) to the log with the unit; returns its position.
-fn append_to_log(tx: &mut Unit<'_>, value: Vec<u8>) -> u64 {
+fn append_to_log(tx: &mut impl Unit, value: Vec<u8>) -> u64 {
     let seq = tx.append_to_log(value);
     applied(tx, seq)
 }
 
 /// Record that the unit reflects the log up to `seq`; returns `seq`.
-fn applied(tx: &mut Unit<'_>, seq: u64) -> u64 {
+fn applied(tx: &mut impl Unit, seq: u64) -> u64 {
     tx.insert(META, LOG_APPLIED, &seq.to_be_bytes()[..]);
     seq
 }
 
 /// Append the event to the log (unless replaying it) and remember its id.
-fn log_event(tx: &mut Unit<'_>, event: &EventLogWrite) -> Result<(), StoreError> {
+fn log_event(tx: &mut impl Unit, event: &EventLogWrite) -> Result<(), StoreError> {
     let seq = match event.replayed_seq {
         Some(seq) => applied(tx, seq),
         None => append_to_log(

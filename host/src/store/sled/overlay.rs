@@ -3,7 +3,7 @@
 //! Why: a sled transaction (or `apply_batch`) pins the log, which rolls and writes the
 //! current I/O buffer *twice* — a `pwrite` and a `sync_file_range` each, plus a wake-up
 //! of sled's writer threads. Paying that for every event cost more than evaluating the
-//! event with three plugins. So [`Store::commit`](super::Store::commit) only stages a
+//! event with three plugins. So [`Store::commit`](crate::store::Store::commit) only stages a
 //! unit's writes in a [`Layer`] here, visible to every read at once, and the flush writes
 //! all staged units to sled in **one** transaction before it makes them durable. Units
 //! stay atomic (a transaction is all or nothing, and a unit is staged whole or not at
@@ -22,7 +22,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use sled::IVec;
 
-use super::StoreError;
+use crate::store::StoreError;
 
 /// A staged value: `Some(bytes)` written, `None` removed.
 pub(super) type Slot = Option<IVec>;

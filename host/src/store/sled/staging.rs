@@ -1,5 +1,5 @@
 //! Staging units in the [`Overlay`] and writing them back to sled (see
-//! [`overlay`](crate::store::overlay) for why): reads that look through the overlay,
+//! [`overlay`](super::overlay) for why): reads that look through the overlay,
 //! the [`Unit`] a commit builds, and the write-back that turns every staged unit into one
 //! sled transaction.
 
@@ -11,8 +11,9 @@ use sled::Transactional;
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::SledStore;
-use crate::store::overlay::{Layer, Merged, Overlay};
-use crate::store::{StoreError, WriteBatch, sled_apply};
+use super::apply;
+use super::overlay::{Layer, Merged, Overlay};
+use crate::store::{StoreError, WriteBatch};
 
 /// Staged units above which a commit writes them to sled itself (not flushing them). The
 /// pipeline thread writing back every few hundred units is faster than leaving it all
@@ -52,7 +53,7 @@ pub(super) type FirstKeys = Vec<FirstKey>;
 pub(super) type Entries<'a> = Box<dyn Iterator<Item = Result<(IVec, IVec), StoreError>> + 'a>;
 
 /// The writes of one unit being built, reading through everything staged before it.
-pub(in crate::store) struct Unit<'a> {
+pub(super) struct StagedUnit<'a> {
     store: &'a SledStore,
     overlay: &'a Overlay,
     writes: Layer,
@@ -62,13 +63,9 @@ pub(in crate::store) struct Unit<'a> {
     log_records: Vec<Vec<u8>>,
 }
 
-impl Unit<'_> {
+impl apply::Unit for StagedUnit<'_> {
     /// The current value of `key`: this unit's own write, else the overlay's, else sled's.
-    pub(in crate::store) fn get(
-        &self,
-        tree: usize,
-        key: &[u8],
-    ) -> Result<Option<IVec>, StoreError> {
+    fn get(&self, tree: usize, key: &[u8]) -> Result<Option<IVec>, StoreError> {
         if let Some(slot) = self.writes.get(tree, key) {
             return Ok(slot.clone());
         }
@@ -79,22 +76,17 @@ impl Unit<'_> {
     }
 
     /// Write `value` under `key`.
-    pub(in crate::store) fn insert(
-        &mut self,
-        tree: usize,
-        key: impl Into<IVec>,
-        value: impl Into<IVec>,
-    ) {
+    fn insert(&mut self, tree: usize, key: impl Into<IVec>, value: impl Into<IVec>) {
         self.writes.put(tree, key.into(), Some(value.into()));
     }
 
     /// Remove `key`.
-    pub(in crate::store) fn remove(&mut self, tree: usize, key: impl Into<IVec>) {
+    fn remove(&mut self, tree: usize, key: impl Into<IVec>) {
         self.writes.put(tree, key.into(), None);
     }
 
     /// Append `record` to the event log with the unit; returns its log position.
-    pub(in crate::store) fn append_to_log(&mut self, record: Vec<u8>) -> u64 {
+    fn append_to_log(&mut self, record: Vec<u8>) -> u64 {
         let seq = self.next_log_seq + self.log_records.len() as u64;
         self.log_records.push(record);
         seq
@@ -172,14 +164,14 @@ impl SledStore {
         let _serial = lock(&self.staging);
         let (writes, log_records) = {
             let overlay = self.overlay_read();
-            let mut unit = Unit {
+            let mut unit = StagedUnit {
                 store: self,
                 overlay: &overlay,
                 writes: Layer::new(self.trees.len()),
                 next_log_seq: self.log.next_seq(),
                 log_records: Vec::new(),
             };
-            sled_apply::apply(&mut unit, batch)?;
+            apply::apply(&mut unit, batch)?;
             (unit.writes, unit.log_records)
         };
         // The log records first: a unit is staged (and later written to sled) only with
@@ -267,7 +259,7 @@ impl SledStore {
                 })
                 .map_err(|err| match err {
                     TransactionError::Abort(err) => err,
-                    TransactionError::Storage(err) => StoreError::Sled(err),
+                    TransactionError::Storage(err) => StoreError::from(err),
                 })
         });
         drop(layer);

@@ -11,7 +11,8 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{AUDIT, DERIVED, META, SledStore, TREE_NAMES, is_derived_meta};
+use super::SledStore;
+use super::trees::{AUDIT, DERIVED, META, TREE_NAMES, is_derived_meta};
 use crate::store::StoreError;
 
 impl SledStore {

@@ -1,0 +1,24 @@
+//! What the HTTP handlers (and the `probity` subcommands) call: the services below the API
+//! and above the pipeline.
+//!
+//! Why a layer of its own: the handlers need the pipeline thread, the running plugin set,
+//! tokens and metrics, and `probity serve` needs to start and stop the same things. With
+//! them in the server, the API imported the server and the server the API. Here they sit
+//! below both, so imports run one way — `server → api → service → pipeline` — and the
+//! server only composes and starts what this module defines.
+//!
+//! | module | what |
+//! |---|---|
+//! | [`worker`] | the pipeline thread, group commit (the event log's `fdatasync`), the flush thread |
+//! | [`reload`] | the running configuration and plugin set; live reloads, their report |
+//! | [`audit`] | the audit trail of configuration changes |
+//! | [`auth`] | bearer tokens and roles |
+//! | [`keys`] | the pseudonym key and its guard |
+//! | [`metrics`] | the Prometheus recorder and the per-plugin families of `/metrics` |
+
+pub mod audit;
+pub mod auth;
+pub mod keys;
+pub mod metrics;
+pub mod reload;
+pub mod worker;
