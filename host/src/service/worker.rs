@@ -4,19 +4,25 @@
 //! makes replays deterministic), so it lives on a thread of its own. Requests hand it
 //! jobs over a bounded channel and wait for a reply. Acknowledging is split in two:
 //!
-//! 1. the **pipeline thread** takes the next job, evaluates and commits each of its
-//!    events as one unit (staged in memory, visible at once, not yet durable), and passes
-//!    the job's reply on at once;
-//! 2. the **flush thread** takes every reply that is waiting, writes whatever of their
-//!    units is still staged to sled and makes them durable with *one* `flush`, and only
-//!    then answers the requests.
+//! 1. the **pipeline thread** evaluates and commits each event of the jobs it holds as
+//!    one unit (its record appended to the event log, its derived writes staged in
+//!    memory and visible at once, nothing durable yet), and passes a job's reply on as
+//!    soon as its last event is done;
+//! 2. the **flush thread** takes every reply that is waiting, writes and `fdatasync`s
+//!    the event log's appended records with *one* sync, and only then answers the
+//!    requests.
 //!
-//! While one flush runs the pipeline thread keeps evaluating, so under load a flush
-//! covers many requests (group commit) and neither thread waits for the other: the fsync
-//! runs on the other core. (Most staged units reach sled from the pipeline thread itself,
-//! every few hundred units: see the store's staging.) A `200` therefore always means
-//! "flushed to disk". Plugin-set swaps travel the same channel, so they land between two
-//! events, never during one.
+//! While one sync runs the pipeline thread keeps evaluating, so under load a sync covers
+//! many requests (group commit) and neither thread waits for the other. A `200` therefore
+//! always means "in the event log, on disk".
+//!
+//! **Fair scheduling.** The pipeline thread does not finish one job before it starts the
+//! next: it takes every job waiting and evaluates them round robin, a slice of
+//! [`SLICE_EVENTS`] events from each in turn. A single event that arrives while big
+//! batches are being evaluated waits for one slice of each, not for the batches. The log
+//! records the order events were evaluated in, so a replay repeats it. Plugin-set swaps
+//! and the other control jobs travel the same channel and run between two events, never
+//! during one.
 
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -31,8 +37,18 @@ use crate::pipeline::{Ingested, Pipeline, PluginSet};
 use crate::store::{Store, StoreHealth};
 use crate::verdict::Verdict;
 
-/// Most jobs taken off the queue at once (between two looks at the clock-lag gauge).
-const MAX_JOBS_PER_ROUND: usize = 512;
+/// Events evaluated from one job before the next job's turn.
+pub const SLICE_EVENTS: usize = 16;
+
+/// Most jobs held in evaluation at once; more wait in the channel.
+const MAX_ACTIVE_JOBS: usize = 1024;
+
+/// A job being evaluated: its events, how far it got, and its outcomes so far.
+struct ActiveJob {
+    events: Vec<Event>,
+    outcomes: Vec<EventOutcome>,
+    reply: Reply,
+}
 
 /// What became of one event.
 #[derive(Clone, Debug)]
@@ -190,55 +206,82 @@ fn run_pipeline(
     acks: std_mpsc::Sender<Ack>,
     health: &StoreHealth,
 ) {
+    let mut active: std::collections::VecDeque<ActiveJob> = std::collections::VecDeque::new();
     let mut stopping = false;
-    while let Some(first) = jobs.blocking_recv() {
-        let mut round = vec![first];
-        while round.len() < MAX_JOBS_PER_ROUND {
+    loop {
+        // Wait only when there is nothing to evaluate; otherwise take what has arrived.
+        if active.is_empty() {
+            if stopping {
+                break;
+            }
+            match jobs.blocking_recv() {
+                Some(job) => control(job, &mut pipeline, &mut active, &mut stopping, health),
+                None => break,
+            }
+        }
+        while active.len() < MAX_ACTIVE_JOBS {
             match jobs.try_recv() {
-                Ok(job) => round.push(job),
+                Ok(job) => control(job, &mut pipeline, &mut active, &mut stopping, health),
                 Err(_) => break,
             }
         }
-        for job in round {
-            match job {
-                Job::Events { events, reply } => {
-                    let outcomes = events
-                        .iter()
-                        .map(|e| evaluate(&mut pipeline, e, health))
-                        .collect();
-                    // Hand the reply on now: the flush thread writes and flushes this job
-                    // while this thread evaluates the next one.
-                    if acks.send((reply, outcomes)).is_err() {
-                        return;
-                    }
-                }
-                Job::SetPlugins { plugins, done } => {
-                    pipeline.set_plugins(plugins);
-                    let _ = done.send(());
-                }
-                Job::FollowWallClock { to } => follow(&mut pipeline, to, health),
-                Job::PurgeLog { cutoff } => match pipeline.store().purge_log_before(cutoff) {
-                    Ok(0) => {}
-                    Ok(purged) => {
-                        metrics::counter!("probity_event_log_purged_total")
-                            .increment(purged as u64);
-                        tracing::info!(purged, "purged event log entries past their retention");
-                    }
-                    Err(err) => {
-                        health.record(&err);
-                        tracing::error!(error = %err, "purging the event log failed");
-                    }
-                },
-                Job::Shutdown => stopping = true,
+        // One round: a slice of each job, in the order they arrived.
+        for _ in 0..active.len() {
+            let Some(mut job) = active.pop_front() else {
+                break;
+            };
+            let start = job.outcomes.len();
+            let end = (start + SLICE_EVENTS).min(job.events.len());
+            for event in &job.events[start..end] {
+                job.outcomes.push(evaluate(&mut pipeline, event, health));
+            }
+            if job.outcomes.len() < job.events.len() {
+                active.push_back(job);
+            } else if acks.send((job.reply, job.outcomes)).is_err() {
+                // The flush thread is gone: nothing can be acknowledged any more.
+                return;
             }
         }
         if let Some(clock) = pipeline.clock() {
             let lag_ms = crate::model::time::wall_clock_now().saturating_sub(clock);
             metrics::gauge!("probity_event_clock_lag_seconds").set(lag_ms as f64 / 1000.0);
         }
-        if stopping {
-            break;
+    }
+}
+
+/// Take one job off the channel: events join the round robin; the others run now,
+/// between two events.
+fn control(
+    job: Job,
+    pipeline: &mut Pipeline,
+    active: &mut std::collections::VecDeque<ActiveJob>,
+    stopping: &mut bool,
+    health: &StoreHealth,
+) {
+    match job {
+        Job::Events { events, reply } => active.push_back(ActiveJob {
+            outcomes: Vec::with_capacity(events.len()),
+            events,
+            reply,
+        }),
+        Job::SetPlugins { plugins, done } => {
+            pipeline.set_plugins(plugins);
+            let _ = done.send(());
         }
+        Job::FollowWallClock { to } => follow(pipeline, to, health),
+        Job::PurgeLog { cutoff } => match pipeline.store().purge_log_before(cutoff) {
+            Ok(0) => {}
+            Ok(purged) => {
+                metrics::counter!("probity_event_log_purged_total").increment(purged as u64);
+                tracing::info!(purged, "purged event log entries past their retention");
+            }
+            Err(err) => {
+                health.record(&err);
+                tracing::error!(error = %err, "purging the event log failed");
+            }
+        },
+        // Finish what is held and queued before it, then stop.
+        Job::Shutdown => *stopping = true,
     }
 }
 

@@ -13,6 +13,7 @@ mod durability;
 mod edge;
 mod event_time;
 mod events;
+mod fairness;
 mod hostile_input;
 mod hostile_plugins;
 mod isolation;

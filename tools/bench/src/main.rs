@@ -22,6 +22,11 @@
 //!
 //! See `BENCHMARKS.md` at the repository's root for the method and the latest results.
 
+/// The server's allocator (see `host/src/main.rs`): the plugin-cost section runs the
+/// pipeline in this process, and its figures should be the server's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod floor;
 mod http;
 mod ingest;
