@@ -17,10 +17,15 @@
 //! always means "in the event log, on disk".
 //!
 //! **Fair scheduling.** The pipeline thread does not finish one job before it starts the
-//! next: it takes every job waiting and evaluates them round robin, a slice of
-//! [`SLICE_EVENTS`] events from each in turn. A single event that arrives while big
-//! batches are being evaluated waits for one slice of each, not for the batches. The log
-//! records the order events were evaluated in, so a replay repeats it. Plugin-set swaps
+//! next: it takes every job waiting and, each round, evaluates a slice of
+//! [`SLICE_EVENTS`] events of the job with the fewest events left (shortest remaining
+//! first) and a slice of the oldest job. A single event that arrives while big batches are
+//! being evaluated therefore waits for about one slice, not for the batches; the oldest
+//! job always moves, so none starves; and batches still finish one after another, so
+//! their clients send the next ones while the others are evaluated and the thread never
+//! idles between them. (Plain round robin made equal batches finish together, and the
+//! thread then waited for their next batches: a third less throughput.) The log records
+//! the order events were evaluated in, so a replay repeats it. Plugin-set swaps
 //! and the other control jobs travel the same channel and run between two events, never
 //! during one.
 
@@ -225,21 +230,31 @@ fn run_pipeline(
                 Err(_) => break,
             }
         }
-        // One round: a slice of each job, in the order they arrived.
-        for _ in 0..active.len() {
-            let Some(mut job) = active.pop_front() else {
-                break;
-            };
+        // One round: a slice of the job closest to done (a single event jumps ahead of
+        // batches), and a slice of the oldest job (so every job keeps moving).
+        let shortest =
+            (0..active.len()).min_by_key(|&i| active[i].events.len() - active[i].outcomes.len());
+        for index in [shortest, Some(0)]
+            .into_iter()
+            .flatten()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .rev()
+        {
+            let job = &mut active[index];
             let start = job.outcomes.len();
             let end = (start + SLICE_EVENTS).min(job.events.len());
             for event in &job.events[start..end] {
                 job.outcomes.push(evaluate(&mut pipeline, event, health));
             }
-            if job.outcomes.len() < job.events.len() {
-                active.push_back(job);
-            } else if acks.send((job.reply, job.outcomes)).is_err() {
-                // The flush thread is gone: nothing can be acknowledged any more.
-                return;
+            if job.outcomes.len() == job.events.len() {
+                let Some(job) = active.remove(index) else {
+                    continue;
+                };
+                if acks.send((job.reply, job.outcomes)).is_err() {
+                    // The flush thread is gone: nothing can be acknowledged any more.
+                    return;
+                }
             }
         }
         if let Some(clock) = pipeline.clock() {

@@ -73,6 +73,35 @@ impl Connection {
     }
 }
 
+/// The body of a blocking `GET path` on a fresh connection (`/metrics`), whatever its
+/// status.
+pub fn get_text(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer)?;
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_string())
+        .with_context(|| format!("no body in the answer to GET {path}"))?;
+    Ok(body)
+}
+
+/// The value of the unlabelled series `name` in a Prometheus text body.
+pub fn metric(body: &str, name: &str) -> Option<f64> {
+    body.lines().find_map(|line| {
+        line.strip_prefix(name)?
+            .strip_prefix(' ')?
+            .trim()
+            .parse()
+            .ok()
+    })
+}
+
 /// The status of a blocking `GET path` on a fresh connection, for polling `/readyz`.
 pub fn get_status(addr: SocketAddr, path: &str) -> anyhow::Result<u16> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;

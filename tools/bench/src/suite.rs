@@ -187,6 +187,21 @@ fn load_sections(
             "MiB",
             Target::AtMost(PEAK_RSS_TARGET_MIB),
         );
+        let metrics = crate::http::get_text(server.addr(), "/metrics")?;
+        for (name, figure) in [
+            (
+                "probity_store_write_back_longest_seconds",
+                "longest write-back to sled (reads of sled wait for it)",
+            ),
+            (
+                "probity_checkpoint_longest_seconds",
+                "longest checkpoint (write-back, sled flush, fsync)",
+            ),
+        ] {
+            if let Some(seconds) = crate::http::metric(&metrics, name) {
+                report.add("ingest", figure, seconds * 1e3, "ms");
+            }
+        }
         latency_start = ingest.clock_ms + 60_000;
     }
     if args.wants(Section::Latency) {

@@ -11,6 +11,7 @@
 //! (schema 1, which kept it in sled's `events` tree) into the log files.
 
 use std::path::Path;
+use std::sync::atomic::Ordering;
 
 use super::SledStore;
 use super::trees::{EVENT_SEQ, EVENTS, LOG_APPLIED, META, read_u64};
@@ -24,7 +25,16 @@ impl SledStore {
         self.log.sync()?;
         self.write_back()?;
         self.sync_sled()?;
-        metrics::histogram!("probity_checkpoint_seconds").record(started.elapsed().as_secs_f64());
+        let elapsed = started.elapsed();
+        metrics::histogram!("probity_checkpoint_seconds").record(elapsed.as_secs_f64());
+        let micros = elapsed.as_micros() as u64;
+        if micros
+            > self
+                .longest_checkpoint_us
+                .fetch_max(micros, Ordering::Relaxed)
+        {
+            metrics::gauge!("probity_checkpoint_longest_seconds").set(micros as f64 / 1e6);
+        }
         Ok(())
     }
 

@@ -72,6 +72,10 @@ pub struct SledStore {
     writing_back: Mutex<()>,
     /// The first keys of the timer and expiry trees, when known.
     first_keys: Mutex<FirstKeys>,
+    /// The longest write-back so far, in microseconds.
+    longest_write_back_us: std::sync::atomic::AtomicU64,
+    /// The longest checkpoint so far, in microseconds.
+    longest_checkpoint_us: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -144,6 +148,8 @@ impl SledStore {
             staging: Mutex::new(()),
             writing_back: Mutex::new(()),
             first_keys: Mutex::new(vec![FirstKey::Unknown; TREE_NAMES.len()]),
+            longest_write_back_us: Default::default(),
+            longest_checkpoint_us: Default::default(),
         })
     }
 

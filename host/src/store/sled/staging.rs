@@ -229,6 +229,21 @@ impl SledStore {
     /// records the log holds are then restored by the replay at the next start.)
     pub(super) fn write_back(&self) -> Result<(), StoreError> {
         let _serial = lock(&self.writing_back);
+        let started = std::time::Instant::now();
+        let result = self.write_back_locked();
+        // A write-back's sled transaction blocks every read of the trees while it runs:
+        // the longest one is the longest pause it can cause the pipeline.
+        let micros = started.elapsed().as_micros() as u64;
+        let longest = self
+            .longest_write_back_us
+            .fetch_max(micros, std::sync::atomic::Ordering::Relaxed);
+        if micros > longest {
+            metrics::gauge!("probity_store_write_back_longest_seconds").set(micros as f64 / 1e6);
+        }
+        result
+    }
+
+    fn write_back_locked(&self) -> Result<(), StoreError> {
         let layer = {
             let mut overlay = self.overlay_write();
             if overlay.pending.is_empty() {
