@@ -24,7 +24,7 @@ use crate::store::{StoreError, WriteBatch};
 /// applies, so the pause grows with it, and a large overlay makes scans walk more staged
 /// removals. It also bounds the overlay for callers that never checkpoint (a replay, a
 /// benchmark).
-const WRITE_BACK_ABOVE_UNITS: usize = 4096;
+const WRITE_BACK_ABOVE_UNITS: usize = 256;
 
 /// Staged bytes above which a commit writes the staged units to sled.
 const WRITE_BACK_ABOVE_BYTES: usize = 32 << 20;
