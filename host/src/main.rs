@@ -13,6 +13,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        // The subcommands print to stdout, often into a pipe (`probity plugin inspect
+        // --json X | head`): when the reader goes, end quietly as other Unix tools do
+        // instead of panicking in `println!` on EPIPE. The server keeps Rust's default
+        // (SIGPIPE ignored) so that a client that goes away is an error, not its death.
+        // SAFETY: setting a signal's disposition to the default, before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let filter = EnvFilter::try_from_env("PROBITY_LOG")
         .unwrap_or_else(|_| EnvFilter::new(cli.command.default_log_filter()));
     let logs = tracing_subscriber::fmt()

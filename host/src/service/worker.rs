@@ -153,7 +153,20 @@ impl Worker {
         let pipeline_health = health.clone();
         let pipeline = std::thread::Builder::new()
             .name("probity-pipeline".into())
-            .spawn(move || run_pipeline(pipeline, job_rx, acks, &pipeline_health))?;
+            .spawn(move || {
+                let run = std::panic::AssertUnwindSafe(|| {
+                    run_pipeline(pipeline, job_rx, acks, &pipeline_health)
+                });
+                if std::panic::catch_unwind(run).is_err() {
+                    // Crash-only: a server whose pipeline thread is gone could only refuse
+                    // events from now on. Exit instead, so that a supervisor restarts it;
+                    // everything acknowledged is in the event log and is replayed.
+                    tracing::error!(
+                        "the pipeline thread panicked (see above); exiting so that a restart replays the event log"
+                    );
+                    std::process::exit(70);
+                }
+            })?;
         let flush = std::thread::Builder::new()
             .name("probity-flush".into())
             .spawn(move || run_flush(store, ack_rx, &health))?;
@@ -231,17 +244,22 @@ fn run_pipeline(
             }
         }
         // One round: a slice of the job closest to done (a single event jumps ahead of
-        // batches), and a slice of the oldest job (so every job keeps moving).
-        let shortest =
-            (0..active.len()).min_by_key(|&i| active[i].events.len() - active[i].outcomes.len());
-        for index in [shortest, Some(0)]
-            .into_iter()
-            .flatten()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .rev()
-        {
-            let job = &mut active[index];
+        // batches), and a slice of the oldest job (so every job keeps moving). There may
+        // be no job at all: the round then does nothing (a control job woke the thread).
+        let shortest = active
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, job)| job.events.len() - job.outcomes.len())
+            .map(|(index, _)| index);
+        let oldest = (!active.is_empty()).then_some(0);
+        let mut turns: Vec<usize> = [shortest, oldest].into_iter().flatten().collect();
+        turns.sort_unstable();
+        turns.dedup();
+        // The higher index first, so that removing a finished job does not move the other.
+        for index in turns.into_iter().rev() {
+            let Some(job) = active.get_mut(index) else {
+                continue;
+            };
             let start = job.outcomes.len();
             let end = (start + SLICE_EVENTS).min(job.events.len());
             for event in &job.events[start..end] {

@@ -49,7 +49,9 @@ const HOSTILE: &[Hostile] = &[
     },
     Hostile {
         name: "memory-bomb",
-        kinds: &["memory"],
+        // Growing its memory to the limit can outlast the deadline on a loaded machine
+        // (seen once in 140 calls while the whole suite ran on two cores).
+        kinds: &["memory", "deadline"],
         on_error: "allow",
         table: "limits.memory_mib = 16\nbreaker.failures = 0",
     },

@@ -176,3 +176,27 @@ fn plugin_new_refuses_bad_names_and_existing_directories() {
     let out = probity(work.path(), &["plugin", "new", "taken"]);
     assert!(text(&out).contains("already exists"), "{}", text(&out));
 }
+
+/// `probity plugin inspect --json X | head -1`: when the reader of its output goes away,
+/// the command ends quietly (SIGPIPE) instead of panicking on the broken pipe.
+#[test]
+fn a_closed_pipe_ends_the_command_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    let mut child = Command::new(probity_binary())
+        .args(["plugin", "inspect", "--json"])
+        .arg(test_plugin("good"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn probity plugin inspect");
+    // Close the reading end before the component is even loaded.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(
+        output.status.signal() == Some(libc::SIGPIPE) || output.status.success(),
+        "ended by SIGPIPE (or before writing), not an error: {:?}\n{stderr}",
+        output.status
+    );
+}
