@@ -111,7 +111,6 @@ struct Pending {
 struct Writer {
     file: Option<File>,
     len: u64,
-    failed: Option<(String, io::ErrorKind)>,
 }
 
 /// The append-only, fsynced event log in one directory.
@@ -123,6 +122,10 @@ pub struct EventLog {
     pending: Mutex<Pending>,
     writer: Mutex<Writer>,
     durable: AtomicU64,
+    /// Set by the first failed write or sync, for good: from then on every append and
+    /// sync is refused. Kept apart from the writer so that an append (on the pipeline
+    /// thread) never waits for a sync in progress (on the flush thread).
+    failed: std::sync::OnceLock<(String, io::ErrorKind)>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -177,11 +180,8 @@ impl EventLog {
                 bytes: Vec::new(),
                 last_seq: next_seq - 1,
             }),
-            writer: Mutex::new(Writer {
-                file,
-                len,
-                failed: None,
-            }),
+            writer: Mutex::new(Writer { file, len }),
+            failed: std::sync::OnceLock::new(),
             durable: AtomicU64::new(next_seq - 1),
         })
     }
@@ -220,7 +220,7 @@ impl EventLog {
     /// Append a record (in memory, until the next [`EventLog::sync`]); returns its
     /// position. Refused once a write or sync failed.
     pub fn append(&self, payload: &[u8]) -> Result<u64, LogError> {
-        if let Some(failed) = &lock(&self.writer).failed {
+        if let Some(failed) = self.failed.get() {
             return Err(failed_error(failed));
         }
         let mut pending = lock(&self.pending);
@@ -236,7 +236,7 @@ impl EventLog {
     /// already written by the first, or writes what was appended meanwhile (group commit).
     pub fn sync(&self) -> Result<(u64, usize), LogError> {
         let mut writer = lock(&self.writer);
-        if let Some(failed) = &writer.failed {
+        if let Some(failed) = self.failed.get() {
             return Err(failed_error(failed));
         }
         let (bytes, first, last) = {
@@ -259,7 +259,7 @@ impl EventLog {
                     writer.file = Some(file);
                     writer.len = 0;
                 }
-                Err(err) => return Err(self.fail(&mut writer, "creating a segment", &err)),
+                Err(err) => return Err(self.fail("creating a segment", &err)),
             }
         }
         let Writer { file, len, .. } = &mut *writer;
@@ -272,18 +272,18 @@ impl EventLog {
             .map_err(|err| ("write", err))
             .and_then(|()| self.io.sync_data(file).map_err(|err| ("fdatasync", err)));
         if let Err((what, err)) = written {
-            return Err(self.fail(&mut writer, what, &err));
+            return Err(self.fail(what, &err));
         }
         *len += bytes.len() as u64;
         self.durable.store(last, Ordering::Release);
         Ok((last, bytes.len()))
     }
 
-    fn fail(&self, writer: &mut Writer, what: &str, err: &io::Error) -> LogError {
+    fn fail(&self, what: &str, err: &io::Error) -> LogError {
         let why = format!("{what} in {}: {err}", self.dir.display());
         tracing::error!(error = %why, "the event log failed; refusing every write from now on");
-        writer.failed = Some((why, err.kind()));
-        writer.failed.as_ref().map_or_else(
+        let _ = self.failed.set((why, err.kind()));
+        self.failed.get().map_or_else(
             || LogError::Corrupt("no failure recorded".into()),
             failed_error,
         )
