@@ -73,15 +73,22 @@ impl Connection {
     }
 }
 
-/// The body of a blocking `GET path` on a fresh connection (`/metrics`), whatever its
-/// status.
-pub fn get_text(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+/// A fresh connection with `GET path` sent on it (uncompressed, closed after the
+/// answer), waiting at most `read_timeout` for each read of the answer.
+fn send_get(addr: SocketAddr, path: &str, read_timeout: Duration) -> anyhow::Result<TcpStream> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    stream.set_read_timeout(Some(read_timeout))?;
     write!(
         stream,
         "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept-Encoding: identity\r\nConnection: close\r\n\r\n"
     )?;
+    Ok(stream)
+}
+
+/// The body of a blocking `GET path` on a fresh connection (`/metrics`), whatever its
+/// status.
+pub fn get_text(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
+    let mut stream = send_get(addr, path, Duration::from_secs(10))?;
     let mut answer = String::new();
     stream.read_to_string(&mut answer)?;
     let body = answer
@@ -104,12 +111,7 @@ pub fn metric(body: &str, name: &str) -> Option<f64> {
 
 /// The status of a blocking `GET path` on a fresh connection, for polling `/readyz`.
 pub fn get_status(addr: SocketAddr, path: &str) -> anyhow::Result<u16> {
-    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(1))?;
-    stream.set_read_timeout(Some(Duration::from_secs(5)))?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )?;
+    let mut stream = send_get(addr, path, Duration::from_secs(5))?;
     let mut head = [0u8; 12];
     stream.read_exact(&mut head)?;
     // "HTTP/1.1 200"
