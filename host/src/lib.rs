@@ -12,10 +12,10 @@
 //!
 //! | module | owns | may use | must not know about |
 //! |---|---|---|---|
-//! | [`model`] | events, subjects, money and event time | — | wasmtime, sled, HTTP |
+//! | [`model`] | events, subjects, money, event time and seller shards | — | wasmtime, sled, HTTP |
 //! | [`privacy`] | keyed pseudonyms; normalisation and masking of personal data | `model` | wasmtime, sled, HTTP |
 //! | [`verdict`] | findings, actions, and how they combine (pure) | `model` | wasmtime, sled, HTTP |
-//! | [`config`] | the configuration file: parsing, layering, validation | `verdict` | wasmtime, sled, HTTP |
+//! | [`config`] | the configuration file: parsing, layering, validation | `model`, `verdict` | wasmtime, sled, HTTP |
 //! | [`ingest`] | contract JSON → validated, pseudonymised events | `model`, `privacy` | wasmtime, sled, HTTP |
 //! | [`store`] | the event log (segments, `fdatasync`, group commit) and, in `store/sled` only, sled for what is derived | `model`, `verdict` | wasmtime, HTTP |
 //! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | `config`, `model`, `store`, `verdict` | sled, HTTP |

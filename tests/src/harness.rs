@@ -92,6 +92,21 @@ pub fn listing(event_id: &str, at: &str, listing_id: &str, seller: &str, title: 
     }))
 }
 
+/// An `order.placed` event of `seller` (listing `L-1`, buyer `B-1`, 19.90 CNY). Events
+/// that name only an order wait (parked) until its `order.placed` arrives.
+pub fn placed(event_id: &str, at: &str, order_id: &str, seller: &str) -> Event {
+    event(serde_json::json!({
+        "event_id": event_id, "type": "order.placed", "occurred_at": at,
+        "order_id": order_id, "listing_id": "L-1", "seller_id": seller, "buyer_id": "B-1",
+        "quantity": 1, "total": {"amount": "19.90", "currency": "CNY"}
+    }))
+}
+
+/// The store namespace of `plugin`'s state and timers for `seller`'s events.
+pub fn namespace(plugin: &str, seller: &str) -> String {
+    probity::model::shard::namespace(plugin, probity::model::shard::shard_of(seller))
+}
+
 /// An `order.paid` event.
 pub fn paid(event_id: &str, at: &str, order_id: &str) -> Event {
     event(serde_json::json!({

@@ -26,7 +26,7 @@ pub async fn plugins(State(state): State<Arc<AppState>>) -> Json<Value> {
         .map(|(name, entry)| {
             let loaded = running.plugins.get(name);
             // Usage also for a disabled plugin: its timers wait for it.
-            let usage = state.store.usage(name).ok();
+            let usage = state.store.usage_total(name).ok();
             json!({
                 "name": name,
                 "enabled": entry.enabled,

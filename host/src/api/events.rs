@@ -24,6 +24,10 @@ struct SingleResponse {
     /// `accepted` or `duplicate`.
     status: &'static str,
     verdicts: Vec<Verdict>,
+    /// For an event that names only an order (or complaint) not known yet: it is logged
+    /// and evaluated once that order arrives; this names it (`order O-1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiting_for: Option<String>,
 }
 
 /// The answer to a batch (contract §3, plus `conflicts`).
@@ -31,6 +35,9 @@ struct SingleResponse {
 struct BatchResponse {
     accepted: usize,
     duplicates: usize,
+    /// Of `accepted`, the events waiting for their order or complaint.
+    #[serde(skip_serializing_if = "is_zero")]
+    waiting: usize,
     rejected: Vec<RejectedLine>,
     flagged: usize,
 }
@@ -41,6 +48,19 @@ struct RejectedLine {
     error: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     field: Option<String>,
+}
+
+fn is_zero(count: &usize) -> bool {
+    *count == 0
+}
+
+/// `o/O-1` → `order O-1`.
+fn describe_reference(reference: &str) -> String {
+    match reference.split_once('/') {
+        Some(("c", id)) => format!("complaint {id}"),
+        Some((_, id)) => format!("order {id}"),
+        None => reference.to_string(),
+    }
 }
 
 /// How the body is framed.
@@ -151,9 +171,16 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
     let outcome = outcomes
         .pop()
         .ok_or_else(|| Problem::internal("the pipeline returned no outcome"))?;
+    let mut waiting_for = None;
     let (status, verdicts) = match outcome {
         EventOutcome::Accepted { verdicts } => ("accepted", verdicts),
         EventOutcome::Duplicate { verdicts } => ("duplicate", verdicts),
+        EventOutcome::Parked {
+            waiting_for: reference,
+        } => {
+            waiting_for = Some(describe_reference(&reference));
+            ("accepted", Vec::new())
+        }
         EventOutcome::Conflict => {
             return Err(Problem::of(
                 ProblemKind::EventIdConflict,
@@ -176,6 +203,7 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         event_id,
         status,
         verdicts,
+        waiting_for,
     })
     .into_response())
 }
@@ -248,6 +276,10 @@ async fn batch(state: Arc<AppState>, body: Bytes) -> Result<Response, Problem> {
                 }
             }
             EventOutcome::Duplicate { .. } => response.duplicates += 1,
+            EventOutcome::Parked { .. } => {
+                response.accepted += 1;
+                response.waiting += 1;
+            }
             EventOutcome::Conflict => response.rejected.push(RejectedLine {
                 line,
                 error: "event_id was already accepted with different content".into(),

@@ -20,9 +20,7 @@ use crate::bundled;
 use crate::config::Config;
 use crate::pipeline::{Pipeline, PluginSet};
 use crate::runtime::PluginEngine;
-use crate::store::{
-    LogEntry, SledStore, Store, exchange_dirs, rebuild_dir, remove_interrupted_rebuild,
-};
+use crate::store::{SledStore, Store, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
 /// How much longer than live a plugin call may take in a replay.
 pub const REPLAY_DEADLINE_FACTOR: u64 = 10;
@@ -84,39 +82,14 @@ pub fn run(args: &RebuildArgs) -> Result<i32> {
     std::fs::remove_dir_all(&fresh_dir)
         .with_context(|| format!("removing the old store, now in {}", fresh_dir.display()))?;
     eprintln!(
-        "rebuilt the verdicts of {} from {events} logged event(s)",
+        "rebuilt the verdicts of {} from {events} event log entries",
         data_dir.display()
     );
     Ok(0)
 }
 
-/// Replay the copied log into `store`; returns how many events it held.
+/// Replay the copied log into `store`; returns how many entries it held.
 fn replay(store: &Arc<dyn Store>, plugins: PluginSet) -> Result<usize> {
     let mut pipeline = Pipeline::new(store.clone(), Arc::new(plugins))?;
-    // The timer calls that hit their deadline live, read first: they fail again when
-    // their timer comes due, before their own entry is reached.
-    let mut timer_deadlines = Vec::new();
-    for item in store.logged_events() {
-        if let (_, LogEntry::TimerDeadline(hit)) = item? {
-            timer_deadlines.push(hit);
-        }
-    }
-    pipeline.replay_timer_deadlines(timer_deadlines);
-    let mut events = 0usize;
-    for item in store.logged_events() {
-        let (seq, entry) = item?;
-        pipeline
-            .replay_entry(seq, &entry)
-            .with_context(|| match &entry {
-                LogEntry::Event { event, .. } => {
-                    format!("replaying event {seq} ({})", event.event_id)
-                }
-                LogEntry::ClockAdvance { .. } => format!("replaying clock advance {seq}"),
-                LogEntry::TimerDeadline(_) => format!("replaying timer deadline {seq}"),
-            })?;
-        if matches!(entry, LogEntry::Event { .. }) {
-            events += 1;
-        }
-    }
-    Ok(events)
+    Ok(pipeline.replay_from(1).context("replaying the event log")?)
 }

@@ -82,6 +82,21 @@ pub struct ServerConfig {
     /// How often the derived state is checkpointed to sled, in milliseconds: the longest
     /// stretch of the event log a restart after a crash replays.
     pub checkpoint_interval_ms: u64,
+    /// How many partition threads evaluate the seller shards (at most the number of
+    /// shards, 32); 0, the default, means one per available core.
+    pub partitions: u16,
+}
+
+impl ServerConfig {
+    /// The number of partitions to run: the setting, or one per available core.
+    pub fn partition_count(&self) -> u16 {
+        match self.partitions {
+            0 => std::thread::available_parallelism().map_or(1, |cores| {
+                cores.get().min(usize::from(crate::model::shard::SHARDS)) as u16
+            }),
+            set => set,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -99,6 +114,7 @@ impl Default for ServerConfig {
             max_connections: 1024,
             shutdown_timeout_ms: 10_000,
             checkpoint_interval_ms: 5_000,
+            partitions: 0,
         }
     }
 }
@@ -245,6 +261,15 @@ impl Config {
             return Err(invalid(
                 "server.checkpoint_interval_ms",
                 "must be at least 10",
+            ));
+        }
+        if self.server.partitions > crate::model::shard::SHARDS {
+            return Err(invalid(
+                "server.partitions",
+                &format!(
+                    "must be at most {} (the number of seller shards); 0 means one per core",
+                    crate::model::shard::SHARDS
+                ),
             ));
         }
         self.clock

@@ -10,9 +10,11 @@
 //! - [`money`]: [`Money`], exact decimal amounts.
 //! - [`time`]: [`Timestamp`] (ms since the epoch) and its RFC 3339 form.
 //! - [`subject`]: [`Subject`], what a verdict is about.
+//! - [`shard`]: which of the fixed seller shards an event belongs to.
 
 pub mod event;
 pub mod money;
+pub mod shard;
 pub mod subject;
 pub mod time;
 

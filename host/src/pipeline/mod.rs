@@ -1,9 +1,14 @@
 //! Event → plugins → findings → verdicts, in event time.
 //!
-//! The [`Pipeline`] handles one event at a time, in arrival order, which is what makes a
-//! replay of the same events give the same verdicts. For each event:
+//! Every event first passes the [`Sequencer`], one at a time: it recognises re-sent
+//! ids, assigns the event-time clock (`max(clock, occurred_at)`, never back), finds the
+//! seller shard ([`crate::model::shard`]) and appends the event with both to the log.
+//! A [`Pipeline`] then evaluates the events of the shards it serves — all of them, or one
+//! partition's share — in log order, each at the clock the sequencer assigned. Plugin
+//! state and timers are kept per shard, so the verdicts do not depend on how many
+//! partitions there are or how their work interleaves. For each event:
 //!
-//! 1. the event-time clock moves to `max(clock, occurred_at)` (it never goes back);
+//! 1. (the clock was assigned by the sequencer; timers due before it already fired);
 //! 2. every enabled plugin that subscribes to the event's type is called, in name order,
 //!    each with its own state scope; a failed call's writes are dropped and it becomes a
 //!    `plugin_error` finding on the event's primary subject, of severity `info` (fail open)
@@ -20,10 +25,14 @@
 //!
 //! Units are committed but not flushed here: the caller flushes (group commit) before it
 //! acknowledges anything.
+//!
+//! A partition also hears of every other event's clock (a *tick*), and fires its own
+//! timers due by then: a deadline passes on time even when its seller is quiet.
 
 mod findings;
 mod plugin_set;
 mod replay;
+mod sequencer;
 mod timers;
 
 use std::collections::BTreeMap;
@@ -32,14 +41,19 @@ use std::sync::Arc;
 
 pub use findings::primary_subject;
 pub use plugin_set::{PluginSet, PluginSetError};
+pub use replay::due_by;
+pub use sequencer::{InFlight, PARK_MAX_MS, Route, Routed, Sequencer, introduces, reference_of};
 
 use findings::{plugin_error, timer_quota_finding, to_finding};
 
 use crate::model::event::Event;
+use crate::model::shard::{ShardSet, namespace, split_namespace};
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
-use crate::runtime::{CheckedFinding, LoadedPlugin, PluginFailure, abi};
-use crate::store::{DeadlineHit, EventLogWrite, PluginScope, Store, StoreError, WriteBatch};
+use crate::runtime::{CheckedFinding, PluginFailure, abi};
+use crate::store::{
+    DeadlineHit, EventLogWrite, LogAppend, PluginScope, Store, StoreError, WriteBatch,
+};
 use crate::verdict::{Finding, Verdict};
 
 /// Most timers fired after one event; the rest fire after the next one. Bounds the work a
@@ -93,6 +107,24 @@ pub enum Ingested {
         /// The log position of the event accepted under that id.
         seq: u64,
     },
+    /// Logged, and parked until its order or complaint is known (see [`Sequencer`]).
+    Parked {
+        /// What it waits for (`o/<order id>` or `c/<complaint id>`).
+        waiting_for: String,
+    },
+}
+
+/// The current verdicts of the subjects the accepted event `event_id` touched (what a
+/// duplicate is answered with; none while it is not applied yet).
+pub fn verdicts_of_event(store: &dyn Store, event_id: &str) -> Result<Vec<Verdict>, StoreError> {
+    let Some(record) = store.event_record(event_id)? else {
+        return Ok(Vec::new());
+    };
+    let mut verdicts = Vec::with_capacity(record.subjects.len());
+    for subject in &record.subjects {
+        verdicts.extend(store.verdict(subject)?);
+    }
+    Ok(verdicts)
 }
 
 /// An event as the log stores it, with its content digest.
@@ -111,20 +143,31 @@ impl LoggedEvent {
     }
 }
 
-/// The event-time pipeline over a store and a plugin set.
+/// The event-time pipeline over a store and a plugin set, for some shards.
 pub struct Pipeline {
     store: Arc<dyn Store>,
     plugins: Arc<PluginSet>,
+    /// The shards this pipeline evaluates.
+    shards: ShardSet,
+    /// The clock of the last event or tick this pipeline saw.
     clock: Option<Timestamp>,
+    /// Orders the events handed to [`Pipeline::ingest`]; `None` in a partition, whose
+    /// events the worker's sequencer routes.
+    sequencer: Option<Sequencer>,
+    /// Events logged but not committed, cleared as their units commit.
+    in_flight: Arc<InFlight>,
     /// In a replay, the `on-timer` attempts that hit their deadline live, by (plugin, key,
     /// due, attempt), with the deadline then; `None` live.
     recorded_timer_deadlines: Option<replay::RecordedTimerDeadlines>,
+    /// In a replay, the calls on events that hit their deadline live, by event position.
+    recorded_event_deadlines: Option<replay::RecordedEventDeadlines>,
 }
 
 impl std::fmt::Debug for Pipeline {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Pipeline")
             .field("clock", &self.clock)
+            .field("shards", &self.shards)
             .field("plugins", &self.plugins.plugins().len())
             .finish()
     }
@@ -244,20 +287,54 @@ fn mark_changed(changed: &mut Vec<Subject>, subject: &Subject) {
 }
 
 impl Pipeline {
-    /// A pipeline over `store` with `plugins`, resuming the store's clock.
+    /// A pipeline over `store` with `plugins` for every shard, with its own sequencer,
+    /// resuming the store's clock.
     pub fn new(store: Arc<dyn Store>, plugins: Arc<PluginSet>) -> Result<Self, StoreError> {
-        let clock = store.clock()?;
+        let sequencer = Sequencer::new(store.clone())?;
+        let in_flight = sequencer.in_flight().clone();
         Ok(Pipeline {
+            clock: store.clock()?,
             store,
             plugins,
-            clock,
+            shards: ShardSet::ALL,
+            sequencer: Some(sequencer),
+            in_flight,
             recorded_timer_deadlines: None,
+            recorded_event_deadlines: None,
         })
+    }
+
+    /// A partition: a pipeline for `shards` whose events a [`Sequencer`] (sharing
+    /// `in_flight`) routes to it, to [`Pipeline::evaluate_routed`] and [`Pipeline::tick`].
+    pub fn partition(
+        store: Arc<dyn Store>,
+        plugins: Arc<PluginSet>,
+        shards: ShardSet,
+        in_flight: Arc<InFlight>,
+    ) -> Result<Self, StoreError> {
+        Ok(Pipeline {
+            clock: store.clock()?,
+            store,
+            plugins,
+            shards,
+            sequencer: None,
+            in_flight,
+            recorded_timer_deadlines: None,
+            recorded_event_deadlines: None,
+        })
+    }
+
+    /// Hand over the sequencer (to a worker that routes events to partitions).
+    pub fn take_sequencer(&mut self) -> Option<Sequencer> {
+        self.sequencer.take()
     }
 
     /// The event-time clock.
     pub fn clock(&self) -> Option<Timestamp> {
-        self.clock
+        match &self.sequencer {
+            Some(sequencer) => sequencer.clock(),
+            None => self.clock,
+        }
     }
 
     /// The running plugin set.
@@ -275,60 +352,113 @@ impl Pipeline {
         &self.store
     }
 
-    /// Handle one event unless its `event_id` was accepted before: a re-send with the
-    /// same content is a [`Ingested::Duplicate`] (no plugin runs, nothing is written), one
-    /// with other content a [`Ingested::Conflict`].
+    /// Whether a state namespace belongs to one of this pipeline's shards.
+    fn serves(&self, namespace: &str) -> bool {
+        split_namespace(namespace).is_some_and(|(_, shard)| self.shards.contains(shard))
+    }
+
+    fn sequencer(&mut self) -> Result<&mut Sequencer, PipelineError> {
+        self.sequencer.as_mut().ok_or_else(|| {
+            PipelineError::Store(StoreError::Database(
+                "a partition's pipeline takes routed events only".into(),
+            ))
+        })
+    }
+
+    /// Sequence and evaluate one event unless its `event_id` was accepted before: a
+    /// re-send with the same content is a [`Ingested::Duplicate`] (no plugin runs,
+    /// nothing is written), one with other content a [`Ingested::Conflict`]. The
+    /// parked events it releases are evaluated after it (their changes are in the
+    /// report's `changes`).
     pub fn ingest(&mut self, event: &Event) -> Result<Ingested, PipelineError> {
-        let logged = LoggedEvent::new(event);
-        if let Some(record) = self.store.event_record(&event.event_id)? {
-            if record.digest != logged.digest {
-                return Ok(Ingested::Conflict { seq: record.seq });
+        let route = self.sequencer()?.route(event.clone())?;
+        let outcome = match route {
+            Route::Duplicate { .. } => Ingested::Duplicate {
+                verdicts: self.duplicate_verdicts(&event.event_id)?,
+            },
+            Route::Conflict { seq } => Ingested::Conflict { seq },
+            Route::Parked {
+                clock,
+                waiting_for,
+                released,
+                ..
+            } => {
+                // Parked, it still moved the clock: what came due fires.
+                self.tick(clock, &event.event_id)?;
+                for routed in &released {
+                    self.evaluate_routed(routed)?;
+                }
+                Ingested::Parked { waiting_for }
             }
-            let mut verdicts = Vec::with_capacity(record.subjects.len());
-            for subject in &record.subjects {
-                verdicts.extend(self.store.verdict(subject)?);
+            Route::Evaluate(items) => {
+                let mut report = EventReport::default();
+                for (index, routed) in items.iter().enumerate() {
+                    let done = self.evaluate_routed(routed)?;
+                    if index == 0 {
+                        report = done;
+                    } else {
+                        report.changes.extend(done.changes);
+                        report.timers_fired += done.timers_fired;
+                    }
+                }
+                Ingested::Accepted(report)
             }
-            return Ok(Ingested::Duplicate { verdicts });
+        };
+        self.note_applied();
+        Ok(outcome)
+    }
+
+    /// Tell the store how far the log is applied (a pipeline with its own sequencer).
+    fn note_applied(&self) {
+        if let Some(sequencer) = &self.sequencer {
+            self.store.note_log_applied(sequencer.decided());
         }
-        self.evaluate(event, logged, None, &[])
-            .map(Ingested::Accepted)
     }
 
-    /// Handle one event (see the module docs for the steps) and append it to the event
-    /// log, without checking whether its id was seen (see [`Pipeline::ingest`]).
+    /// [`Pipeline::ingest`], for callers that send each id once: a duplicate, conflict or
+    /// parked event gives an empty report.
     pub fn process(&mut self, event: &Event) -> Result<EventReport, PipelineError> {
-        self.evaluate(event, LoggedEvent::new(event), None, &[])
+        Ok(match self.ingest(event)? {
+            Ingested::Accepted(report) => report,
+            _ => EventReport::default(),
+        })
     }
 
-    /// Handle an event read back from the log at `seq` (rebuilding the views): as
-    /// [`Pipeline::process`], without appending it again; the calls in `deadline_hits`
-    /// fail with their deadline as they did live, without running.
-    pub fn replay(
-        &mut self,
-        seq: u64,
-        event: &Event,
-        deadline_hits: &[DeadlineHit],
-    ) -> Result<EventReport, PipelineError> {
-        self.evaluate(event, LoggedEvent::new(event), Some(seq), deadline_hits)
+    /// The current verdicts of the subjects the accepted event `event_id` touched.
+    pub fn duplicate_verdicts(&self, event_id: &str) -> Result<Vec<Verdict>, StoreError> {
+        verdicts_of_event(self.store.as_ref(), event_id)
     }
 
-    fn evaluate(
-        &mut self,
-        event: &Event,
-        logged: LoggedEvent,
-        replayed_seq: Option<u64>,
-        forced: &[DeadlineHit],
-    ) -> Result<EventReport, PipelineError> {
-        let now = self
-            .clock
-            .map_or(event.occurred_at, |c| c.max(event.occurred_at));
+    /// Another shard's event (or a clock advance, `cause`) moved the clock to `clock`:
+    /// fire this pipeline's timers due by then.
+    pub fn tick(&mut self, clock: Timestamp, cause: &str) -> Result<EventReport, PipelineError> {
+        self.clock = Some(self.clock.map_or(clock, |c| c.max(clock)));
+        let (changes, timers_fired) = self.fire_due_timers(clock, cause)?;
+        Ok(EventReport {
+            touched: Vec::new(),
+            changes,
+            timers_fired,
+        })
+    }
+
+    /// Evaluate an event the sequencer routed to one of this pipeline's shards (see the
+    /// module docs for the steps), then fire the timers due by its clock.
+    pub fn evaluate_routed(&mut self, routed: &Routed) -> Result<EventReport, PipelineError> {
+        let event = routed.event.as_ref();
+        let now = routed.clock;
+        let shard = routed.shard;
         let envelope = abi::envelope(event);
         let event_type = event.event_type();
         let primary = primary_subject(event);
         let plugins = self.plugins.clone();
+        let forced: Vec<DeadlineHit> = self
+            .recorded_event_deadlines
+            .as_ref()
+            .and_then(|recorded| recorded.get(&routed.event_seq).cloned())
+            .unwrap_or_default();
 
         let mut batch = WriteBatch {
-            clock: (self.clock != Some(now)).then_some(now),
+            clock: Some(now),
             ..WriteBatch::default()
         };
         let mut work = VerdictWork::new(self.store.as_ref());
@@ -342,8 +472,9 @@ impl Pipeline {
             .iter()
             .filter(|p| p.subscribes_to(event_type))
         {
+            let namespace: Arc<str> = namespace(plugin.name(), shard).into();
             let scope =
-                PluginScope::open(self.store.clone(), plugin.name_arc(), now, plugin.quotas())?;
+                PluginScope::open(self.store.clone(), namespace.clone(), now, plugin.quotas())?;
             // A deadline the live run hit is not left to this machine's speed.
             let outcome = match forced.iter().find(|hit| hit.plugin == plugin.name()) {
                 Some(hit) => plugin.replay_failure(PluginFailure::Deadline {
@@ -361,7 +492,7 @@ impl Pipeline {
                 .scope
                 .as_ref()
                 .map_or(0, PluginScope::timers_refused);
-            let findings = self.settle(plugin, outcome.result, outcome.scope, &mut batch)?;
+            let findings = self.settle(&namespace, outcome.result, outcome.scope, &mut batch)?;
             let findings = match findings {
                 Ok(mut findings) => {
                     work.clear_plugin_errors(&primary, plugin.name(), now, &plugins)?;
@@ -382,15 +513,29 @@ impl Pipeline {
         let touched_subjects: Vec<Subject> = work.verdicts.keys().cloned().collect();
         batch.event = Some(EventLogWrite {
             event_id: event.event_id.clone(),
-            digest: logged.digest,
-            json: logged.json,
+            digest: routed.digest.clone(),
             subjects: touched_subjects.clone(),
-            replayed_seq,
-            deadline_hits,
+            seq: routed.event_seq,
         });
+        let introduced = sequencer::introduces(event);
+        if let Some((reference, seller)) = &introduced {
+            batch.refs.push((reference.clone(), seller.to_string()));
+        }
+        // Live, the calls that hit their deadline go into the log before the unit, so a
+        // replay fails them the same way.
+        if !deadline_hits.is_empty() && self.recorded_event_deadlines.is_none() {
+            self.store.append_log(LogAppend::EventDeadline {
+                seq: routed.event_seq,
+                hits: &deadline_hits,
+            })?;
+        }
         let (mut changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
-        self.clock = Some(now);
+        self.in_flight.committed(
+            &event.event_id,
+            introduced.as_ref().map(|(reference, _)| reference.as_str()),
+        );
+        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
         let touched = touched_subjects
             .iter()
             .filter_map(|s| verdicts.get(s).cloned())
@@ -408,7 +553,7 @@ impl Pipeline {
     /// Keep a successful call's writes; turn storage failures into a pipeline error.
     fn settle(
         &self,
-        plugin: &LoadedPlugin,
+        namespace: &str,
         result: Result<Vec<CheckedFinding>, PluginFailure>,
         scope: Option<PluginScope>,
         batch: &mut WriteBatch,
@@ -416,12 +561,12 @@ impl Pipeline {
         match result {
             Ok(findings) => {
                 if let Some(scope) = scope {
-                    batch.merge(plugin.name(), scope.into_writes());
+                    batch.merge(namespace, scope.into_writes());
                 }
                 Ok(Ok(findings))
             }
             Err(failure @ PluginFailure::Host { .. }) => Err(PipelineError::Host {
-                plugin: plugin.name().to_string(),
+                plugin: namespace.to_string(),
                 failure,
             }),
             Err(failure) => Ok(Err(failure)),

@@ -6,11 +6,12 @@ use super::{
     MAX_EXPIRED_PER_EVENT, MAX_TIMER_FIRES_PER_EVENT, Pipeline, PipelineError, VerdictWork,
     to_finding,
 };
+use crate::model::shard::split_namespace;
 use crate::model::time::Timestamp;
 use crate::runtime::PluginFailure;
 use crate::store::{
-    PendingTimer, PluginScope, PluginWrites, StateWrite, TimerDeadlineHit, TimerRetry, TimerWrite,
-    UsageDelta, WriteBatch,
+    LogAppend, PendingTimer, PluginScope, PluginWrites, StateWrite, TimerDeadlineHit, TimerRetry,
+    TimerWrite, UsageDelta, WriteBatch,
 };
 use crate::verdict::Verdict;
 
@@ -75,7 +76,8 @@ impl Pipeline {
         let mut changes = Vec::new();
         let mut fired = 0;
         while fired < MAX_TIMER_FIRES_PER_EVENT {
-            let Some(timer) = self.store.next_due_timer(now)? else {
+            let store = self.store.clone();
+            let Some(timer) = store.next_due_timer(now, &|ns| self.serves(ns))? else {
                 break;
             };
             // The timer runs against the state as it stood at its due time, however far
@@ -101,7 +103,9 @@ impl Pipeline {
         event_id: &str,
     ) -> Result<Vec<Verdict>, PipelineError> {
         let plugins = self.plugins.clone();
-        let Some(plugin) = plugins.get(&timer.plugin) else {
+        // `timer.plugin` is the plugin's namespace in the timer's shard.
+        let name = split_namespace(&timer.plugin).map_or(timer.plugin.as_str(), |(name, _)| name);
+        let Some(plugin) = plugins.get(name) else {
             // Its plugin is disabled or removed: keep the timer for when it is back.
             self.defer(timer, clock, Deferral::NotLoaded, None)?;
             return Ok(Vec::new());
@@ -109,7 +113,7 @@ impl Pipeline {
         let removal = removal(timer);
         let scope = PluginScope::resume(
             self.store.clone(),
-            plugin.name_arc(),
+            timer.plugin.as_str().into(),
             at,
             plugin.quotas(),
             removal,
@@ -117,7 +121,7 @@ impl Pipeline {
         let attempt = timer.retry.map_or(0, |retry| retry.attempts);
         let recorded = self.recorded_timer_deadlines.as_ref().and_then(|recorded| {
             let id = (
-                timer.plugin.clone(),
+                name.to_string(),
                 timer.key.clone(),
                 timer.original_due(),
                 attempt,
@@ -130,7 +134,12 @@ impl Pipeline {
             None => plugin.on_timer(timer, scope),
         };
         let mut batch = WriteBatch::default();
-        let findings = match self.settle(plugin, outcome.result, outcome.scope, &mut batch)? {
+        let findings = match self.settle(
+            &timer.plugin,
+            outcome.result,
+            outcome.scope,
+            &mut batch,
+        )? {
             Ok(findings) => findings,
             Err(failure) => {
                 let deferral = match failure {
@@ -140,7 +149,7 @@ impl Pipeline {
                 // Live, a deadline hit goes into the log with the deferral.
                 let logged = match (&failure, &self.recorded_timer_deadlines) {
                     (PluginFailure::Deadline { limit_ms }, None) => Some(TimerDeadlineHit {
-                        plugin: timer.plugin.clone(),
+                        plugin: name.to_string(),
                         key: timer.key.clone(),
                         due: timer.original_due(),
                         attempt,
@@ -188,13 +197,17 @@ impl Pipeline {
                 .failures
                 .saturating_add(u32::from(deferral == Deferral::Failed)),
         };
-        let mut batch = WriteBatch {
-            timer_deadline: deadline_hit,
-            ..WriteBatch::default()
-        };
+        // The deadline hit goes into the log before the unit that defers the timer.
+        if let Some(hit) = &deadline_hit {
+            self.store.append_log(LogAppend::TimerDeadline(hit))?;
+        }
+        let mut batch = WriteBatch::default();
+        let name = split_namespace(&timer.plugin)
+            .map_or(timer.plugin.as_str(), |(name, _)| name)
+            .to_string();
         if retry.failures >= MAX_TIMER_FAILURES {
-            tracing::error!(plugin = %timer.plugin, key = %timer.key, failures = retry.failures, "dropping a timer its plugin failed on every time");
-            metrics::counter!("probity_timers_dropped_total", "plugin" => timer.plugin.clone())
+            tracing::error!(plugin = %name, key = %timer.key, failures = retry.failures, "dropping a timer its plugin failed on every time");
+            metrics::counter!("probity_timers_dropped_total", "plugin" => name.clone())
                 .increment(1);
             batch.merge(&timer.plugin, removal(timer));
             self.store.commit(batch)?;
@@ -218,7 +231,7 @@ impl Pipeline {
         self.store.commit(batch)?;
         metrics::counter!(
             "probity_timers_deferred_total",
-            "plugin" => timer.plugin.clone(),
+            "plugin" => name,
             "reason" => deferral.label()
         )
         .increment(1);
@@ -227,7 +240,8 @@ impl Pipeline {
 
     /// Remove state entries whose time-to-live has passed, as one unit.
     pub(super) fn expire_state(&mut self, now: Timestamp) -> Result<(), PipelineError> {
-        let expired = self.store.expired_state(now, MAX_EXPIRED_PER_EVENT)?;
+        let store = self.store.clone();
+        let expired = store.expired_state(now, MAX_EXPIRED_PER_EVENT, &|ns| self.serves(ns))?;
         if expired.is_empty() {
             return Ok(());
         }

@@ -103,7 +103,12 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     }
     store.checkpoint()?;
     let store_health = Arc::new(StoreHealth::new(&data_dir));
-    let (worker, threads) = Worker::start(pipeline, QUEUE_DEPTH, store_health.clone())?;
+    let partitions = config.server.partition_count();
+    tracing::info!(
+        partitions,
+        "evaluating the seller shards on {partitions} partition thread(s)"
+    );
+    let (worker, threads) = Worker::start(pipeline, partitions, QUEUE_DEPTH, store_health.clone())?;
 
     let startup_changes = audit::diff(
         previous.as_ref().unwrap_or(&audit::Snapshot::default()),

@@ -9,7 +9,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`worker`] | the pipeline thread, group commit (the event log's `fdatasync`), the flush thread |
+//! | [`worker`] | the router thread (sequencing, fair scheduling), group commit (the event log's `fdatasync`), the flush thread |
+//! | [`partition`] | the partition threads that evaluate their seller shards' events |
 //! | [`reload`] | the running configuration and plugin set; live reloads, their report |
 //! | [`audit`] | the audit trail of configuration changes |
 //! | [`auth`] | bearer tokens and roles |
@@ -20,5 +21,6 @@ pub mod audit;
 pub mod auth;
 pub mod keys;
 pub mod metrics;
+pub mod partition;
 pub mod reload;
 pub mod worker;

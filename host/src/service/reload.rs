@@ -272,7 +272,7 @@ impl Reloader {
         // Timers of a plugin that stops running are kept: say how many wait for it.
         for (name, entry) in &old.config.plugins {
             let stays = config.plugins.get(name).is_some_and(|e| e.enabled);
-            let pending = self.store.usage(name).map(|u| u.timers).unwrap_or(0);
+            let pending = self.store.usage_total(name).map(|u| u.timers).unwrap_or(0);
             if entry.enabled && !stays && pending > 0 {
                 warnings.push(format!(
                     "plugin `{name}` stops with {pending} pending timer(s): they are kept, put off while it is not loaded, and fire when a plugin named `{name}` runs again"

@@ -1,33 +1,31 @@
-//! The pipeline thread and group commit.
+//! The router, the partition threads and group commit.
 //!
-//! The [`Pipeline`] is synchronous and handles one event at a time (that order is what
-//! makes replays deterministic), so it lives on a thread of its own. Requests hand it
-//! jobs over a bounded channel and wait for a reply. Acknowledging is split in two:
+//! Requests hand their events to the **router thread** over a bounded channel and wait
+//! for a reply. Acknowledging is split in three:
 //!
-//! 1. the **pipeline thread** evaluates and commits each event of the jobs it holds as
-//!    one unit (its record appended to the event log, its derived writes staged in
-//!    memory and visible at once, nothing durable yet), and passes a job's reply on as
-//!    soon as its last event is done;
-//! 2. the **flush thread** takes every reply that is waiting, writes and `fdatasync`s
+//! 1. the router passes each event through the [`Sequencer`] — idempotency, event-time
+//!    clock, seller shard — which appends it to the event log, and hands it to the
+//!    **partition thread** serving its shard (`server.partitions` of them; see
+//!    [`partition`](super::partition)), and a tick to the others;
+//! 2. the partition evaluates it and commits its unit (staged in memory, visible at
+//!    once, nothing durable yet); the last event of a request passes the request's reply
+//!    on;
+//! 3. the **flush thread** takes every reply that is waiting, writes and `fdatasync`s
 //!    the event log's appended records with *one* sync, and only then answers the
 //!    requests.
 //!
-//! While one sync runs the pipeline thread keeps evaluating, so under load a sync covers
-//! many requests (group commit) and neither thread waits for the other. A `200` therefore
-//! always means "in the event log, on disk".
+//! While one sync runs the others keep working, so under load a sync covers many
+//! requests (group commit). A `200` therefore always means "in the event log, on disk".
 //!
-//! **Fair scheduling.** The pipeline thread does not finish one job before it starts the
-//! next: it takes every job waiting and, each round, evaluates a slice of
-//! [`SLICE_EVENTS`] events of the job with the fewest events left (shortest remaining
-//! first) and a slice of the oldest job. A single event that arrives while big batches are
-//! being evaluated therefore waits for about one slice, not for the batches; the oldest
-//! job always moves, so none starves; and batches still finish one after another, so
-//! their clients send the next ones while the others are evaluated and the thread never
-//! idles between them. (Plain round robin made equal batches finish together, and the
-//! thread then waited for their next batches: a third less throughput.) The log records
-//! the order events were evaluated in, so a replay repeats it. Plugin-set swaps
-//! and the other control jobs travel the same channel and run between two events, never
-//! during one.
+//! **Fair scheduling.** The router does not route one job whole before it starts the
+//! next: it takes every job waiting and, each round, routes a slice of [`SLICE_EVENTS`]
+//! events of the job with the fewest events left (shortest remaining first) and a slice
+//! of the oldest job. A single event that arrives while big batches are being evaluated
+//! therefore waits for about one slice per partition queue, not for the batches; the
+//! oldest job always moves, so none starves. The log records the order events were
+//! routed in, so a replay repeats it. Plugin-set swaps and the other control jobs travel
+//! the same channel, run between two events, and reach every partition at the same
+//! point of the log.
 
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
@@ -36,23 +34,25 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::partition::{Item, JobState, PARTITION_QUEUE, Progress, Slot, run_partition};
 use crate::model::event::Event;
-use crate::pipeline::PipelineError;
-use crate::pipeline::{Ingested, Pipeline, PluginSet};
+use crate::model::shard::ShardSet;
+use crate::pipeline::{Pipeline, PluginSet, Route, Routed, Sequencer, due_by, verdicts_of_event};
 use crate::store::{Store, StoreHealth};
 use crate::verdict::Verdict;
 
-/// Events evaluated from one job before the next job's turn.
+/// Events routed from one job before the next job's turn.
 pub const SLICE_EVENTS: usize = 16;
 
 /// Most jobs held in evaluation at once; more wait in the channel.
 const MAX_ACTIVE_JOBS: usize = 1024;
 
-/// A job being evaluated: its events, how far it got, and its outcomes so far.
+/// A job being routed: its events not yet routed, how many were, and its outcomes.
 struct ActiveJob {
-    events: Vec<Event>,
-    outcomes: Vec<EventOutcome>,
-    reply: Reply,
+    events: std::collections::VecDeque<Event>,
+    routed: usize,
+    total: usize,
+    state: Arc<JobState>,
 }
 
 /// What became of one event.
@@ -70,6 +70,11 @@ pub enum EventOutcome {
     },
     /// Accepted before with different content; nothing done.
     Conflict,
+    /// Logged; evaluated once its order or complaint (`waiting_for`) is known.
+    Parked {
+        /// `o/<order id>` or `c/<complaint id>`.
+        waiting_for: String,
+    },
     /// The host failed (storage); nothing of the event was committed.
     Failed {
         /// What failed.
@@ -92,10 +97,10 @@ pub enum WorkerError {
     Flush(String),
 }
 
-type Reply = oneshot::Sender<Result<Vec<EventOutcome>, WorkerError>>;
+pub(super) type Reply = oneshot::Sender<Result<Vec<EventOutcome>, WorkerError>>;
 
 /// A job's reply with its outcomes, waiting for the flush that makes them durable.
-type Ack = (Reply, Vec<EventOutcome>);
+pub(super) type Ack = (Reply, Vec<EventOutcome>);
 
 enum Job {
     Events {
@@ -127,50 +132,136 @@ pub struct Worker {
 /// The threads behind a [`Worker`], to join at shutdown.
 #[derive(Debug)]
 pub struct WorkerThreads {
-    pipeline: JoinHandle<()>,
+    router: JoinHandle<()>,
     flush: JoinHandle<()>,
 }
 
 impl WorkerThreads {
     /// Wait until every job queued before [`Worker::shutdown`] is evaluated and flushed.
     pub fn join(self) {
-        let _ = self.pipeline.join();
+        let _ = self.router.join();
         let _ = self.flush.join();
     }
 }
 
+/// Run `body` on a thread named `name`; a panic there exits the process (code 70).
+fn spawn_crash_only(
+    name: String,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<JoinHandle<()>> {
+    std::thread::Builder::new().name(name).spawn(move || {
+        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).is_err() {
+            // Crash-only: a server whose router or partition is gone could only refuse
+            // events from now on. Exit instead, so that a supervisor restarts it;
+            // everything acknowledged is in the event log and is replayed.
+            tracing::error!(
+                "a pipeline thread panicked (see above); exiting so that a restart replays the event log"
+            );
+            std::process::exit(70);
+        }
+    })
+}
+
+/// The router's view of the partitions.
+struct Partitions {
+    queues: Vec<std_mpsc::SyncSender<Item>>,
+    threads: Vec<JoinHandle<()>>,
+    progress: Arc<Progress>,
+}
+
+impl Partitions {
+    fn count(&self) -> u16 {
+        self.queues.len() as u16
+    }
+
+    fn send(&self, partition: usize, seq: u64, item: Item) {
+        self.progress.sending(partition, seq);
+        if let Some(queue) = self.queues.get(partition) {
+            // A partition ends only after `Stop`, which the router sends last.
+            let _ = queue.send(item);
+        }
+    }
+
+    /// Hand `routed` to its partition (its outcome to `slot`) and tick the others.
+    fn evaluate(&self, routed: Routed, slot: Option<Slot>) {
+        let target = ShardSet::partition_of(routed.shard, self.count()) as usize;
+        let (clock, seq) = (routed.clock, routed.seq);
+        let cause: Arc<str> = routed.event.event_id.as_str().into();
+        self.send(target, seq, Item::Evaluate { routed, slot });
+        self.tick_except(Some(target), clock, &cause, seq);
+    }
+
+    fn tick_except(&self, except: Option<usize>, clock: i64, cause: &Arc<str>, seq: u64) {
+        for partition in (0..self.queues.len()).filter(|p| Some(*p) != except) {
+            let item = Item::Tick {
+                clock,
+                cause: cause.clone(),
+                seq,
+            };
+            self.send(partition, seq, item);
+        }
+    }
+
+    fn stop(self) {
+        for queue in &self.queues {
+            let _ = queue.send(Item::Stop);
+        }
+        for thread in self.threads {
+            let _ = thread.join();
+        }
+    }
+}
+
 impl Worker {
-    /// Start the pipeline and flush threads over `pipeline`; storage faults are recorded
-    /// in `health`.
+    /// Start the router, `partitions` partition threads and the flush thread. `pipeline`
+    /// is the one that replayed the log at start-up: its sequencer routes from here on.
+    /// Storage faults are recorded in `health`.
     pub fn start(
-        pipeline: Pipeline,
+        mut pipeline: Pipeline,
+        partitions: u16,
         queue: usize,
         health: Arc<StoreHealth>,
     ) -> std::io::Result<(Worker, WorkerThreads)> {
+        let sequencer = pipeline
+            .take_sequencer()
+            .ok_or_else(|| std::io::Error::other("the pipeline's sequencer was taken already"))?;
+        let store = pipeline.store().clone();
+        let plugins = pipeline.plugins().clone();
+        let count = partitions.max(1);
+        let progress = Arc::new(Progress::new(count as usize, sequencer.decided()));
+        let mut queues = Vec::with_capacity(count as usize);
+        let mut threads = Vec::with_capacity(count as usize);
+        for index in 0..count {
+            let partition = Pipeline::partition(
+                store.clone(),
+                plugins.clone(),
+                ShardSet::partition(index, count),
+                sequencer.in_flight().clone(),
+            )
+            .map_err(std::io::Error::other)?;
+            let (items, item_rx) = std_mpsc::sync_channel(PARTITION_QUEUE);
+            let (progress, health) = (progress.clone(), health.clone());
+            threads.push(spawn_crash_only(
+                format!("probity-part-{index}"),
+                move || run_partition(index as usize, partition, item_rx, progress, health),
+            )?);
+            queues.push(items);
+        }
+        let partitions = Partitions {
+            queues,
+            threads,
+            progress,
+        };
         let (jobs, job_rx) = mpsc::channel(queue.max(1));
         let (acks, ack_rx) = std_mpsc::channel();
-        let store = pipeline.store().clone();
-        let pipeline_health = health.clone();
-        let pipeline = std::thread::Builder::new()
-            .name("probity-pipeline".into())
-            .spawn(move || {
-                let run = std::panic::AssertUnwindSafe(|| {
-                    run_pipeline(pipeline, job_rx, acks, &pipeline_health)
-                });
-                if std::panic::catch_unwind(run).is_err() {
-                    // Crash-only: a server whose pipeline thread is gone could only refuse
-                    // events from now on. Exit instead, so that a supervisor restarts it;
-                    // everything acknowledged is in the event log and is replayed.
-                    tracing::error!(
-                        "the pipeline thread panicked (see above); exiting so that a restart replays the event log"
-                    );
-                    std::process::exit(70);
-                }
-            })?;
+        let router_health = health.clone();
+        let router = spawn_crash_only("probity-router".into(), move || {
+            run_router(sequencer, partitions, job_rx, acks, &router_health)
+        })?;
         let flush = std::thread::Builder::new()
             .name("probity-flush".into())
             .spawn(move || run_flush(store, ack_rx, &health))?;
-        Ok((Worker { jobs }, WorkerThreads { pipeline, flush }))
+        Ok((Worker { jobs }, WorkerThreads { router, flush }))
     }
 
     /// Evaluate `events` in order; answers once their writes are durable. When the queue
@@ -218,28 +309,35 @@ impl Worker {
     }
 }
 
-fn run_pipeline(
-    mut pipeline: Pipeline,
+fn run_router(
+    sequencer: Sequencer,
+    partitions: Partitions,
     mut jobs: mpsc::Receiver<Job>,
     acks: std_mpsc::Sender<Ack>,
     health: &StoreHealth,
 ) {
+    let mut router = Router {
+        sequencer,
+        partitions,
+        acks,
+        health,
+    };
     let mut active: std::collections::VecDeque<ActiveJob> = std::collections::VecDeque::new();
     let mut stopping = false;
     loop {
-        // Wait only when there is nothing to evaluate; otherwise take what has arrived.
+        // Wait only when there is nothing to route; otherwise take what has arrived.
         if active.is_empty() {
             if stopping {
                 break;
             }
             match jobs.blocking_recv() {
-                Some(job) => control(job, &mut pipeline, &mut active, &mut stopping, health),
+                Some(job) => router.control(job, &mut active, &mut stopping),
                 None => break,
             }
         }
         while active.len() < MAX_ACTIVE_JOBS {
             match jobs.try_recv() {
-                Ok(job) => control(job, &mut pipeline, &mut active, &mut stopping, health),
+                Ok(job) => router.control(job, &mut active, &mut stopping),
                 Err(_) => break,
             }
         }
@@ -249,7 +347,7 @@ fn run_pipeline(
         let shortest = active
             .iter()
             .enumerate()
-            .min_by_key(|(_, job)| job.events.len() - job.outcomes.len())
+            .min_by_key(|(_, job)| job.events.len())
             .map(|(index, _)| index);
         let oldest = (!active.is_empty()).then_some(0);
         let mut turns: Vec<usize> = [shortest, oldest].into_iter().flatten().collect();
@@ -260,115 +358,191 @@ fn run_pipeline(
             let Some(job) = active.get_mut(index) else {
                 continue;
             };
-            let start = job.outcomes.len();
-            let end = (start + SLICE_EVENTS).min(job.events.len());
-            for event in &job.events[start..end] {
-                job.outcomes.push(evaluate(&mut pipeline, event, health));
-            }
-            if job.outcomes.len() == job.events.len() {
-                let Some(job) = active.remove(index) else {
-                    continue;
+            for _ in 0..SLICE_EVENTS {
+                let Some(event) = job.events.pop_front() else {
+                    break;
                 };
-                if acks.send((job.reply, job.outcomes)).is_err() {
-                    // The flush thread is gone: nothing can be acknowledged any more.
-                    return;
-                }
+                let slot = Slot {
+                    job: job.state.clone(),
+                    index: job.routed,
+                };
+                job.routed += 1;
+                router.route(event, slot);
+            }
+            if job.routed == job.total {
+                active.remove(index);
             }
         }
-        if let Some(clock) = pipeline.clock() {
+        router.note_decided();
+        if let Some(clock) = router.sequencer.clock() {
             let lag_ms = crate::model::time::wall_clock_now().saturating_sub(clock);
             metrics::gauge!("probity_event_clock_lag_seconds").set(lag_ms as f64 / 1000.0);
         }
     }
+    router.partitions.stop();
 }
 
-/// Take one job off the channel: events join the round robin; the others run now,
-/// between two events.
-fn control(
-    job: Job,
-    pipeline: &mut Pipeline,
-    active: &mut std::collections::VecDeque<ActiveJob>,
-    stopping: &mut bool,
-    health: &StoreHealth,
-) {
-    match job {
-        Job::Events { events, reply } => active.push_back(ActiveJob {
-            outcomes: Vec::with_capacity(events.len()),
-            events,
-            reply,
-        }),
-        Job::SetPlugins { plugins, done } => {
-            pipeline.set_plugins(plugins);
-            let _ = done.send(());
-        }
-        Job::FollowWallClock { to } => follow(pipeline, to, health),
-        Job::PurgeLog { cutoff } => match pipeline.store().purge_log_before(cutoff) {
-            Ok(0) => {}
-            Ok(purged) => {
-                metrics::counter!("probity_event_log_purged_total").increment(purged as u64);
-                tracing::info!(purged, "purged event log entries past their retention");
+/// The router thread's parts.
+struct Router<'a> {
+    sequencer: Sequencer,
+    partitions: Partitions,
+    acks: std_mpsc::Sender<Ack>,
+    health: &'a StoreHealth,
+}
+
+impl Router<'_> {
+    /// Sequence one event and send it where it goes.
+    fn route(&mut self, event: Event, slot: Slot) {
+        let event_id = event.event_id.clone();
+        match self.sequencer.route(event) {
+            Ok(Route::Evaluate(items)) => {
+                let mut slot = Some(slot);
+                for routed in items {
+                    // The first item is the event itself; the rest were released by it.
+                    self.partitions.evaluate(routed, slot.take());
+                }
             }
+            Ok(Route::Parked {
+                seq,
+                clock,
+                waiting_for,
+                released,
+            }) => {
+                // Parked, it still moved the clock: every partition hears of it.
+                self.partitions
+                    .tick_except(None, clock, &Arc::from(event_id.as_str()), seq);
+                slot.fill(EventOutcome::Parked { waiting_for });
+                for routed in released {
+                    self.partitions.evaluate(routed, None);
+                }
+            }
+            Ok(Route::Duplicate { shard: Some(shard) }) => {
+                let partition = ShardSet::partition_of(shard, self.partitions.count()) as usize;
+                let seq = self.sequencer.decided();
+                self.partitions.send(
+                    partition,
+                    seq,
+                    Item::Duplicate {
+                        event_id,
+                        seq,
+                        slot,
+                    },
+                );
+            }
+            Ok(Route::Duplicate { shard: None }) => {
+                let outcome = match verdicts_of_event(self.sequencer.store().as_ref(), &event_id) {
+                    Ok(verdicts) => EventOutcome::Duplicate { verdicts },
+                    Err(err) => self.failed(err, &event_id),
+                };
+                slot.fill(outcome);
+            }
+            Ok(Route::Conflict { .. }) => slot.fill(EventOutcome::Conflict),
             Err(err) => {
-                health.record(&err);
-                tracing::error!(error = %err, "purging the event log failed");
+                let outcome = self.failed(err, &event_id);
+                slot.fill(outcome);
             }
-        },
-        // Finish what is held and queued before it, then stop.
-        Job::Shutdown => *stopping = true,
-    }
-}
-
-/// Advance event time to the wall clock's `to` when a timer or an expiry is due by then.
-/// The advance is logged with its effects in one unit, made durable by the next flush;
-/// lost in a crash, it is simply made again by a later tick.
-fn follow(pipeline: &mut Pipeline, to: crate::model::time::Timestamp, health: &StoreHealth) {
-    let advanced = pipeline.due_by(to).and_then(|due| match due {
-        true => pipeline.advance_clock(to, "wall-clock").map(Some),
-        false => Ok(None),
-    });
-    match advanced {
-        Ok(Some(report)) => {
-            metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64);
-            metrics::counter!("probity_clock_advances_total").increment(1);
-        }
-        Ok(None) => {}
-        Err(err) => {
-            if let PipelineError::Store(store_err) = &err {
-                health.record(store_err);
-            }
-            tracing::error!(error = %err, "moving event time with the wall clock failed");
         }
     }
-}
 
-fn evaluate(pipeline: &mut Pipeline, event: &Event, health: &StoreHealth) -> EventOutcome {
-    let outcome = match pipeline.ingest(event) {
-        Ok(Ingested::Accepted(report)) => {
-            metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64);
-            EventOutcome::Accepted {
-                verdicts: report.touched,
+    fn failed(&self, err: crate::store::StoreError, event_id: &str) -> EventOutcome {
+        self.health.record(&err);
+        tracing::error!(event_id = %event_id, error = %err, "event not logged");
+        EventOutcome::Failed {
+            error: err.to_string(),
+        }
+    }
+
+    /// Everything up to the sequencer's decided position was sent.
+    fn note_decided(&self) {
+        self.partitions.progress.decided(self.sequencer.decided());
+        self.sequencer
+            .store()
+            .note_log_applied(self.partitions.progress.applied());
+    }
+
+    /// Take one job off the channel: events join the round robin; the others run now,
+    /// between two events.
+    fn control(
+        &mut self,
+        job: Job,
+        active: &mut std::collections::VecDeque<ActiveJob>,
+        stopping: &mut bool,
+    ) {
+        match job {
+            Job::Events { events, reply } => {
+                let state = JobState::new(events.len(), reply, self.acks.clone());
+                if events.is_empty() {
+                    state.finish_empty();
+                    return;
+                }
+                active.push_back(ActiveJob {
+                    total: events.len(),
+                    routed: 0,
+                    events: events.into(),
+                    state,
+                });
+            }
+            Job::SetPlugins { plugins, done } => {
+                // Every partition swaps at the same point of the log.
+                let (swapped, each) = std_mpsc::channel();
+                let seq = self.sequencer.decided();
+                for partition in 0..self.partitions.queues.len() {
+                    let item = Item::SetPlugins {
+                        plugins: plugins.clone(),
+                        done: swapped.clone(),
+                    };
+                    self.partitions.send(partition, seq, item);
+                }
+                drop(swapped);
+                for _ in 0..self.partitions.queues.len() {
+                    let _ = each.recv();
+                }
+                let _ = done.send(());
+            }
+            Job::FollowWallClock { to } => self.follow(to),
+            Job::PurgeLog { cutoff } => match self.sequencer.store().purge_log_before(cutoff) {
+                Ok(0) => {}
+                Ok(purged) => {
+                    metrics::counter!("probity_event_log_purged_total").increment(purged as u64);
+                    tracing::info!(purged, "purged event log entries past their retention");
+                }
+                Err(err) => {
+                    self.health.record(&err);
+                    tracing::error!(error = %err, "purging the event log failed");
+                }
+            },
+            // Finish what is held and queued before it, then stop.
+            Job::Shutdown => *stopping = true,
+        }
+    }
+
+    /// Advance event time to the wall clock's `to` when a timer or an expiry is due by
+    /// then: logged, then ticked to every partition. Lost in a crash before a flush, it
+    /// is simply made again by a later tick.
+    fn follow(&mut self, to: crate::model::time::Timestamp) {
+        let store = self.sequencer.store().clone();
+        let advanced =
+            due_by(store.as_ref(), self.sequencer.clock(), to).and_then(|due| match due {
+                true => self.sequencer.advance(to, "wall-clock"),
+                false => Ok(None),
+            });
+        match advanced {
+            Ok(Some((seq, released))) => {
+                for routed in released {
+                    self.partitions.evaluate(routed, None);
+                }
+                self.partitions
+                    .tick_except(None, to, &Arc::from("wall-clock"), seq);
+                metrics::counter!("probity_clock_advances_total").increment(1);
+                self.note_decided();
+            }
+            Ok(None) => {}
+            Err(err) => {
+                self.health.record(&err);
+                tracing::error!(error = %err, "moving event time with the wall clock failed");
             }
         }
-        Ok(Ingested::Duplicate { verdicts }) => EventOutcome::Duplicate { verdicts },
-        Ok(Ingested::Conflict { .. }) => EventOutcome::Conflict,
-        Err(err) => {
-            if let PipelineError::Store(store_err) = &err {
-                health.record(store_err);
-            }
-            tracing::error!(event_id = %event.event_id, error = %err, "event not applied");
-            EventOutcome::Failed {
-                error: err.to_string(),
-            }
-        }
-    };
-    let label = match &outcome {
-        EventOutcome::Accepted { .. } => "accepted",
-        EventOutcome::Duplicate { .. } => "duplicate",
-        EventOutcome::Conflict => "conflict",
-        EventOutcome::Failed { .. } => "failed",
-    };
-    metrics::counter!("probity_events_total", "outcome" => label).increment(1);
-    outcome
+    }
 }
 
 fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Ack>, health: &StoreHealth) {

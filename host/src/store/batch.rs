@@ -72,23 +72,19 @@ pub struct TimerRetry {
     pub failures: u32,
 }
 
-/// The event a unit evaluates: logged and remembered for idempotency in the same unit,
-/// so an event is either wholly applied and recorded or neither.
+/// The event a unit evaluates, remembered for idempotency in the same unit, so that an
+/// event is either wholly applied and recorded or neither. (Its log record was appended
+/// before it was evaluated: the log comes first.)
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EventLogWrite {
     /// Its id.
     pub event_id: String,
-    /// SHA-256 (hex) of `json`.
+    /// SHA-256 (hex) of its pseudonymised JSON.
     pub digest: String,
-    /// The pseudonymised event as JSON.
-    pub json: Vec<u8>,
     /// The subjects its evaluation touched.
     pub subjects: Vec<Subject>,
-    /// `Some(seq)` when replaying the log (the event is already in it at `seq`); `None`
-    /// appends it.
-    pub replayed_seq: Option<u64>,
-    /// The plugins whose call on this event hit its wall-clock deadline, logged with it.
-    pub deadline_hits: Vec<DeadlineHit>,
+    /// Its position in the event log.
+    pub seq: u64,
 }
 
 /// An `on-timer` call that hit its wall-clock deadline: logged in the unit that defers the
@@ -118,18 +114,6 @@ pub struct DeadlineHit {
     pub limit_ms: u64,
 }
 
-/// An advance of the clock that no event made, logged so that a replay repeats it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ClockAdvanceWrite {
-    /// The new clock.
-    pub to: Timestamp,
-    /// Why it moved.
-    pub cause: String,
-    /// `Some(seq)` when replaying the log (the advance is already in it at `seq`);
-    /// `None` appends it.
-    pub replayed_seq: Option<u64>,
-}
-
 /// Everything one unit writes.
 #[derive(Clone, Debug, Default)]
 pub struct WriteBatch {
@@ -139,14 +123,13 @@ pub struct WriteBatch {
     pub verdicts: Vec<Verdict>,
     /// Findings to append to subjects' histories, in order.
     pub history: Vec<(Subject, Finding)>,
-    /// The new event-time clock, if it moved.
+    /// The event-time clock the unit ran at (the stored clock only ever moves forward).
     pub clock: Option<Timestamp>,
     /// The event evaluated, if the unit is an event's.
     pub event: Option<EventLogWrite>,
-    /// The clock advance to log, if the unit is one's.
-    pub clock_advance: Option<ClockAdvanceWrite>,
-    /// An `on-timer` call that hit its deadline, to log (never set in a replay).
-    pub timer_deadline: Option<TimerDeadlineHit>,
+    /// References the event makes known: an order or complaint id (as
+    /// [`reference_key`](crate::store::reference_key) spells it) → its seller.
+    pub refs: Vec<(String, String)>,
 }
 
 impl WriteBatch {
@@ -183,7 +166,6 @@ impl WriteBatch {
             && self.history.is_empty()
             && self.clock.is_none()
             && self.event.is_none()
-            && self.clock_advance.is_none()
-            && self.timer_deadline.is_none()
+            && self.refs.is_empty()
     }
 }

@@ -7,7 +7,7 @@
 //!   unambiguous prefix for one plugin's keys.
 //! - Subject ids are length-prefixed, so no id is a prefix of another's keys.
 
-use super::{DeadlineHit, LogEntry, StoreError, StoredValue, TimerRetry};
+use super::{LogAppend, LogEntry, Routing, StoreError, StoredValue, TimerRetry};
 use crate::model::event::Event;
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
@@ -203,48 +203,66 @@ pub fn decode_timer(bytes: &[u8]) -> Result<(Vec<u8>, Option<TimerRetry>), Store
     }
 }
 
-/// The log value of a clock advance: `{"clock_advance": <ms>, "cause": "…"}`. An event
-/// is a JSON object with `event_id` and `type` and never this key, so the two cannot be
-/// confused.
-pub fn encode_clock_advance(to: Timestamp, cause: &str) -> Vec<u8> {
-    encode_json(&serde_json::json!({ CLOCK_ADVANCE: to, "cause": cause }))
+/// The log value of a record (see [`LogEntry`] for what each means):
+///
+/// | record | JSON |
+/// |---|---|
+/// | event | `{"event": {…}, "clock": <ms>, "shard": <n> or null}` |
+/// | release of a parked event | `{"release": <seq>, "shard": <n>, "clock": <ms>}` |
+/// | calls on an event that hit their deadline | `{"event_deadline": <seq>, "hits": […]}` |
+/// | clock advance | `{"clock_advance": <ms>, "cause": "…"}` |
+/// | `on-timer` deadline hit | `{"timer_deadline": {…}}` |
+///
+/// Logs written before shards hold an event as its bare JSON, or as `{"event": {…},
+/// "deadline_hits": […]}`; both are still read.
+pub fn encode_log_append(record: LogAppend<'_>) -> Vec<u8> {
+    match record {
+        LogAppend::Event { json, routing } => {
+            let mut out = Vec::with_capacity(json.len() + 48);
+            out.push(VALUE_VERSION);
+            out.extend_from_slice(b"{\"event\":");
+            out.extend_from_slice(json);
+            out.extend_from_slice(format!(",\"clock\":{}", routing.clock).as_bytes());
+            match routing.shard {
+                Some(shard) => out.extend_from_slice(format!(",\"shard\":{shard}}}").as_bytes()),
+                None => out.extend_from_slice(b",\"shard\":null}"),
+            }
+            out
+        }
+        LogAppend::Release { seq, shard, clock } => {
+            encode_json(&serde_json::json!({ "release": seq, "shard": shard, "clock": clock }))
+        }
+        LogAppend::EventDeadline { seq, hits } => {
+            encode_json(&serde_json::json!({ "event_deadline": seq, "hits": hits }))
+        }
+        LogAppend::ClockAdvance { to, cause } => {
+            encode_json(&serde_json::json!({ CLOCK_ADVANCE: to, "cause": cause }))
+        }
+        LogAppend::TimerDeadline(hit) => encode_json(&serde_json::json!({ "timer_deadline": hit })),
+    }
 }
 
 const CLOCK_ADVANCE: &str = "clock_advance";
 
-/// The log value of an event: its JSON, or `{"event": …, "deadline_hits": […]}` when
-/// plugin calls on it hit their wall-clock deadline.
-pub fn encode_logged_event(json: &[u8], deadline_hits: &[DeadlineHit]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(json.len() + 1);
-    out.push(VALUE_VERSION);
-    if deadline_hits.is_empty() {
-        out.extend_from_slice(json);
-    } else {
-        out.extend_from_slice(b"{\"event\":");
-        out.extend_from_slice(json);
-        out.extend_from_slice(b",\"deadline_hits\":");
-        // Serialising our own plain data type cannot fail.
-        serde_json::to_writer(&mut out, deadline_hits).unwrap_or_default();
-        out.push(b'}');
-    }
-    out
-}
-
-/// Decode a log value: an event, or a [clock advance](encode_clock_advance).
+/// Decode a log value (see [`encode_log_append`]).
 pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt {
+        tree: "events",
+        detail,
+    };
     let mut value: serde_json::Value = decode_json("events", bytes)?;
+    let number = |value: &serde_json::Value, name: &str| {
+        value
+            .get(name)
+            .and_then(serde_json::Value::as_i64)
+            .ok_or_else(|| corrupt(format!("a log record without a numeric `{name}`")))
+    };
     if let Some(hit) = value.get_mut("timer_deadline").map(serde_json::Value::take) {
-        let hit = serde_json::from_value(hit).map_err(|err| StoreError::Corrupt {
-            tree: "events",
-            detail: err.to_string(),
-        })?;
+        let hit = serde_json::from_value(hit).map_err(|err| corrupt(err.to_string()))?;
         return Ok(LogEntry::TimerDeadline(hit));
     }
-    if let Some(to) = value.get(CLOCK_ADVANCE) {
-        let to = to.as_i64().ok_or_else(|| StoreError::Corrupt {
-            tree: "events",
-            detail: format!("a clock advance to {to}"),
-        })?;
+    if value.get(CLOCK_ADVANCE).is_some() {
+        let to = number(&value, CLOCK_ADVANCE)?;
         let cause = value
             .get("cause")
             .and_then(|c| c.as_str())
@@ -252,25 +270,62 @@ pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
             .to_string();
         return Ok(LogEntry::ClockAdvance { to, cause });
     }
-    let corrupt = |err: serde_json::Error| StoreError::Corrupt {
-        tree: "events",
-        detail: err.to_string(),
+    if value.get("release").is_some() {
+        let shard =
+            shard_number(number(&value, "shard")?).ok_or_else(|| corrupt("shard".into()))?;
+        return Ok(LogEntry::Release {
+            seq: number(&value, "release")? as u64,
+            shard,
+            clock: number(&value, "clock")?,
+        });
+    }
+    if value.get("event_deadline").is_some() {
+        let seq = number(&value, "event_deadline")? as u64;
+        let hits = value
+            .get_mut("hits")
+            .map(serde_json::Value::take)
+            .unwrap_or_default();
+        let hits = serde_json::from_value(hits).map_err(|err| corrupt(err.to_string()))?;
+        return Ok(LogEntry::EventDeadline { seq, hits });
+    }
+    let (event, routing, deadline_hits) = match value.get_mut("event").map(serde_json::Value::take)
+    {
+        Some(event) => {
+            let routing = match value.get("clock") {
+                Some(_) => Some(Routing {
+                    clock: number(&value, "clock")?,
+                    shard: match value.get("shard") {
+                        Some(serde_json::Value::Null) | None => None,
+                        Some(_) => Some(
+                            shard_number(number(&value, "shard")?)
+                                .ok_or_else(|| corrupt("shard".into()))?,
+                        ),
+                    },
+                }),
+                None => None,
+            };
+            let hits = match value.get_mut("deadline_hits").map(serde_json::Value::take) {
+                Some(hits) => {
+                    serde_json::from_value(hits).map_err(|err| corrupt(err.to_string()))?
+                }
+                None => Vec::new(),
+            };
+            (event, routing, hits)
+        }
+        None => (value, None, Vec::new()),
     };
-    let (event, deadline_hits) = match value.get_mut("deadline_hits").map(serde_json::Value::take) {
-        Some(hits) => (
-            value
-                .get_mut("event")
-                .map(serde_json::Value::take)
-                .unwrap_or_default(),
-            serde_json::from_value(hits).map_err(corrupt)?,
-        ),
-        None => (value, Vec::new()),
-    };
-    let event = serde_json::from_value::<Event>(event).map_err(corrupt)?;
+    let event = serde_json::from_value::<Event>(event).map_err(|err| corrupt(err.to_string()))?;
     Ok(LogEntry::Event {
         event: Box::new(event),
+        routing,
         deadline_hits,
     })
+}
+
+fn shard_number(raw: i64) -> Option<crate::model::shard::Shard> {
+    u16::try_from(raw)
+        .ok()
+        .filter(|shard| *shard < crate::model::shard::SHARDS)
 }
 
 #[cfg(test)]

@@ -30,8 +30,8 @@ mod sled;
 
 pub use self::sled::{SledStore, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 pub use batch::{
-    ClockAdvanceWrite, DeadlineHit, EventLogWrite, PluginWrites, StateWrite, TimerDeadlineHit,
-    TimerRetry, TimerWrite, UsageDelta, WriteBatch,
+    DeadlineHit, EventLogWrite, PluginWrites, StateWrite, TimerDeadlineHit, TimerRetry, TimerWrite,
+    UsageDelta, WriteBatch,
 };
 pub use health::{FaultKind, StorageFault, StoreHealth};
 pub use index::{VerdictPage, VerdictQuery};
@@ -39,6 +39,7 @@ pub use log::{EventLog, LogError, LogIo, LogRecords, RealIo};
 pub use scope::{PluginQuotas, PluginScope, ScanEntry, StateError, TimerError};
 
 use crate::model::event::Event;
+use crate::model::shard::Shard;
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::verdict::{Finding, Verdict};
@@ -102,16 +103,49 @@ pub struct HistoryPage {
     pub next_after: Option<u64>,
 }
 
+/// Where the sequencer sent an event, as its log record says: the event-time clock it
+/// assigned and the shard that evaluates it (`None`: parked until its order or
+/// complaint is known).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Routing {
+    /// The event-time clock the event is evaluated at.
+    pub clock: Timestamp,
+    /// Its shard, or `None` while it waits for its order or complaint.
+    pub shard: Option<Shard>,
+}
+
 /// One entry of the event log.
 #[derive(Clone, Debug)]
 pub enum LogEntry {
-    /// An accepted event (boxed: an event is large, an advance two words), with the
-    /// plugin calls on it that hit their wall-clock deadline.
+    /// An accepted event (boxed: an event is large, an advance two words), with where it
+    /// was sent (`None` in a log written before shards: a replay routes it afresh) and,
+    /// in a log written before deadline records, the plugin calls on it that hit their
+    /// wall-clock deadline.
     Event {
         /// The event.
         event: Box<Event>,
-        /// The calls that hit their deadline in the live run.
+        /// Its clock and shard.
+        routing: Option<Routing>,
+        /// Deadline hits logged with it (old logs; new ones use [`LogEntry::EventDeadline`]).
         deadline_hits: Vec<DeadlineHit>,
+    },
+    /// A parked event (at `seq`) sent to its shard, its order or complaint now known (or
+    /// its wait over): it is evaluated here, at `clock`.
+    Release {
+        /// The parked event's own position.
+        seq: u64,
+        /// The shard that evaluates it.
+        shard: Shard,
+        /// The clock it is evaluated at.
+        clock: Timestamp,
+    },
+    /// The plugin calls on the event at `seq` that hit their wall-clock deadline: a
+    /// replay fails them the same way, without running them.
+    EventDeadline {
+        /// The event's position.
+        seq: u64,
+        /// The calls.
+        hits: Vec<DeadlineHit>,
     },
     /// The event-time clock moved to `to` without an event (a live server following the
     /// wall clock). A replay repeats it at the same point of the log, so the same timers
@@ -119,13 +153,61 @@ pub enum LogEntry {
     ClockAdvance {
         /// The new clock.
         to: Timestamp,
-        /// Why it moved (`wall-clock`), as findings of the timers it fired name it.
+        /// Why it moved (`wall-clock`).
         cause: String,
     },
     /// An `on-timer` call that hit its wall-clock deadline live (the timer was deferred).
     /// A replay reads these before it starts and fails the same attempts.
     TimerDeadline(TimerDeadlineHit),
 }
+
+/// A record to append to the event log (see [`LogEntry`] for what each means).
+#[derive(Clone, Copy, Debug)]
+pub enum LogAppend<'a> {
+    /// An event, as pseudonymised JSON, with its routing.
+    Event {
+        /// The event's JSON.
+        json: &'a [u8],
+        /// Its clock and shard.
+        routing: Routing,
+    },
+    /// See [`LogEntry::Release`].
+    Release {
+        /// The parked event's position.
+        seq: u64,
+        /// Its shard.
+        shard: Shard,
+        /// Its clock.
+        clock: Timestamp,
+    },
+    /// See [`LogEntry::EventDeadline`].
+    EventDeadline {
+        /// The event's position.
+        seq: u64,
+        /// The calls.
+        hits: &'a [DeadlineHit],
+    },
+    /// See [`LogEntry::ClockAdvance`].
+    ClockAdvance {
+        /// The new clock.
+        to: Timestamp,
+        /// Why.
+        cause: &'a str,
+    },
+    /// See [`LogEntry::TimerDeadline`].
+    TimerDeadline(&'a TimerDeadlineHit),
+}
+
+/// How the reference index spells an order or complaint id: `o/<id>` or `c/<id>`.
+pub fn reference_key(kind: crate::model::subject::SubjectType, id: &str) -> String {
+    match kind {
+        crate::model::subject::SubjectType::Complaint => format!("c/{id}"),
+        _ => format!("o/{id}"),
+    }
+}
+
+/// A filter on state namespaces (a partition's shards); see [`crate::model::shard`].
+pub type NamespaceFilter<'a> = &'a dyn Fn(&str) -> bool;
 
 /// Iterator over the event log, oldest first: `(seq, entry)`.
 pub type EventIter<'a> = Box<dyn Iterator<Item = Result<(u64, LogEntry), StoreError>> + 'a>;
@@ -225,15 +307,46 @@ pub trait Store: Send + Sync {
     /// The event-time clock, if any event was ever accepted.
     fn clock(&self) -> Result<Option<Timestamp>, StoreError>;
 
-    /// The earliest pending timer due at or before `up_to` (ties by plugin, then key).
-    fn next_due_timer(&self, up_to: Timestamp) -> Result<Option<PendingTimer>, StoreError>;
+    /// What a plugin holds over every shard.
+    fn usage_total(&self, plugin: &str) -> Result<PluginUsage, StoreError> {
+        let mut total = PluginUsage::default();
+        for shard in 0..crate::model::shard::SHARDS {
+            let usage = self.usage(&crate::model::shard::namespace(plugin, shard))?;
+            total.state_bytes += usage.state_bytes;
+            total.state_entries += usage.state_entries;
+            total.timers += usage.timers;
+        }
+        Ok(total)
+    }
 
-    /// Up to `limit` state entries that expired at or before `up_to`: `(plugin, key)`.
+    /// The earliest pending timer due at or before `up_to` (ties by namespace, then key)
+    /// among the namespaces `serves` accepts.
+    fn next_due_timer(
+        &self,
+        up_to: Timestamp,
+        serves: NamespaceFilter<'_>,
+    ) -> Result<Option<PendingTimer>, StoreError>;
+
+    /// Up to `limit` state entries that expired at or before `up_to`, among the
+    /// namespaces `serves` accepts: `(namespace, key)`.
     fn expired_state(
         &self,
         up_to: Timestamp,
         limit: usize,
+        serves: NamespaceFilter<'_>,
     ) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// The seller an order or complaint belongs to (by [`reference_key`]), once an event
+    /// naming both was applied.
+    fn seller_of(&self, reference: &str) -> Result<Option<String>, StoreError>;
+
+    /// Append a record to the event log (durable with the next [`Store::flush`]); returns
+    /// its position.
+    fn append_log(&self, record: LogAppend<'_>) -> Result<u64, StoreError>;
+
+    /// Say that every log entry up to `seq` is applied (its units committed): the next
+    /// write-back records it as [`Store::log_applied`]. Never moves back.
+    fn note_log_applied(&self, seq: u64);
 
     /// The current verdict on a subject.
     fn verdict(&self, subject: &Subject) -> Result<Option<Verdict>, StoreError>;
@@ -253,7 +366,7 @@ pub trait Store: Send + Sync {
     /// Apply one unit of work atomically (visible at once, durable after `flush`).
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
 
-    /// Make every committed unit durable — its log record written and `fdatasync`ed —
+    /// Make every appended log record durable — written and `fdatasync`ed —
     /// and return the bytes written. A failed flush is final: the store then refuses
     /// every unit until a restart.
     fn flush(&self) -> Result<usize, StoreError>;

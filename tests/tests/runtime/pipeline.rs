@@ -5,7 +5,7 @@ use probity::model::subject::SubjectType;
 use probity::runtime::{CacheOutcome, PluginEngine, load_plugin};
 use probity::verdict::{Action, Category, Severity, Verdict};
 use probity_e2e::harness::{
-    config, entry, listing, one_listing, paid, pipeline, pipeline_in, shipped,
+    config, entry, listing, one_listing, paid, pipeline, pipeline_in, placed, shipped,
 };
 use probity_e2e::test_plugin;
 use serde_json::json;
@@ -81,6 +81,9 @@ fn state_persists_between_events() {
 fn a_timer_fires_when_the_clock_passes_its_due_time() {
     let (_dir, mut pipeline) = pipeline(&good());
     pipeline
+        .process(&placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"))
+        .expect("placed");
+    pipeline
         .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
         .expect("paid");
     // 59 minutes later: not due yet.
@@ -103,6 +106,9 @@ fn a_timer_fires_when_the_clock_passes_its_due_time() {
 fn a_timer_cancelled_in_time_never_fires() {
     let (_dir, mut pipeline) = pipeline(&good());
     pipeline
+        .process(&placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"))
+        .expect("placed");
+    pipeline
         .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
         .expect("paid");
     pipeline
@@ -118,6 +124,9 @@ fn a_timer_cancelled_in_time_never_fires() {
 fn advancing_the_clock_without_an_event_fires_due_timers() {
     let (_dir, mut pipeline) = pipeline(&good());
     pipeline
+        .process(&placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"))
+        .expect("placed");
+    pipeline
         .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
         .expect("paid");
     let report = pipeline
@@ -131,6 +140,9 @@ fn timers_survive_a_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let mut pipeline = pipeline_in(dir.path(), &good());
+        pipeline
+            .process(&placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"))
+            .expect("placed");
         pipeline
             .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
             .expect("paid");
@@ -163,6 +175,8 @@ fn the_clock_never_goes_back_for_late_events() {
 fn replay() -> Vec<String> {
     let (_dir, mut pipeline) = pipeline(&good());
     let events = [
+        placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"),
+        placed("e00", "2026-11-01T09:59:00Z", "O-2", "S-2"),
         paid("e1", "2026-11-01T10:00:00Z", "O-1"),
         listing(
             "e2",

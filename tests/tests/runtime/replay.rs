@@ -37,16 +37,10 @@ fn all_verdicts(store: &dyn Store) -> Vec<Verdict> {
 
 /// Empty the derived views and replay the whole log with `config`'s plugins.
 fn replay(store: &Arc<dyn Store>, config: &probity::config::Config) {
-    let entries: Vec<(u64, LogEntry)> = store
-        .logged_events()
-        .collect::<Result<_, _>>()
-        .expect("log");
     store.reset_derived().expect("reset");
     let mut replay =
         Pipeline::new(store.clone(), Arc::new(load(config).expect("plugins"))).expect("pipeline");
-    for (seq, entry) in &entries {
-        replay.replay_entry(*seq, entry).expect("replayed");
-    }
+    replay.replay_from(1).expect("replayed");
 }
 
 fn bundled(name: &str) -> PluginConfig {
@@ -127,12 +121,16 @@ fn a_deadline_the_live_run_hit_is_replayed_not_run_again() {
         .logged_events()
         .collect::<Result<_, _>>()
         .expect("log");
-    match &logged[0].1 {
-        LogEntry::Event { deadline_hits, .. } => {
-            assert_eq!(deadline_hits.len(), 1, "the hit is in the log");
-            assert_eq!(deadline_hits[0].plugin, "busy");
+    match &logged[1].1 {
+        LogEntry::EventDeadline { seq, hits } => {
+            assert_eq!(
+                (*seq, hits.len()),
+                (1, 1),
+                "the hit is in the log: {logged:?}"
+            );
+            assert_eq!(hits[0].plugin, "busy");
         }
-        other => panic!("an event first: {other:?}"),
+        other => panic!("the event, then its deadline hit: {other:?}"),
     }
     drop(live);
     // Replayed where the same plugin would finish at once: the log, not the machine,
@@ -154,6 +152,13 @@ fn a_timer_call_that_hit_its_deadline_live_is_deferred_the_same_in_a_replay() {
     };
     let live_config = config(vec![("good", good(1_000_000_000_000))]);
     let (_dir, mut live) = pipeline(&live_config);
+    live.process(&probity_e2e::harness::placed(
+        "e0",
+        "2026-11-01T09:59:00Z",
+        "O-1",
+        "S-1",
+    ))
+    .expect("placed");
     live.process(&probity_e2e::harness::paid(
         "e1",
         "2026-11-01T10:00:00Z",
@@ -167,7 +172,9 @@ fn a_timer_call_that_hit_its_deadline_live_is_deferred_the_same_in_a_replay() {
     .expect("advanced");
     let store = live.store().clone();
     store.flush().expect("the log synced");
-    let deferred_to = store.timer_due("good", "ship:O-1").expect("read");
+    let deferred_to = store
+        .timer_due(&probity_e2e::harness::namespace("good", "S-1"), "ship:O-1")
+        .expect("read");
     assert!(deferred_to.is_some(), "the slow timer call was deferred");
     assert!(
         store
@@ -193,15 +200,14 @@ fn a_timer_call_that_hit_its_deadline_live_is_deferred_the_same_in_a_replay() {
         Arc::new(load(&config(vec![("good", good(0))])).expect("plugins")),
     )
     .expect("pipeline");
-    replay.replay_timer_deadlines(entries.iter().filter_map(|(_, e)| match e {
-        LogEntry::TimerDeadline(hit) => Some(hit.clone()),
-        _ => None,
-    }));
+    replay.replay_deadlines(&entries);
     for (seq, entry) in &entries {
         replay.replay_entry(*seq, entry).expect("replayed");
     }
     assert_eq!(
-        store.timer_due("good", "ship:O-1").expect("read"),
+        store
+            .timer_due(&probity_e2e::harness::namespace("good", "S-1"), "ship:O-1")
+            .expect("read"),
         deferred_to
     );
     assert_eq!(store.verdict(&order).expect("read"), before);

@@ -10,7 +10,7 @@ use probity::model::subject::{Subject, SubjectType};
 use probity::model::time::parse_rfc3339;
 use probity::pipeline::Pipeline;
 use probity::verdict::Category;
-use probity_e2e::harness::{config, entry, load, paid, pipeline};
+use probity_e2e::harness::{config, entry, load, namespace, paid, pipeline, placed};
 use serde_json::json;
 
 fn at(text: &str) -> i64 {
@@ -36,11 +36,16 @@ fn swap(pipeline: &mut Pipeline, config: &probity::config::Config) {
 fn a_timer_of_a_disabled_plugin_waits_and_fires_with_its_original_due_time() {
     let (_dir, mut pipeline) = pipeline(&good());
     pipeline
+        .process(&placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"))
+        .expect("placed");
+    pipeline
         .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
         .expect("paid");
     let store = pipeline.store().clone();
     assert_eq!(
-        store.timer_due("good", "ship:O-1").expect("read"),
+        store
+            .timer_due(&namespace("good", "S-1"), "ship:O-1")
+            .expect("read"),
         Some(at("2026-11-01T11:00:00Z"))
     );
 
@@ -49,12 +54,20 @@ fn a_timer_of_a_disabled_plugin_waits_and_fires_with_its_original_due_time() {
     pipeline
         .advance_clock(at("2026-11-01T12:00:00Z"), "tick")
         .expect("advanced");
-    let deferred = store.timer_due("good", "ship:O-1").expect("read");
+    let deferred = store
+        .timer_due(&namespace("good", "S-1"), "ship:O-1")
+        .expect("read");
     assert!(
         deferred.is_some_and(|due| due > at("2026-11-01T12:00:00Z")),
         "kept and put off: {deferred:?}"
     );
-    assert_eq!(store.usage("good").expect("usage").timers, 1);
+    assert_eq!(
+        store
+            .usage(&namespace("good", "S-1"))
+            .expect("usage")
+            .timers,
+        1
+    );
     assert!(
         store
             .verdict(&order("O-1"))
@@ -81,13 +94,27 @@ fn a_timer_of_a_disabled_plugin_waits_and_fires_with_its_original_due_time() {
         format!("ship-by {}", at("2026-11-01T11:00:00Z")),
         "the plugin is shown its own due time"
     );
-    assert_eq!(store.timer_due("good", "ship:O-1").expect("read"), None);
-    assert_eq!(store.usage("good").expect("usage").timers, 0);
+    assert_eq!(
+        store
+            .timer_due(&namespace("good", "S-1"), "ship:O-1")
+            .expect("read"),
+        None
+    );
+    assert_eq!(
+        store
+            .usage(&namespace("good", "S-1"))
+            .expect("usage")
+            .timers,
+        0
+    );
 }
 
 #[test]
 fn a_timer_its_plugin_keeps_failing_on_is_retried_then_dropped() {
     let (_dir, mut pipeline) = pipeline(&good());
+    pipeline
+        .process(&placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"))
+        .expect("placed");
     pipeline
         .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
         .expect("paid");
@@ -105,12 +132,23 @@ fn a_timer_its_plugin_keeps_failing_on_is_retried_then_dropped() {
         pipeline
             .advance_clock(at(&format!("2026-11-01T{hour:02}:30:00Z")), "tick")
             .expect("advanced");
-        kept.push(store.timer_due("good", "ship:O-1").expect("read").is_some());
+        kept.push(
+            store
+                .timer_due(&namespace("good", "S-1"), "ship:O-1")
+                .expect("read")
+                .is_some(),
+        );
         hour += 1;
     }
     // Five failed runs, an hour apart: kept after each of the first four, then dropped.
     assert_eq!(kept[..5], [true, true, true, true, false], "{kept:?}");
-    assert_eq!(store.usage("good").expect("usage").timers, 0);
+    assert_eq!(
+        store
+            .usage(&namespace("good", "S-1"))
+            .expect("usage")
+            .timers,
+        0
+    );
 }
 
 #[test]
@@ -123,8 +161,14 @@ fn a_timer_refused_by_the_quota_is_a_finding_on_the_subject() {
     limited.limits.timers_quota = 1;
     let (_dir, mut pipeline) = pipeline(&config(vec![("good", limited)]));
     pipeline
+        .process(&placed("e0", "2026-11-01T09:59:00Z", "O-1", "S-1"))
+        .expect("placed");
+    pipeline
         .process(&paid("e1", "2026-11-01T10:00:00Z", "O-1"))
         .expect("paid");
+    pipeline
+        .process(&placed("e00", "2026-11-01T09:59:00Z", "O-2", "S-1"))
+        .expect("placed");
     let report = pipeline
         .process(&paid("e2", "2026-11-01T10:01:00Z", "O-2"))
         .expect("paid");

@@ -40,6 +40,8 @@ fn check_runs_events_through_a_configured_component_and_fires_deadlines() {
         concat!(
             r#"{"event_id":"e1","type":"listing.upserted","occurred_at":"2026-11-01T10:00:00Z","listing_id":"L-1","seller_id":"S-1","title":"全网最佳保温杯","price":{"amount":"59.00","currency":"CNY"}}"#,
             "\n",
+            r#"{"event_id":"e1b","type":"order.placed","occurred_at":"2026-11-01T10:04:00Z","order_id":"O-1","listing_id":"L-1","seller_id":"S-1","buyer_id":"B-1","quantity":1,"total":{"amount":"59.00","currency":"CNY"}}"#,
+            "\n",
             r#"{"event_id":"e2","type":"order.paid","occurred_at":"2026-11-01T10:05:00Z","order_id":"O-1"}"#,
             "\n"
         ),

@@ -174,6 +174,17 @@ fn timers_survive_restarts() {
     .ok();
     c.send(&order_paid("t-2", "2026-11-01T10:05:00Z", "O-1"))
         .ok(); // due 11:05
+    for (id, order) in [("t-2b", "O-2"), ("t-2c", "O-3")] {
+        c.send(&order_placed(
+            id,
+            "2026-11-01T10:05:30Z",
+            order,
+            "L-1",
+            "S-1",
+            "B-1",
+        ))
+        .ok();
+    }
     c.send(&order_paid("t-3", "2026-11-01T10:06:00Z", "O-2"))
         .ok();
     c.send(&order_shipped("t-4", "2026-11-01T10:30:00Z", "O-2"))

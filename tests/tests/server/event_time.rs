@@ -146,7 +146,7 @@ fn a_deadline_passes_on_a_quiet_night_and_a_rebuild_repeats_it() {
     server.stop();
 
     let stderr = server.rebuild();
-    assert!(stderr.contains("from 4 logged event(s)"), "{stderr}");
+    assert!(stderr.contains(" event log entries"), "{stderr}");
 
     // Back without the wall clock, so nothing moves after the rebuild.
     server.set_config(

@@ -115,6 +115,11 @@ fn ndjson_batch_applies_good_lines_and_reports_bad_ones() {
     let reply = c.send_ndjson(&body);
     let r = reply.ok();
     assert_eq!(r["accepted"], 3, "{}", reply.text);
+    assert_eq!(
+        r["waiting"], 1,
+        "the payment waits for its order: {}",
+        reply.text
+    );
     assert_eq!(r["duplicates"], 1, "{}", reply.text);
     assert_eq!(r["flagged"], 1, "{}", reply.text);
     let rejected = r["rejected"].as_array().expect("rejected array");
@@ -135,8 +140,20 @@ fn ndjson_batch_applies_good_lines_and_reports_bad_ones() {
 
     assert_eq!(c.verdict("listing", "L-1").ok()["action"], "block");
     assert_eq!(c.verdict("listing", "L-2").ok()["action"], "allow");
-    c.verdict("order", "O-9").ok();
+    // O-9 was never placed: its payment waits for it, logged, with no verdict yet.
+    c.verdict("order", "O-9").problem(404, "not-found");
     c.verdict("order", "O-3").problem(404, "not-found");
+    c.send_ndjson(
+        &(order_placed("b-10", &at_minute(10), "O-9", "L-1", "S-1", "B-1").to_string() + "\n"),
+    )
+    .ok();
+    assert_eq!(
+        c.verdict("order", "O-9").ok()["findings"]
+            .as_array()
+            .map(Vec::len),
+        Some(0),
+        "evaluated once its order came"
+    );
 }
 
 /// A batch whose every line is bad is still a `200` with everything rejected; an empty

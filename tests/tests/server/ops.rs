@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use probity_e2e::server::{
-    ConfigText, Server, at_minute, listing, order_paid, sha256_hex, start_usual as start,
+    ConfigText, Server, at_minute, listing, order_paid, order_placed, sha256_hex,
+    start_usual as start,
 };
 use probity_e2e::test_plugin;
 use serde_json::{Value, json};
@@ -88,6 +89,15 @@ fn plugins_lists_the_good_plugin_with_counters() {
         .ok();
     c.send(&listing("e-2", &at_minute(1), "L-2", "S-1", "fine"))
         .ok();
+    c.send(&order_placed(
+        "e-3a",
+        &at_minute(2),
+        "O-1",
+        "L-1",
+        "S-1",
+        "B-1",
+    ))
+    .ok();
     c.send(&order_paid("e-3", &at_minute(2), "O-1")).ok();
     // Not subscribed: no call.
     c.send(&json!({"event_id": "e-4", "type": "order.delivered", "occurred_at": at_minute(3), "order_id": "O-9"}))
@@ -95,7 +105,7 @@ fn plugins_lists_the_good_plugin_with_counters() {
 
     let after = c.plugin("good");
     let n = |v: &Value, k: &str| v["counters"][k].as_u64().unwrap_or(0);
-    assert_eq!(n(&after, "calls") - n(&before, "calls"), 3, "{after}");
+    assert_eq!(n(&after, "calls") - n(&before, "calls"), 4, "{after}");
     assert_eq!(n(&after, "findings") - n(&before, "findings"), 1, "{after}");
     assert_eq!(n(&after, "errors"), 0);
     assert!(
@@ -143,6 +153,15 @@ fn metrics_expose_every_named_metric() {
         .problem(409, "event-id-conflict");
     c.send(&json!({"event_id": "e-x", "type": "nope", "occurred_at": at_minute(0)}))
         .problem(422, "invalid-event");
+    c.send(&order_placed(
+        "e-2a",
+        &at_minute(1),
+        "O-1",
+        "L-1",
+        "S-1",
+        "B-1",
+    ))
+    .ok();
     c.send(&order_paid("e-2", &at_minute(1), "O-1")).ok();
     c.send(&listing("e-3", &at_minute(120), "L-2", "S-1", "fine"))
         .ok();

@@ -445,6 +445,15 @@ fn disabling_a_plugin_with_pending_timers_says_they_are_kept() {
             .render(),
     );
     let c = server.client();
+    c.send(&probity_e2e::server::order_placed(
+        "e-0",
+        "2026-11-01T10:00:00Z",
+        "O-1",
+        "L-1",
+        "S-1",
+        "B-1",
+    ))
+    .ok();
     c.send(&probity_e2e::server::order_paid(
         "e-1",
         "2026-11-01T10:00:00Z",

@@ -52,7 +52,7 @@ fn entries_expire_in_event_time() {
     assert!(scope(&store, 1_499).get("a").unwrap().is_some());
     assert!(scope(&store, 1_500).get("a").unwrap().is_none());
     assert_eq!(
-        store.expired_state(1_500, 10).unwrap(),
+        store.expired_state(1_500, 10, &|_| true).unwrap(),
         vec![("p".into(), "a".into())]
     );
 }
@@ -137,7 +137,7 @@ fn timers_respect_the_quota_and_rescheduling_is_free() {
     commit(&store, s);
     assert_eq!(store.usage("p").unwrap().timers, 1);
     assert_eq!(store.timer_due("p", "a").unwrap(), Some(15));
-    let next = store.next_due_timer(100).unwrap().expect("due");
+    let next = store.next_due_timer(100, &|_| true).unwrap().expect("due");
     assert_eq!((next.key.as_str(), next.due), ("a", 15));
-    assert!(store.next_due_timer(14).unwrap().is_none());
+    assert!(store.next_due_timer(14, &|_| true).unwrap().is_none());
 }

@@ -2,17 +2,17 @@
 //!
 //! Besides the plugin writes, verdicts and history, a unit keeps the secondary verdict
 //! indexes in step (the old verdict's index entries are removed and the new one's added
-//! in the same transaction) and, for an event's unit, appends the event to the event log
-//! and records its id for idempotency. Every unit that appends to the log (or replays an
-//! entry of it) records the log position it reflects, `log_applied`.
+//! in the same transaction) and, for an event's unit, records its id for idempotency and
+//! the orders and complaints it makes known. (Log records are appended before the units
+//! that apply them; the write-back records how far the log is applied.)
 
 use sled::IVec;
 
 use super::trees::{
-    CLOCK, EVENT_IDS, HISTORY, LOG_APPLIED, META, SEQ, STATE, STATE_EXPIRY, TIMER_INDEX, TIMERS,
+    CLOCK, EVENT_IDS, HISTORY, META, REFS, SEQ, STATE, STATE_EXPIRY, TIMER_INDEX, TIMERS,
     VERDICT_INDEX, VERDICTS, decode_usage, encode_usage, read_u64, usage_key,
 };
-use crate::store::batch::{EventLogWrite, WriteBatch};
+use crate::store::batch::WriteBatch;
 use crate::store::{EventRecord, StoreError, codec, index};
 use crate::verdict::Verdict;
 
@@ -26,8 +26,6 @@ pub(super) trait Unit {
     fn insert(&mut self, tree: usize, key: impl Into<IVec>, value: impl Into<IVec>);
     /// Remove `key`.
     fn remove(&mut self, tree: usize, key: impl Into<IVec>);
-    /// Append `record` to the event log with the unit; returns its log position.
-    fn append_to_log(&mut self, record: Vec<u8>) -> u64;
 }
 
 /// Stage one unit's writes in `tx`.
@@ -104,56 +102,28 @@ pub(super) fn apply(tx: &mut impl Unit, batch: &WriteBatch) -> Result<(), StoreE
         tx.insert(META, SEQ, &seq.to_be_bytes()[..]);
     }
     if let Some(clock) = batch.clock {
-        tx.insert(META, CLOCK, &clock.to_be_bytes()[..]);
+        // Partitions commit concurrently: the stored clock is the furthest any reached.
+        let stored = tx
+            .get(META, CLOCK)?
+            .and_then(|raw| <[u8; 8]>::try_from(raw.as_ref()).ok());
+        if stored.is_none_or(|raw| i64::from_be_bytes(raw) < clock) {
+            tx.insert(META, CLOCK, &clock.to_be_bytes()[..]);
+        }
     }
     if let Some(event) = &batch.event {
-        log_event(tx, event)?;
-    }
-    if let Some(advance) = &batch.clock_advance {
-        match advance.replayed_seq {
-            Some(seq) => applied(tx, seq),
-            None => append_to_log(tx, codec::encode_clock_advance(advance.to, &advance.cause)),
+        let record = EventRecord {
+            seq: event.seq,
+            digest: event.digest.clone(),
+            subjects: event.subjects.clone(),
         };
-    }
-    if let Some(hit) = &batch.timer_deadline {
-        append_to_log(
-            tx,
-            codec::encode_json(&serde_json::json!({ "timer_deadline": hit })),
+        tx.insert(
+            EVENT_IDS,
+            event.event_id.as_bytes(),
+            codec::encode_json(&record),
         );
     }
-    Ok(())
-}
-
-/// Append `value` (already versioned) to the log with the unit; returns its position.
-fn append_to_log(tx: &mut impl Unit, value: Vec<u8>) -> u64 {
-    let seq = tx.append_to_log(value);
-    applied(tx, seq)
-}
-
-/// Record that the unit reflects the log up to `seq`; returns `seq`.
-fn applied(tx: &mut impl Unit, seq: u64) -> u64 {
-    tx.insert(META, LOG_APPLIED, &seq.to_be_bytes()[..]);
-    seq
-}
-
-/// Append the event to the log (unless replaying it) and remember its id.
-fn log_event(tx: &mut impl Unit, event: &EventLogWrite) -> Result<(), StoreError> {
-    let seq = match event.replayed_seq {
-        Some(seq) => applied(tx, seq),
-        None => append_to_log(
-            tx,
-            codec::encode_logged_event(&event.json, &event.deadline_hits),
-        ),
-    };
-    let record = EventRecord {
-        seq,
-        digest: event.digest.clone(),
-        subjects: event.subjects.clone(),
-    };
-    tx.insert(
-        EVENT_IDS,
-        event.event_id.as_bytes(),
-        codec::encode_json(&record),
-    );
+    for (reference, seller) in &batch.refs {
+        tx.insert(REFS, reference.as_bytes(), seller.as_bytes());
+    }
     Ok(())
 }

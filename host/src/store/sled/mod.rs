@@ -35,8 +35,9 @@ use super::codec;
 use staging::{FirstKey, FirstKeys};
 
 use super::{
-    EventIter, EventLog, EventRecord, HistoryPage, LogIo, PendingTimer, PluginUsage, RealIo,
-    StateIter, Store, StoreError, StoredValue, VerdictPage, VerdictQuery, index,
+    EventIter, EventLog, EventRecord, HistoryPage, LogAppend, LogIo, NamespaceFilter, PendingTimer,
+    PluginUsage, RealIo, StateIter, Store, StoreError, StoredValue, VerdictPage, VerdictQuery,
+    index,
 };
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
@@ -76,6 +77,8 @@ pub struct SledStore {
     longest_write_back_us: std::sync::atomic::AtomicU64,
     /// The longest checkpoint so far, in microseconds.
     longest_checkpoint_us: std::sync::atomic::AtomicU64,
+    /// How far the log is applied, as the pipeline last said ([`Store::note_log_applied`]).
+    noted_applied: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -105,6 +108,9 @@ impl SledStore {
         let store = Self::with_parts(db, sled_dir, log)?;
         store.check_schema(data_dir)?;
         store.check_log(data_dir)?;
+        store
+            .noted_applied
+            .store(store.log_applied()?, std::sync::atomic::Ordering::SeqCst);
         Ok(store)
     }
 
@@ -150,6 +156,7 @@ impl SledStore {
             first_keys: Mutex::new(vec![FirstKey::Unknown; TREE_NAMES.len()]),
             longest_write_back_us: Default::default(),
             longest_checkpoint_us: Default::default(),
+            noted_applied: Default::default(),
         })
     }
 
@@ -181,7 +188,17 @@ impl SledStore {
                     });
                 }
                 if found < SCHEMA_VERSION {
-                    self.move_log_out_of_sled()?;
+                    if found < 2 {
+                        self.move_log_out_of_sled()?;
+                    }
+                    // Plugin state is kept per seller shard since schema 3: everything
+                    // derived is rebuilt by replaying the whole log at the next start.
+                    self.reset_derived()?;
+                    tracing::warn!(
+                        from = found,
+                        to = SCHEMA_VERSION,
+                        "the store predates seller shards: its derived state was cleared and is rebuilt from the event log now (entries purged by retention are not replayed)"
+                    );
                     meta.insert(SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
                     self.sync_sled()?;
                 }
@@ -253,50 +270,51 @@ impl Store for SledStore {
             .map(i64::from_be_bytes))
     }
 
-    fn next_due_timer(&self, up_to: Timestamp) -> Result<Option<PendingTimer>, StoreError> {
-        let mut found = None;
-        // The first key is kept true as units are staged; should it ever not be, forget
-        // it and look again with a scan.
-        for _ in 0..2 {
-            let Some(key) = self.first_key(TIMERS)? else {
-                return Ok(None);
-            };
-            if codec::ts_from_key(&key).is_none_or(|due| due > up_to) {
-                return Ok(None);
-            }
-            match self.read(TIMERS, &key)? {
-                Some(value) => {
-                    found = Some((key, value));
-                    break;
-                }
-                None => self.forget_first_keys(),
-            }
-        }
-        let Some((key, value)) = found else {
+    fn next_due_timer(
+        &self,
+        up_to: Timestamp,
+        serves: NamespaceFilter<'_>,
+    ) -> Result<Option<PendingTimer>, StoreError> {
+        // The first key is kept true as units are staged (a single partition needs
+        // nothing else); from it the scan walks the due timers of other partitions' shards
+        // until one of ours, which are few: partitions move through the same clock.
+        let Some(first) = self.first_key(TIMERS)? else {
             return Ok(None);
         };
-        let (due, plugin, timer_key) =
-            codec::split_timed_key(&key).ok_or_else(|| StoreError::Corrupt {
-                tree: "timers",
-                detail: "malformed key".into(),
-            })?;
-        if due > up_to {
+        if codec::ts_from_key(&first).is_none_or(|due| due > up_to) {
             return Ok(None);
         }
-        let (payload, retry) = codec::decode_timer(&value)?;
-        Ok(Some(PendingTimer {
-            plugin,
-            key: timer_key,
-            due,
-            payload,
-            retry,
-        }))
+        let from = (Bound::Included(first), Bound::Unbounded);
+        for item in self.entries(TIMERS, from, false) {
+            let (key, value) = item?;
+            let (due, namespace, timer_key) =
+                codec::split_timed_key(&key).ok_or_else(|| StoreError::Corrupt {
+                    tree: "timers",
+                    detail: "malformed key".into(),
+                })?;
+            if due > up_to {
+                return Ok(None);
+            }
+            if !serves(&namespace) {
+                continue;
+            }
+            let (payload, retry) = codec::decode_timer(&value)?;
+            return Ok(Some(PendingTimer {
+                plugin: namespace,
+                key: timer_key,
+                due,
+                payload,
+                retry,
+            }));
+        }
+        Ok(None)
     }
 
     fn expired_state(
         &self,
         up_to: Timestamp,
         limit: usize,
+        serves: NamespaceFilter<'_>,
     ) -> Result<Vec<(String, String)>, StoreError> {
         let mut out = Vec::new();
         let Some(first) = self.first_key(STATE_EXPIRY)? else {
@@ -307,10 +325,17 @@ impl Store for SledStore {
         }
         // From the first key on: the emptied leaves before it are never walked.
         let from = (Bound::Included(first), Bound::Unbounded);
-        for item in self.entries(STATE_EXPIRY, from, false).take(limit) {
+        for item in self.entries(STATE_EXPIRY, from, false) {
+            if out.len() == limit {
+                break;
+            }
             let (key, _) = item?;
             match codec::split_timed_key(&key) {
-                Some((at, plugin, state_key)) if at <= up_to => out.push((plugin, state_key)),
+                Some((at, namespace, state_key)) if at <= up_to => {
+                    if serves(&namespace) {
+                        out.push((namespace, state_key));
+                    }
+                }
                 Some(_) => break,
                 None => {
                     return Err(StoreError::Corrupt {
@@ -321,6 +346,26 @@ impl Store for SledStore {
             }
         }
         Ok(out)
+    }
+
+    fn seller_of(&self, reference: &str) -> Result<Option<String>, StoreError> {
+        self.read(REFS, reference.as_bytes())?
+            .map(|raw| {
+                String::from_utf8(raw.to_vec()).map_err(|_| StoreError::Corrupt {
+                    tree: "refs",
+                    detail: "seller id is not UTF-8".into(),
+                })
+            })
+            .transpose()
+    }
+
+    fn append_log(&self, record: LogAppend<'_>) -> Result<u64, StoreError> {
+        Ok(self.log.append(&codec::encode_log_append(record))?)
+    }
+
+    fn note_log_applied(&self, seq: u64) {
+        self.noted_applied
+            .fetch_max(seq, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn verdict(&self, subject: &Subject) -> Result<Option<Verdict>, StoreError> {

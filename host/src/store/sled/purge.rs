@@ -22,7 +22,10 @@ impl SledStore {
             let at = match codec::decode_log_entry(payload) {
                 Ok(LogEntry::Event { event, .. }) => event.occurred_at,
                 Ok(LogEntry::ClockAdvance { to, .. }) => to,
+                Ok(LogEntry::Release { clock, .. }) => clock,
                 Ok(LogEntry::TimerDeadline(hit)) => hit.due,
+                // Goes with its event, which comes before it.
+                Ok(LogEntry::EventDeadline { .. }) => Timestamp::MIN,
                 Err(err) => {
                     tracing::error!(seq, error = %err, "an event log entry cannot be read; the purge stops before it");
                     return true;

@@ -13,6 +13,8 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use super::SledStore;
 use super::apply;
 use super::overlay::{Layer, Merged, Overlay};
+use super::trees::{LOG_APPLIED, META};
+use crate::store::Store;
 use crate::store::{StoreError, WriteBatch};
 
 /// Staged units above which a commit writes them to sled itself (not flushing them:
@@ -60,10 +62,6 @@ pub(super) struct StagedUnit<'a> {
     store: &'a SledStore,
     overlay: &'a Overlay,
     writes: Layer,
-    /// The log position the unit's first appended record gets.
-    next_log_seq: u64,
-    /// The log records the unit appends, in order.
-    log_records: Vec<Vec<u8>>,
 }
 
 impl apply::Unit for StagedUnit<'_> {
@@ -86,13 +84,6 @@ impl apply::Unit for StagedUnit<'_> {
     /// Remove `key`.
     fn remove(&mut self, tree: usize, key: impl Into<IVec>) {
         self.writes.put(tree, key.into(), None);
-    }
-
-    /// Append `record` to the event log with the unit; returns its log position.
-    fn append_to_log(&mut self, record: Vec<u8>) -> u64 {
-        let seq = self.next_log_seq + self.log_records.len() as u64;
-        self.log_records.push(record);
-        seq
     }
 }
 
@@ -165,23 +156,18 @@ impl SledStore {
         // One unit at a time: a unit reads what the one before it wrote (counters,
         // sequence numbers, the verdict whose index entries it replaces).
         let _serial = lock(&self.staging);
-        let (writes, log_records) = {
+        let writes = {
             let overlay = self.overlay_read();
             let mut unit = StagedUnit {
                 store: self,
                 overlay: &overlay,
                 writes: Layer::new(self.trees.len()),
-                next_log_seq: self.log.next_seq(),
-                log_records: Vec::new(),
             };
             apply::apply(&mut unit, batch)?;
-            (unit.writes, unit.log_records)
+            unit.writes
         };
-        // The log records first: a unit is staged (and later written to sled) only with
-        // its records appended, so a write-back that syncs the log covers it.
-        for record in &log_records {
-            self.log.append(record)?;
-        }
+        // A unit's log records were appended before it was built (the log comes first),
+        // so a write-back that syncs the log covers every staged unit.
         let oversized = {
             // Both under the first-keys lock, so that no scan caches a first key between
             // the two.
@@ -244,9 +230,16 @@ impl SledStore {
     }
 
     fn write_back_locked(&self) -> Result<(), StoreError> {
+        // How far the log is applied, read before the staged units are taken: every unit
+        // of the entries up to it was staged before it was noted, so it is in `layer`.
+        let applied = self.noted_applied.load(std::sync::atomic::Ordering::SeqCst);
         let layer = {
             let mut overlay = self.overlay_write();
             if overlay.pending.is_empty() {
+                drop(overlay);
+                if applied > self.log_applied()? {
+                    self.trees[META].insert(LOG_APPLIED, &applied.to_be_bytes()[..])?;
+                }
                 return Ok(());
             }
             let fresh = Layer::new(self.trees.len());
@@ -261,6 +254,7 @@ impl SledStore {
             self.trees
                 .as_slice()
                 .transaction(|tx| {
+                    tx[META].insert(LOG_APPLIED, &applied.to_be_bytes()[..])?;
                     for (tree, writes) in tx.iter().enumerate().take(layer.tree_count()) {
                         for (key, slot) in layer.tree(tree) {
                             match slot {

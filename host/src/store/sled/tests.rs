@@ -78,7 +78,12 @@ fn a_second_process_is_refused_with_a_clear_message() {
 #[test]
 fn a_schema_1_store_has_its_log_moved_out_of_sled_once() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let advance = |to: i64| codec::encode_clock_advance(to, "wall-clock");
+    let advance = |to: i64| {
+        codec::encode_log_append(crate::store::LogAppend::ClockAdvance {
+            to,
+            cause: "wall-clock",
+        })
+    };
     {
         // The layout of 0.1 stores: the log in the `events` tree, positions 3..=5 (1 and
         // 2 purged), its last position in `meta/event_seq`.
@@ -101,7 +106,9 @@ fn a_schema_1_store_has_its_log_moved_out_of_sled_once() {
             .map(|item| item.expect("entry").0)
             .collect();
         assert_eq!(entries, vec![3, 4, 5]);
-        assert_eq!(store.log_applied().expect("applied"), 5);
+        // Plugin state moved into seller shards (schema 3): everything derived is
+        // replayed from the log.
+        assert_eq!(store.log_applied().expect("applied"), 0);
         assert!(store.tree(EVENTS).is_empty(), "the tree was emptied");
         assert_eq!(store.log.next_seq(), 6);
     }
@@ -113,16 +120,18 @@ fn a_store_ahead_of_its_log_is_refused() {
     {
         let store = SledStore::open(dir.path(), 1 << 20).expect("open");
         store
+            .append_log(crate::store::LogAppend::ClockAdvance {
+                to: 5,
+                cause: "test",
+            })
+            .expect("append");
+        store
             .commit(WriteBatch {
                 clock: Some(5),
-                clock_advance: Some(crate::store::ClockAdvanceWrite {
-                    to: 5,
-                    cause: "test".into(),
-                    replayed_seq: None,
-                }),
                 ..WriteBatch::default()
             })
             .expect("commit");
+        store.note_log_applied(1);
         store.checkpoint().expect("checkpoint");
     }
     std::fs::remove_dir_all(dir.path().join("log")).expect("remove the log");
@@ -286,6 +295,15 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
     let event_json = br#"{"event_id":"e-1","occurred_at":"2026-11-01T10:00:00Z","type":"order.delivered","order_id":"O-1"}"#;
     {
         let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+        let seq = store
+            .append_log(crate::store::LogAppend::Event {
+                json: event_json,
+                routing: crate::store::Routing {
+                    clock: 5,
+                    shard: Some(3),
+                },
+            })
+            .expect("append");
         store
             .commit(WriteBatch {
                 verdicts: vec![Verdict::clean(subject.clone(), 5)],
@@ -293,10 +311,8 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
                 event: Some(crate::store::EventLogWrite {
                     event_id: "e-1".into(),
                     digest: "d".into(),
-                    json: event_json.to_vec(),
                     subjects: vec![subject.clone()],
-                    replayed_seq: None,
-                    deadline_hits: Vec::new(),
+                    seq,
                 }),
                 ..WriteBatch::default()
             })
@@ -317,9 +333,11 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
         .logged_events()
         .map(|item| {
             item.map(|(seq, entry)| match entry {
-                crate::store::LogEntry::Event { event, .. } => (seq, event.event_id),
-                crate::store::LogEntry::ClockAdvance { to, .. } => (seq, format!("advance {to}")),
-                crate::store::LogEntry::TimerDeadline(hit) => (seq, format!("timer {}", hit.key)),
+                crate::store::LogEntry::Event { event, routing, .. } => {
+                    assert_eq!(routing.and_then(|r| r.shard), Some(3));
+                    (seq, event.event_id)
+                }
+                other => (seq, format!("{other:?}")),
             })
         })
         .collect::<Result<_, _>>()
@@ -349,7 +367,7 @@ fn timers(changes: &[(&str, Option<Timestamp>, Option<Timestamp>)]) -> WriteBatc
 
 fn due_key(store: &SledStore, up_to: Timestamp) -> Option<(String, Timestamp)> {
     store
-        .next_due_timer(up_to)
+        .next_due_timer(up_to, &|_| true)
         .expect("read")
         .map(|timer| (timer.key, timer.due))
 }
@@ -411,10 +429,18 @@ fn expired_entries_are_found_through_the_first_key_cache() {
     let mut batch = WriteBatch::default();
     batch.merge("p", writes);
     store.commit(batch).expect("commit");
-    assert!(store.expired_state(10, 10).expect("scan").is_empty());
-    let expired = store.expired_state(25, 10).expect("scan");
+    assert!(
+        store
+            .expired_state(10, 10, &|_| true)
+            .expect("scan")
+            .is_empty()
+    );
+    let expired = store.expired_state(25, 10, &|_| true).expect("scan");
     assert_eq!(expired, [("p".to_string(), "b".to_string())]);
-    assert_eq!(store.expired_state(30, 10).expect("scan").len(), 2);
+    assert_eq!(
+        store.expired_state(30, 10, &|_| true).expect("scan").len(),
+        2
+    );
 }
 
 #[test]

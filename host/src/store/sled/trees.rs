@@ -3,10 +3,10 @@
 //!
 //! | tree | key | value |
 //! |---|---|---|
-//! | `state` | `plugin \0 key` | state value (version, expiry, bytes) |
-//! | `state_expiry` | `expiry plugin \0 key` | empty: which entries expire when |
-//! | `timers` | `due plugin \0 key` | version, payload: firing order |
-//! | `timer_index` | `plugin \0 key` | due: find a plugin's timer by key |
+//! | `state` | `namespace \0 key` | state value (version, expiry, bytes) |
+//! | `state_expiry` | `expiry namespace \0 key` | empty: which entries expire when |
+//! | `timers` | `due namespace \0 key` | version, payload: firing order |
+//! | `timer_index` | `namespace \0 key` | due: find a plugin's timer by key |
 //! | `verdicts` | subject | versioned JSON verdict |
 //! | `history` | subject, seq | versioned JSON finding |
 //! | `meta` | `clock`, `seq`, `log_applied`, `schema`, `usage/<plugin>`, `host/<name>` | numbers, host values |
@@ -14,12 +14,17 @@
 //! | `event_ids` | event id | versioned JSON [`EventRecord`](crate::store::EventRecord): idempotency |
 //! | `verdict_index` | see [`index`](crate::store::index) | empty |
 //! | `audit` | seq (u64 BE) | versioned JSON audit entry |
+//! | `refs` | `o/<order id>`, `c/<complaint id>` | seller id: where an event without one goes |
+//!
+//! A namespace is a plugin in one seller shard, `plugin#NN` (see
+//! [`shard`](crate::model::shard)).
 
 use crate::store::PluginUsage;
 
-/// The store layout version this build writes and understands: 2 since the event log
-/// moved out of sled into its own files (version 1 kept it in the `events` tree).
-pub const SCHEMA_VERSION: u32 = 2;
+/// The store layout version this build writes and understands: 3 since plugin state is
+/// kept per seller shard (2: the event log moved out of sled into its own files; 1 kept
+/// it in the `events` tree).
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(super) const CLOCK: &[u8] = b"clock";
 pub(super) const SEQ: &[u8] = b"seq";
@@ -41,7 +46,8 @@ pub(super) const EVENTS: usize = 7;
 pub(super) const EVENT_IDS: usize = 8;
 pub(super) const VERDICT_INDEX: usize = 9;
 pub(super) const AUDIT: usize = 10;
-pub(super) const TREE_NAMES: [&str; 11] = [
+pub(super) const REFS: usize = 11;
+pub(super) const TREE_NAMES: [&str; 12] = [
     "state",
     "state_expiry",
     "timers",
@@ -53,10 +59,11 @@ pub(super) const TREE_NAMES: [&str; 11] = [
     "event_ids",
     "verdict_index",
     "audit",
+    "refs",
 ];
 
 /// The trees [`Store::reset_derived`] empties.
-pub(super) const DERIVED: [usize; 8] = [
+pub(super) const DERIVED: [usize; 9] = [
     STATE,
     STATE_EXPIRY,
     TIMERS,
@@ -65,6 +72,7 @@ pub(super) const DERIVED: [usize; 8] = [
     HISTORY,
     EVENT_IDS,
     VERDICT_INDEX,
+    REFS,
 ];
 
 /// Whether a meta key holds something derived from the log (reset by a rebuild).

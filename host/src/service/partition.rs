@@ -1,0 +1,263 @@
+//! The partition threads: each evaluates the events of its share of the seller shards.
+//!
+//! The sequencer (on the worker's router thread) decides the order, the clock and the
+//! shard of every event and logs it; it then hands the event to the partition that
+//! serves its shard, and a *tick* with the new clock to every other partition, so that
+//! each fires its own due timers on time. A partition takes its items strictly in the
+//! order they were sent, so it sees its shards' events, ticks and plugin-set swaps in
+//! log order — which is all its verdicts depend on (see [`crate::pipeline`]).
+//!
+//! **How far the log is applied.** A restart replays the log after the last position
+//! whose units were all staged. With partitions running at their own pace, that is the
+//! lowest of: the sequencer's last decided position (parked events hold it back) and,
+//! for each partition with items still queued, the last item it finished
+//! ([`Progress`]). The write-back records it, never more.
+
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::model::time::Timestamp;
+use crate::pipeline::{Pipeline, PipelineError, PluginSet, Routed};
+use crate::store::{Store, StoreHealth};
+
+use super::worker::{Ack, EventOutcome, Reply};
+
+/// Items queued for one partition before the router waits.
+pub const PARTITION_QUEUE: usize = 256;
+
+/// What a partition is asked to do.
+pub(super) enum Item {
+    /// Evaluate a routed event; its outcome fills `slot` (none for a released event,
+    /// whose request was answered when it was parked).
+    Evaluate { routed: Routed, slot: Option<Slot> },
+    /// Answer a re-sent event whose first copy this partition is evaluating: after it.
+    Duplicate {
+        event_id: String,
+        seq: u64,
+        slot: Slot,
+    },
+    /// The clock moved to `clock` (log position `seq`, because of `cause`).
+    Tick {
+        clock: Timestamp,
+        cause: Arc<str>,
+        seq: u64,
+    },
+    /// Swap the plugin set; say so on `done`.
+    SetPlugins {
+        plugins: Arc<PluginSet>,
+        done: std_mpsc::Sender<()>,
+    },
+    /// Finish and end.
+    Stop,
+}
+
+/// A request's outcomes, filled in by whichever thread evaluates each event; the last
+/// one passes the reply on to the flush thread.
+pub(super) struct JobState {
+    outcomes: Mutex<Vec<Option<EventOutcome>>>,
+    remaining: AtomicUsize,
+    reply: Mutex<Option<Reply>>,
+    acks: std_mpsc::Sender<Ack>,
+}
+
+impl JobState {
+    pub(super) fn new(events: usize, reply: Reply, acks: std_mpsc::Sender<Ack>) -> Arc<Self> {
+        Arc::new(JobState {
+            outcomes: Mutex::new(vec![None; events]),
+            remaining: AtomicUsize::new(events),
+            reply: Mutex::new(Some(reply)),
+            acks,
+        })
+    }
+
+    /// Pass the reply on now (a request with no events).
+    pub(super) fn finish_empty(&self) {
+        self.finish();
+    }
+
+    fn finish(&self) {
+        let reply = self
+            .reply
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        let outcomes =
+            std::mem::take(&mut *self.outcomes.lock().unwrap_or_else(PoisonError::into_inner));
+        let outcomes = outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome.unwrap_or(EventOutcome::Failed {
+                    error: "the event was not evaluated".into(),
+                })
+            })
+            .collect();
+        if let Some(reply) = reply {
+            // The flush thread is gone only at shutdown, when nobody waits any more.
+            let _ = self.acks.send((reply, outcomes));
+        }
+    }
+}
+
+/// Where one event's outcome goes.
+pub(super) struct Slot {
+    pub(super) job: Arc<JobState>,
+    pub(super) index: usize,
+}
+
+impl Slot {
+    /// Record the outcome; the last one of the job sends the reply on.
+    pub(super) fn fill(self, outcome: EventOutcome) {
+        let label = match &outcome {
+            EventOutcome::Accepted { .. } => "accepted",
+            EventOutcome::Duplicate { .. } => "duplicate",
+            EventOutcome::Conflict => "conflict",
+            EventOutcome::Parked { .. } => "parked",
+            EventOutcome::Failed { .. } => "failed",
+        };
+        metrics::counter!("probity_events_total", "outcome" => label).increment(1);
+        if let Some(place) = self
+            .job
+            .outcomes
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(self.index)
+        {
+            *place = Some(outcome);
+        }
+        if self.job.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.job.finish();
+        }
+    }
+}
+
+/// How far each partition got, for [`Progress::applied`].
+#[derive(Debug)]
+pub(super) struct Progress {
+    /// Per partition: the log position of the last item sent.
+    sent: Vec<AtomicU64>,
+    /// Per partition: the log position of the last item finished.
+    done: Vec<AtomicU64>,
+    /// The sequencer's last decided position.
+    decided: AtomicU64,
+}
+
+impl Progress {
+    pub(super) fn new(partitions: usize, decided: u64) -> Self {
+        Progress {
+            sent: (0..partitions).map(|_| AtomicU64::new(decided)).collect(),
+            done: (0..partitions).map(|_| AtomicU64::new(decided)).collect(),
+            decided: AtomicU64::new(decided),
+        }
+    }
+
+    /// Record an item for `partition` at `seq`, before it is queued.
+    pub(super) fn sending(&self, partition: usize, seq: u64) {
+        if let Some(sent) = self.sent.get(partition) {
+            sent.fetch_max(seq, Ordering::SeqCst);
+        }
+    }
+
+    /// Record the sequencer's decided position, after everything up to it was sent.
+    pub(super) fn decided(&self, seq: u64) {
+        self.decided.store(seq, Ordering::SeqCst);
+    }
+
+    fn finished(&self, partition: usize, seq: u64) {
+        if let Some(done) = self.done.get(partition) {
+            done.fetch_max(seq, Ordering::SeqCst);
+        }
+    }
+
+    /// The last log position whose units are all staged (see the module docs).
+    pub(super) fn applied(&self) -> u64 {
+        let mut applied = self.decided.load(Ordering::SeqCst);
+        for (sent, done) in self.sent.iter().zip(&self.done) {
+            let sent = sent.load(Ordering::SeqCst);
+            let done = done.load(Ordering::SeqCst);
+            if done < sent {
+                applied = applied.min(done);
+            }
+        }
+        applied
+    }
+}
+
+/// Run one partition until [`Item::Stop`] (or the router is gone).
+pub(super) fn run_partition(
+    index: usize,
+    mut pipeline: Pipeline,
+    items: std_mpsc::Receiver<Item>,
+    progress: Arc<Progress>,
+    health: Arc<StoreHealth>,
+) {
+    let store: Arc<dyn Store> = pipeline.store().clone();
+    while let Ok(item) = items.recv() {
+        match item {
+            Item::Evaluate { routed, slot } => {
+                let outcome = match pipeline.evaluate_routed(&routed) {
+                    Ok(report) => {
+                        metrics::counter!("probity_timers_fired_total")
+                            .increment(report.timers_fired as u64);
+                        progress.finished(index, routed.seq);
+                        EventOutcome::Accepted {
+                            verdicts: report.touched,
+                        }
+                    }
+                    // Not marked finished: the log stays unapplied from here, and a
+                    // restart replays the event.
+                    Err(err) => failed(&err, &routed.event.event_id, &health),
+                };
+                match slot {
+                    Some(slot) => slot.fill(outcome),
+                    None => {
+                        metrics::counter!("probity_events_released_total").increment(1);
+                    }
+                }
+            }
+            Item::Duplicate {
+                event_id,
+                seq,
+                slot,
+            } => {
+                let outcome = match pipeline.duplicate_verdicts(&event_id) {
+                    Ok(verdicts) => EventOutcome::Duplicate { verdicts },
+                    Err(err) => failed(&PipelineError::Store(err), &event_id, &health),
+                };
+                slot.fill(outcome);
+                progress.finished(index, seq);
+            }
+            Item::Tick { clock, cause, seq } => match pipeline.tick(clock, &cause) {
+                Ok(report) => {
+                    metrics::counter!("probity_timers_fired_total")
+                        .increment(report.timers_fired as u64);
+                    progress.finished(index, seq);
+                }
+                Err(err) => {
+                    record(&err, &health);
+                    tracing::error!(error = %err, "firing due timers failed");
+                }
+            },
+            Item::SetPlugins { plugins, done } => {
+                pipeline.set_plugins(plugins);
+                let _ = done.send(());
+            }
+            Item::Stop => break,
+        }
+        store.note_log_applied(progress.applied());
+    }
+}
+
+fn record(err: &PipelineError, health: &StoreHealth) {
+    if let PipelineError::Store(store_err) = err {
+        health.record(store_err);
+    }
+}
+
+fn failed(err: &PipelineError, event_id: &str, health: &StoreHealth) -> EventOutcome {
+    record(err, health);
+    tracing::error!(event_id = %event_id, error = %err, "event not applied");
+    EventOutcome::Failed {
+        error: err.to_string(),
+    }
+}
