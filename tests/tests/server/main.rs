@@ -18,6 +18,7 @@ mod hostile_input;
 mod hostile_plugins;
 mod isolation;
 mod ops;
+mod partitions;
 mod plugin_cli;
 mod privacy;
 mod python_plugin;

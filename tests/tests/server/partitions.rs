@@ -1,0 +1,295 @@
+//! Seller partitions: the same log gives the same verdicts with one partition thread and
+//! with four, and an event that arrives before its order waits for it.
+//!
+//! A generated market (brush rings, honest orders, listings) runs through the three
+//! bundled plugins in two real servers, one with `partitions = 4` and one with
+//! `partitions = 1`, sent the same NDJSON batches in the same order. Some payments,
+//! shipments and reviews are moved ahead of their `order.placed`, so they are parked
+//! and released. Every verdict and every history must be the same in both; and
+//! `probity rebuild` (which replays the four-partition server's log on one thread)
+//! must give them again.
+
+use std::collections::BTreeMap;
+
+use probity_e2e::brush::market::{Market, Params};
+use probity_e2e::server::{Client, ConfigText, Server};
+use serde_json::Value;
+
+fn config(partitions: u16) -> String {
+    ConfigText::new()
+        .server("watch_config = false")
+        .server(&format!("partitions = {partitions}"))
+        .good("enabled = false")
+        .tail(concat!(
+            "[plugins.brush]\nbundled = \"brush-orders\"\nlimits = { deadline_ms = 20000 }\n",
+            "[plugins.claims]\nbundled = \"claims\"\nlimits = { deadline_ms = 20000 }\n",
+            "[plugins.sla]\nbundled = \"sla\"\nlimits = { deadline_ms = 20000 }\n",
+        ))
+        .render()
+}
+
+/// The market's events, with some orders never shipped (their SLA deadlines pass, and
+/// fire on whichever shard's event moves the clock past them) and some orders' later
+/// payments moved ahead of their `order.placed` (they arrive first and wait for it).
+fn stream() -> Vec<Value> {
+    let market = Market::generate(Params::small(11));
+    let digit = |order: &str| order.bytes().map(u32::from).sum::<u32>();
+    let mut events: Vec<Value> = market
+        .events
+        .iter()
+        .map(|ev| ev.json())
+        .filter(|e| {
+            e["type"] != "order.shipped"
+                || digit(e["order_id"].as_str().unwrap_or_default()) % 5 != 0
+        })
+        .collect();
+    // In time order, as a marketplace sends them: the clock moves a little with each
+    // event, and a deadline passes on whichever seller's event comes next.
+    events.sort_by_key(|e| {
+        probity::model::time::parse_rfc3339(e["occurred_at"].as_str().unwrap_or_default())
+            .unwrap_or_default()
+    });
+    let mut placed_at: BTreeMap<String, usize> = BTreeMap::new();
+    let mut moved = 0;
+    let mut index = 0;
+    while index < events.len() {
+        let event = &events[index];
+        let order = event["order_id"].as_str().unwrap_or_default().to_string();
+        match event["type"].as_str() {
+            Some("order.placed") => {
+                placed_at.insert(order, index);
+            }
+            // A payment a little after its order, delivered before it.
+            Some("order.paid") => {
+                if let Some(&at) = placed_at.get(&order)
+                    && digit(&order) % 7 == 0
+                {
+                    let early = events.remove(index);
+                    events.insert(at, early);
+                    placed_at.insert(order, at + 1);
+                    moved += 1;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    assert!(moved > 10, "some events arrive before their order: {moved}");
+    events
+}
+
+fn send_all(client: &Client, events: &[Value]) -> usize {
+    let mut waiting = 0;
+    for chunk in events.chunks(400) {
+        let body: String = chunk.iter().map(|e| e.to_string() + "\n").collect();
+        let reply = client.send_ndjson(&body);
+        let r = reply.ok();
+        assert_eq!(
+            r["rejected"].as_array().map(Vec::len),
+            Some(0),
+            "{}",
+            reply.text
+        );
+        waiting += r["waiting"].as_u64().unwrap_or(0) as usize;
+    }
+    waiting
+}
+
+/// Every verdict, by subject, with its history.
+fn everything(client: &Client) -> BTreeMap<String, (Value, Value)> {
+    let mut all = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/verdicts?limit=500&cursor={cursor}"),
+            None => "/v1/verdicts?limit=500".to_string(),
+        };
+        let reply = client.get(&path);
+        let page = reply.ok().clone();
+        for verdict in page["verdicts"].as_array().expect("verdicts") {
+            let (kind, id) = (
+                verdict["subject"]["type"].as_str().expect("type"),
+                verdict["subject"]["id"].as_str().expect("id"),
+            );
+            let history = client
+                .get(&format!("/v1/verdicts/{kind}/{id}/history?limit=1000"))
+                .ok()["findings"]
+                .clone();
+            all.insert(format!("{kind}/{id}"), (verdict.clone(), history));
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    all
+}
+
+fn compare(
+    label: &str,
+    a: &BTreeMap<String, (Value, Value)>,
+    b: &BTreeMap<String, (Value, Value)>,
+) {
+    assert_eq!(a.len(), b.len(), "{label}: as many subjects");
+    for (subject, (verdict, history)) in a {
+        let (other_verdict, other_history) = b
+            .get(subject)
+            .unwrap_or_else(|| panic!("{label}: {subject} missing"));
+        assert_eq!(verdict, other_verdict, "{label}: the verdict of {subject}");
+        assert_eq!(history, other_history, "{label}: the history of {subject}");
+    }
+}
+
+#[test]
+fn one_partition_and_four_give_the_same_verdicts_and_a_rebuild_repeats_them() {
+    let events = stream();
+
+    let mut four = Server::start(&config(4));
+    let waiting = send_all(&four.client(), &events);
+    assert!(waiting > 10, "payments that came first waited: {waiting}");
+    let by_four = everything(&four.client());
+    let flagged = by_four
+        .values()
+        .filter(|(v, _)| v["action"] != "allow")
+        .count();
+    assert!(flagged > 10, "the market flags something: {flagged}");
+    let by_plugin = |plugin: &str| {
+        by_four
+            .values()
+            .flat_map(|(_, history)| history.as_array().cloned().unwrap_or_default())
+            .filter(|f| f["plugin"] == plugin)
+            .count()
+    };
+    let (sla, brush) = (by_plugin("sla"), by_plugin("brush"));
+
+    assert!(
+        sla > 10 && brush > 10,
+        "deadlines passed ({sla}) and rings were found ({brush})"
+    );
+    let released = four
+        .client()
+        .get("/metrics")
+        .expect_status(200)
+        .text
+        .clone();
+    assert!(
+        released.contains("probity_parked_events 0"),
+        "every parked event was released once its order came"
+    );
+
+    let one = Server::start(&config(1));
+    send_all(&one.client(), &events);
+    let by_one = everything(&one.client());
+    compare("1 vs 4 partitions", &by_four, &by_one);
+
+    four.stop();
+    let stderr = four.rebuild();
+    assert!(stderr.contains("rebuilt"), "{stderr}");
+    four.restart();
+    compare(
+        "a rebuild on one thread",
+        &by_four,
+        &everything(&four.client()),
+    );
+    eprintln!(
+        "partitions: {} events ({waiting} before their order), {} subjects ({flagged} flagged), the same with 1 and 4 partitions and after a rebuild",
+        events.len(),
+        by_four.len()
+    );
+}
+
+fn sla_only() -> String {
+    ConfigText::new()
+        .server("watch_config = false")
+        .server("partitions = 3")
+        .good("enabled = false")
+        .tail("[plugins.sla]\nbundled = \"sla\"\nlimits = { deadline_ms = 20000 }\n")
+        .render()
+}
+
+fn event(id: &str, kind: &str, at: &str, fields: Value) -> Value {
+    let mut event = serde_json::json!({"event_id": id, "type": kind, "occurred_at": at});
+    for (key, value) in fields.as_object().expect("fields") {
+        event[key] = value.clone();
+    }
+    event
+}
+
+/// A payment that arrives before its order is logged and waits; once the order arrives
+/// it is evaluated with that seller's state, so the shipment that follows meets the
+/// deadline the payment started — and a restart in between loses nothing.
+#[test]
+fn an_event_before_its_order_waits_for_it_and_is_judged_with_its_seller() {
+    let mut server = Server::start(&sla_only());
+    let c = server.client();
+    let paid = event(
+        "p-1",
+        "order.paid",
+        "2026-10-01T00:05:00Z",
+        serde_json::json!({"order_id": "O-1"}),
+    );
+    let reply = c.send(&paid);
+    assert_eq!(reply.ok()["status"], "accepted", "{}", reply.text);
+    assert_eq!(reply.ok()["waiting_for"], "order O-1", "{}", reply.text);
+    assert_eq!(reply.ok()["verdicts"], serde_json::json!([]));
+    c.verdict("order", "O-1").problem(404, "not-found");
+    // A re-send is a duplicate, also across a restart.
+    assert_eq!(c.send(&paid).ok()["status"], "duplicate");
+    server.kill_9();
+    server.restart();
+    let c = server.client();
+    assert_eq!(c.send(&paid).ok()["status"], "duplicate");
+
+    c.send(&event(
+        "p-0",
+        "order.placed",
+        "2026-10-01T00:00:00Z",
+        serde_json::json!({"order_id": "O-1", "listing_id": "L-1", "seller_id": "S-1",
+            "buyer_id": "B-1", "quantity": 1, "total": {"amount": "10.00", "currency": "CNY"}}),
+    ))
+    .ok();
+    c.send(&event(
+        "p-2",
+        "order.shipped",
+        "2026-10-01T10:00:00Z",
+        serde_json::json!({"order_id": "O-1"}),
+    ))
+    .ok();
+    // An unpaid, unshipped order of another seller, and a week of traffic after it.
+    c.send(&event(
+        "q-0",
+        "order.placed",
+        "2026-10-01T00:00:00Z",
+        serde_json::json!({"order_id": "O-2", "listing_id": "L-2", "seller_id": "S-2",
+            "buyer_id": "B-2", "quantity": 1, "total": {"amount": "10.00", "currency": "CNY"}}),
+    ))
+    .ok();
+    c.send(&event(
+        "q-1",
+        "order.paid",
+        "2026-10-01T00:01:00Z",
+        serde_json::json!({"order_id": "O-2"}),
+    ))
+    .ok();
+    c.send(&event(
+        "z-1",
+        "listing.upserted",
+        "2026-10-08T00:00:00Z",
+        serde_json::json!({"listing_id": "L-9", "seller_id": "S-9", "title": "tea",
+            "price": {"amount": "1.00", "currency": "CNY"}}),
+    ))
+    .ok();
+    let sla = |order: &str| {
+        c.verdict("order", order).ok()["findings"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter(|f| f["plugin"] == "sla")
+                    .map(|f| f["rule"].as_str().unwrap_or_default().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    };
+    assert!(sla("O-1").is_empty(), "shipped in time: {:?}", sla("O-1"));
+    assert_eq!(sla("O-2"), ["sla.ship_late"], "the control order is late");
+}
