@@ -433,17 +433,16 @@ impl Sequencer {
     /// The event logged at `seq`, read back; `None` (and an error logged) when the log
     /// no longer holds it (purged).
     fn logged_event(&self, seq: u64) -> Result<Option<ParkedEvent>, StoreError> {
-        if let Some(item) = self.store.logged_events_from(seq).next() {
-            if let (found, LogEntry::Event { event, .. }) = item? {
-                if found == seq {
-                    let logged = LoggedEvent::new(&event);
-                    return Ok(Some(ParkedEvent {
-                        seq,
-                        event: Arc::new(*event),
-                        digest: logged.digest,
-                    }));
-                }
-            }
+        if let Some(item) = self.store.logged_events_from(seq).next()
+            && let (found, LogEntry::Event { event, .. }) = item?
+            && found == seq
+        {
+            let logged = LoggedEvent::new(&event);
+            return Ok(Some(ParkedEvent {
+                seq,
+                event: Arc::new(*event),
+                digest: logged.digest,
+            }));
         }
         tracing::error!(
             seq,
