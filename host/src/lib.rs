@@ -1,6 +1,6 @@
 //! Probity: a WebAssembly plugin host for marketplace integrity checks.
 //!
-//! An event travels `api → service → pipeline → runtime → (plugins) → pipeline → store`;
+//! An event travels `api → service → pipeline (sequencer → log → partition) → runtime → (plugins) → pipeline → store`;
 //! the event log in [`store`] is the source of truth, and everything else is derived from
 //! it. `server` is the composition root: it builds these parts, starts them and stops
 //! them.
@@ -19,8 +19,8 @@
 //! | [`ingest`] | contract JSON → validated, pseudonymised events | `model`, `privacy` | wasmtime, sled, HTTP |
 //! | [`store`] | the event log (segments, `fdatasync`, group commit) and, in `store/sled` only, sled for what is derived | `model`, `verdict` | wasmtime, HTTP |
 //! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | `config`, `model`, `store`, `verdict` | sled, HTTP |
-//! | [`pipeline`] | event → plugins → verdicts in event time; timers; replay of the log | `config`, `model`, `runtime`, `store`, `verdict` | sled, HTTP |
-//! | [`service`] | what requests call: the pipeline thread and group commit, reload and audit, auth, pseudonym key, metrics | `config`, `model`, `pipeline`, `privacy`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`pipeline`] | the sequencer (idempotency, clock, seller shard, parking, log first); event → plugins → verdicts in event time for a set of shards; timers; replay of the log | `config`, `model`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`service`] | what requests call: the router and partition threads and group commit, reload and audit, auth, pseudonym key, metrics | `config`, `model`, `pipeline`, `privacy`, `runtime`, `store`, `verdict` | sled, HTTP |
 //! | [`api`] | HTTP: routes, extractors, handlers, problem+json | `config`, `ingest`, `model`, `pipeline`, `privacy`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
 //! | [`bundled`] | the bundled plugins' components, embedded in the binary | — | sled, HTTP |
 //! | [`server`] | `probity serve`: start-up, the listener, tickers, signals, shutdown | `api`, `bundled`, `config`, `model`, `pipeline`, `privacy`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
