@@ -54,15 +54,6 @@ fn is_zero(count: &usize) -> bool {
     *count == 0
 }
 
-/// `o/O-1` → `order O-1`.
-fn describe_reference(reference: &str) -> String {
-    match reference.split_once('/') {
-        Some(("c", id)) => format!("complaint {id}"),
-        Some((_, id)) => format!("order {id}"),
-        None => reference.to_string(),
-    }
-}
-
 /// How the body is framed.
 enum Framing {
     Single,
@@ -178,7 +169,7 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         EventOutcome::Parked {
             waiting_for: reference,
         } => {
-            waiting_for = Some(describe_reference(&reference));
+            waiting_for = Some(crate::pipeline::describe_reference(&reference));
             ("accepted", Vec::new())
         }
         EventOutcome::Conflict => {

@@ -16,7 +16,7 @@ use crate::bundled;
 use crate::config::Config;
 use crate::ingest;
 use crate::model::time;
-use crate::pipeline::{Pipeline, PluginSet};
+use crate::pipeline::{Ingested, Pipeline, PluginSet};
 use crate::privacy::Pseudonymizer;
 use crate::runtime::PluginEngine;
 use crate::store::{SledStore, Store};
@@ -110,7 +110,25 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
                 continue;
             }
         };
-        let report = pipeline.process(&event)?;
+        let report = match pipeline.ingest(&event)? {
+            Ingested::Accepted(report) => report,
+            Ingested::Parked { waiting_for } => {
+                let waiting_for = crate::pipeline::describe_reference(&waiting_for);
+                eprintln!("line {number}: waits for {waiting_for}, evaluated once it arrives");
+                continue;
+            }
+            Ingested::Duplicate { .. } => {
+                eprintln!("line {number}: duplicate of an earlier event_id, skipped");
+                continue;
+            }
+            Ingested::Conflict { .. } => {
+                rejected += 1;
+                eprintln!(
+                    "line {number}: rejected: its event_id was used before with other content"
+                );
+                continue;
+            }
+        };
         for verdict in &report.changes {
             serde_json::to_writer(&mut out, verdict)?;
             out.write_all(b"\n")?;
@@ -124,6 +142,12 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
         }
     }
     out.flush()?;
+    let parked = pipeline.parked();
+    if parked > 0 {
+        eprintln!(
+            "{parked} event(s) still wait for an order or complaint that never came (a server evaluates them after 7 days of event time)"
+        );
+    }
     if rejected > 0 {
         eprintln!("{rejected} line(s) rejected");
         return Ok(1);

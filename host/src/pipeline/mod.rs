@@ -42,7 +42,9 @@ use std::sync::Arc;
 pub use findings::primary_subject;
 pub use plugin_set::{PluginSet, PluginSetError};
 pub use replay::due_by;
-pub use sequencer::{InFlight, PARK_MAX_MS, Route, Routed, Sequencer, introduces, reference_of};
+pub use sequencer::{
+    InFlight, PARK_MAX_MS, Route, Routed, Sequencer, describe_reference, introduces, reference_of,
+};
 
 use findings::{plugin_error, timer_quota_finding, to_finding};
 
@@ -335,6 +337,12 @@ impl Pipeline {
             Some(sequencer) => sequencer.clock(),
             None => self.clock,
         }
+    }
+
+    /// How many events wait for their order or complaint (a pipeline with its own
+    /// sequencer; 0 otherwise).
+    pub fn parked(&self) -> usize {
+        self.sequencer.as_ref().map_or(0, Sequencer::parked)
     }
 
     /// The running plugin set.

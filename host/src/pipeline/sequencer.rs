@@ -157,6 +157,15 @@ pub fn reference_of(event: &Event) -> Option<String> {
     Some(reference_key(kind, id))
 }
 
+/// A reference key in words: `o/O-1` → `order O-1`, `c/C-1` → `complaint C-1`.
+pub fn describe_reference(reference: &str) -> String {
+    match reference.split_once('/') {
+        Some(("c", id)) => format!("complaint {id}"),
+        Some((_, id)) => format!("order {id}"),
+        None => reference.to_string(),
+    }
+}
+
 /// The order or complaint an event makes known, with its seller.
 pub fn introduces(event: &Event) -> Option<(String, &str)> {
     match &event.body {

@@ -43,6 +43,8 @@ fn check_runs_events_through_a_configured_component_and_fires_deadlines() {
             r#"{"event_id":"e1b","type":"order.placed","occurred_at":"2026-11-01T10:04:00Z","order_id":"O-1","listing_id":"L-1","seller_id":"S-1","buyer_id":"B-1","quantity":1,"total":{"amount":"59.00","currency":"CNY"}}"#,
             "\n",
             r#"{"event_id":"e2","type":"order.paid","occurred_at":"2026-11-01T10:05:00Z","order_id":"O-1"}"#,
+            "\n",
+            r#"{"event_id":"e3","type":"order.paid","occurred_at":"2026-11-01T10:06:00Z","order_id":"O-404"}"#,
             "\n"
         ),
     )
@@ -58,6 +60,12 @@ fn check_runs_events_through_a_configured_component_and_fires_deadlines() {
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("line 4: waits for order O-404")
+            && stderr.contains("1 event(s) still wait for an order"),
+        "{stderr}"
     );
     let verdicts: Vec<serde_json::Value> = String::from_utf8_lossy(&output.stdout)
         .lines()
