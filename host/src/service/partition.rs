@@ -37,11 +37,14 @@ pub(super) enum Item {
         seq: u64,
         slot: Slot,
     },
-    /// The clock moved to `clock` (log position `seq`, because of `cause`).
+    /// The clock moved to `clock` (log position `seq`, because of `cause`). `wait` is the
+    /// request whose last event moved it: its answer waits until every partition fired
+    /// what came due, so a client reads every deadline its event passed.
     Tick {
         clock: Timestamp,
         cause: Arc<str>,
         seq: u64,
+        wait: Option<Arc<JobState>>,
     },
     /// Swap the plugin set; say so on `done`.
     SetPlugins {
@@ -74,6 +77,18 @@ impl JobState {
     /// Pass the reply on now (a request with no events).
     pub(super) fn finish_empty(&self) {
         self.finish();
+    }
+
+    /// Hold the reply until `count` more [`JobState::release`]s.
+    pub(super) fn hold(&self, count: usize) {
+        self.remaining.fetch_add(count, Ordering::SeqCst);
+    }
+
+    /// One hold ends; the last one passes the reply on.
+    pub(super) fn release(&self) {
+        if self.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.finish();
+        }
     }
 
     fn finish(&self) {
@@ -125,9 +140,7 @@ impl Slot {
         {
             *place = Some(outcome);
         }
-        if self.job.remaining.fetch_sub(1, Ordering::SeqCst) == 1 {
-            self.job.finish();
-        }
+        self.job.release();
     }
 }
 
@@ -227,17 +240,27 @@ pub(super) fn run_partition(
                 slot.fill(outcome);
                 progress.finished(index, seq);
             }
-            Item::Tick { clock, cause, seq } => match pipeline.tick(clock, &cause) {
-                Ok(report) => {
-                    metrics::counter!("probity_timers_fired_total")
-                        .increment(report.timers_fired as u64);
-                    progress.finished(index, seq);
+            Item::Tick {
+                clock,
+                cause,
+                seq,
+                wait,
+            } => {
+                match pipeline.tick(clock, &cause) {
+                    Ok(report) => {
+                        metrics::counter!("probity_timers_fired_total")
+                            .increment(report.timers_fired as u64);
+                        progress.finished(index, seq);
+                    }
+                    Err(err) => {
+                        record(&err, &health);
+                        tracing::error!(error = %err, "firing due timers failed");
+                    }
                 }
-                Err(err) => {
-                    record(&err, &health);
-                    tracing::error!(error = %err, "firing due timers failed");
+                if let Some(job) = wait {
+                    job.release();
                 }
-            },
+            }
             Item::SetPlugins { plugins, done } => {
                 pipeline.set_plugins(plugins);
                 let _ = done.send(());

@@ -182,21 +182,35 @@ impl Partitions {
         }
     }
 
-    /// Hand `routed` to its partition (its outcome to `slot`) and tick the others.
-    fn evaluate(&self, routed: Routed, slot: Option<Slot>) {
+    /// Hand `routed` to its partition (its outcome to `slot`) and tick the others; with
+    /// `wait`, that request's answer also waits for the ticks.
+    fn evaluate(&self, routed: Routed, slot: Option<Slot>, wait: Option<&Arc<JobState>>) {
         let target = ShardSet::partition_of(routed.shard, self.count()) as usize;
         let (clock, seq) = (routed.clock, routed.seq);
         let cause: Arc<str> = routed.event.event_id.as_str().into();
+        if let Some(job) = wait {
+            // Before the event is sent: its outcome must not finish the request first.
+            job.hold(self.queues.len() - 1);
+        }
         self.send(target, seq, Item::Evaluate { routed, slot });
-        self.tick_except(Some(target), clock, &cause, seq);
+        self.tick_except(Some(target), clock, &cause, seq, wait);
     }
 
-    fn tick_except(&self, except: Option<usize>, clock: i64, cause: &Arc<str>, seq: u64) {
+    /// Tick every partition but `except`; `wait` must already hold one per tick.
+    fn tick_except(
+        &self,
+        except: Option<usize>,
+        clock: i64,
+        cause: &Arc<str>,
+        seq: u64,
+        wait: Option<&Arc<JobState>>,
+    ) {
         for partition in (0..self.queues.len()).filter(|p| Some(*p) != except) {
             let item = Item::Tick {
                 clock,
                 cause: cause.clone(),
                 seq,
+                wait: wait.cloned(),
             };
             self.send(partition, seq, item);
         }
@@ -367,7 +381,10 @@ fn run_router(
                     index: job.routed,
                 };
                 job.routed += 1;
-                router.route(event, slot);
+                // The answer to a request waits for the ticks of its last event: by then
+                // every partition has fired what the request's events made due.
+                let last = job.events.is_empty().then(|| job.state.clone());
+                router.route(event, slot, last.as_ref());
             }
             if job.routed == job.total {
                 active.remove(index);
@@ -391,15 +408,17 @@ struct Router<'a> {
 }
 
 impl Router<'_> {
-    /// Sequence one event and send it where it goes.
-    fn route(&mut self, event: Event, slot: Slot) {
+    /// Sequence one event and send it where it goes; `wait` is its request when it is
+    /// the request's last event.
+    fn route(&mut self, event: Event, slot: Slot, wait: Option<&Arc<JobState>>) {
         let event_id = event.event_id.clone();
         match self.sequencer.route(event) {
             Ok(Route::Evaluate(items)) => {
                 let mut slot = Some(slot);
+                let mut wait = wait;
                 for routed in items {
                     // The first item is the event itself; the rest were released by it.
-                    self.partitions.evaluate(routed, slot.take());
+                    self.partitions.evaluate(routed, slot.take(), wait.take());
                 }
             }
             Ok(Route::Parked {
@@ -409,11 +428,14 @@ impl Router<'_> {
                 released,
             }) => {
                 // Parked, it still moved the clock: every partition hears of it.
-                self.partitions
-                    .tick_except(None, clock, &Arc::from(event_id.as_str()), seq);
+                if let Some(job) = wait {
+                    job.hold(self.partitions.queues.len());
+                }
+                let cause = Arc::from(event_id.as_str());
+                self.partitions.tick_except(None, clock, &cause, seq, wait);
                 slot.fill(EventOutcome::Parked { waiting_for });
                 for routed in released {
-                    self.partitions.evaluate(routed, None);
+                    self.partitions.evaluate(routed, None, None);
                 }
             }
             Ok(Route::Duplicate { shard: Some(shard) }) => {
@@ -529,10 +551,10 @@ impl Router<'_> {
         match advanced {
             Ok(Some((seq, released))) => {
                 for routed in released {
-                    self.partitions.evaluate(routed, None);
+                    self.partitions.evaluate(routed, None, None);
                 }
                 self.partitions
-                    .tick_except(None, to, &Arc::from("wall-clock"), seq);
+                    .tick_except(None, to, &Arc::from("wall-clock"), seq, None);
                 metrics::counter!("probity_clock_advances_total").increment(1);
                 self.note_decided();
             }
