@@ -334,6 +334,12 @@ impl Sequencer {
         }
     }
 
+    /// Log that the configuration `config_digest` takes effect at this point; returns
+    /// its position.
+    pub fn reload(&mut self, config_digest: &str) -> Result<u64, StoreError> {
+        self.append(LogAppend::Reload { config_digest })
+    }
+
     /// Move the clock to `to` without an event, logging the advance; `None` when `to` is
     /// not ahead of the clock. Returns its position and the parked events whose wait
     /// ended.
@@ -435,7 +441,9 @@ impl Sequencer {
                 self.clock = Some(self.clock.map_or(*to, |c| c.max(*to)));
                 Ok(None)
             }
-            LogEntry::EventDeadline { .. } | LogEntry::TimerDeadline(_) => Ok(None),
+            LogEntry::EventDeadline { .. }
+            | LogEntry::TimerDeadline(_)
+            | LogEntry::Reload { .. } => Ok(None),
         }
     }
 

@@ -46,9 +46,10 @@ pub(super) enum Item {
         seq: u64,
         wait: Option<Arc<JobState>>,
     },
-    /// Swap the plugin set; say so on `done`.
+    /// Swap the plugin set (at log position `seq`); say so on `done`.
     SetPlugins {
         plugins: Arc<PluginSet>,
+        seq: u64,
         done: std_mpsc::Sender<()>,
     },
     /// Finish and end.
@@ -261,8 +262,9 @@ pub(super) fn run_partition(
                     job.release();
                 }
             }
-            Item::SetPlugins { plugins, done } => {
+            Item::SetPlugins { plugins, seq, done } => {
                 pipeline.set_plugins(plugins);
+                progress.finished(index, seq);
                 let _ = done.send(());
             }
             Item::Stop => break,

@@ -197,7 +197,7 @@ impl Reloader {
                     return Ok(report);
                 }
                 self.worker
-                    .set_plugins_blocking(next.plugins.clone())
+                    .set_plugins_blocking(next.plugins.clone(), &next.digest)
                     .map_err(|err| ReloadRefused(err.to_string()))?;
                 self.tokens
                     .store(Arc::new(Tokens::from_config(&next.config.auth)));

@@ -109,6 +109,7 @@ enum Job {
     },
     SetPlugins {
         plugins: Arc<PluginSet>,
+        config_digest: String,
         done: oneshot::Sender<()>,
     },
     /// Move event time to the wall clock's `to` if that makes a timer fire or state
@@ -310,12 +311,21 @@ impl Worker {
         let _ = self.jobs.send(Job::Shutdown).await;
     }
 
-    /// Swap the plugin set between two events; returns once it is in place. Blocking:
-    /// call from a blocking context (reloads run on one).
-    pub fn set_plugins_blocking(&self, plugins: Arc<PluginSet>) -> Result<(), WorkerError> {
+    /// Swap the plugin set between two events, at one point of the log (logged with the
+    /// configuration's digest); returns once it is in place. Blocking: call from a
+    /// blocking context (reloads run on one).
+    pub fn set_plugins_blocking(
+        &self,
+        plugins: Arc<PluginSet>,
+        config_digest: &str,
+    ) -> Result<(), WorkerError> {
         let (done, swapped) = oneshot::channel();
         self.jobs
-            .blocking_send(Job::SetPlugins { plugins, done })
+            .blocking_send(Job::SetPlugins {
+                plugins,
+                config_digest: config_digest.to_string(),
+                done,
+            })
             .map_err(|_| WorkerError::ShuttingDown)?;
         swapped
             .blocking_recv()
@@ -504,13 +514,26 @@ impl Router<'_> {
                     state,
                 });
             }
-            Job::SetPlugins { plugins, done } => {
-                // Every partition swaps at the same point of the log.
+            Job::SetPlugins {
+                plugins,
+                config_digest,
+                done,
+            } => {
+                // Every partition swaps at the same point of the log, which records it.
                 let (swapped, each) = std_mpsc::channel();
-                let seq = self.sequencer.decided();
+                let seq = match self.sequencer.reload(&config_digest) {
+                    Ok(seq) => seq,
+                    Err(err) => {
+                        // Not logged (the log has failed): swap all the same; the store
+                        // refuses every event from now on anyway.
+                        self.health.record(&err);
+                        self.sequencer.decided()
+                    }
+                };
                 for partition in 0..self.partitions.queues.len() {
                     let item = Item::SetPlugins {
                         plugins: plugins.clone(),
+                        seq,
                         done: swapped.clone(),
                     };
                     self.partitions.send(partition, seq, item);
@@ -519,6 +542,7 @@ impl Router<'_> {
                 for _ in 0..self.partitions.queues.len() {
                     let _ = each.recv();
                 }
+                self.note_decided();
                 let _ = done.send(());
             }
             Job::FollowWallClock { to } => self.follow(to),

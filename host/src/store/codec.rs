@@ -212,6 +212,7 @@ pub fn decode_timer(bytes: &[u8]) -> Result<(Vec<u8>, Option<TimerRetry>), Store
 /// | calls on an event that hit their deadline | `{"event_deadline": <seq>, "hits": […]}` |
 /// | clock advance | `{"clock_advance": <ms>, "cause": "…"}` |
 /// | `on-timer` deadline hit | `{"timer_deadline": {…}}` |
+/// | a configuration took effect | `{"reload": "sha256:…"}` |
 ///
 /// Logs written before shards hold an event as its bare JSON, or as `{"event": {…},
 /// "deadline_hits": […]}`; both are still read.
@@ -239,6 +240,9 @@ pub fn encode_log_append(record: LogAppend<'_>) -> Vec<u8> {
             encode_json(&serde_json::json!({ CLOCK_ADVANCE: to, "cause": cause }))
         }
         LogAppend::TimerDeadline(hit) => encode_json(&serde_json::json!({ "timer_deadline": hit })),
+        LogAppend::Reload { config_digest } => {
+            encode_json(&serde_json::json!({ "reload": config_digest }))
+        }
     }
 }
 
@@ -269,6 +273,11 @@ pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
             .unwrap_or("clock-advance")
             .to_string();
         return Ok(LogEntry::ClockAdvance { to, cause });
+    }
+    if let Some(digest) = value.get("reload") {
+        return Ok(LogEntry::Reload {
+            config_digest: digest.as_str().unwrap_or_default().to_string(),
+        });
     }
     if value.get("release").is_some() {
         let shard =

@@ -159,6 +159,12 @@ pub enum LogEntry {
     /// An `on-timer` call that hit its wall-clock deadline live (the timer was deferred).
     /// A replay reads these before it starts and fails the same attempts.
     TimerDeadline(TimerDeadlineHit),
+    /// The configuration (by its digest) took effect here: every partition evaluated
+    /// the entries before it with the previous plugin set and those after with this one.
+    Reload {
+        /// The configuration's digest (`sha256:…`), as the audit trail names it.
+        config_digest: String,
+    },
 }
 
 /// A record to append to the event log (see [`LogEntry`] for what each means).
@@ -196,6 +202,11 @@ pub enum LogAppend<'a> {
     },
     /// See [`LogEntry::TimerDeadline`].
     TimerDeadline(&'a TimerDeadlineHit),
+    /// See [`LogEntry::Reload`].
+    Reload {
+        /// The configuration's digest.
+        config_digest: &'a str,
+    },
 }
 
 /// How the reference index spells an order or complaint id: `o/<id>` or `c/<id>`.

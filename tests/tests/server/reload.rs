@@ -478,3 +478,30 @@ fn disabling_a_plugin_with_pending_timers_says_they_are_kept() {
     let good = c.plugin("good");
     assert_eq!(good["usage"]["timers"], 1, "{good}");
 }
+
+/// A reload is a point in the event log: every partition swaps its plugins there, and
+/// the log records the configuration's digest between the events before and after it.
+#[test]
+fn a_reload_is_a_point_in_the_event_log() {
+    let mut server = Server::start(&unwatched("forbidden").server("partitions = 3").render());
+    let c = server.client();
+    assert_eq!(action_for(&c, 1, "banned soap"), "allow");
+    server.set_config(&unwatched("banned").server("partitions = 3").render());
+    let reply = reload(&c);
+    let digest = reply.ok()["config_digest"]
+        .as_str()
+        .expect("digest")
+        .to_string();
+    assert_eq!(action_for(&c, 2, "banned soap"), "block");
+    server.stop();
+
+    let store = probity::store::SledStore::open(&server.data_dir(), 1 << 20).expect("store");
+    let entries: Vec<String> = probity::store::Store::logged_events(&store)
+        .map(|item| match item.expect("entry").1 {
+            probity::store::LogEntry::Event { event, .. } => event.event_id,
+            probity::store::LogEntry::Reload { config_digest } => config_digest,
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(entries, ["e-1", digest.as_str(), "e-2"]);
+}

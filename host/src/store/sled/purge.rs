@@ -25,7 +25,7 @@ impl SledStore {
                 Ok(LogEntry::Release { clock, .. }) => clock,
                 Ok(LogEntry::TimerDeadline(hit)) => hit.due,
                 // Goes with its event, which comes before it.
-                Ok(LogEntry::EventDeadline { .. }) => Timestamp::MIN,
+                Ok(LogEntry::EventDeadline { .. } | LogEntry::Reload { .. }) => Timestamp::MIN,
                 Err(err) => {
                     tracing::error!(seq, error = %err, "an event log entry cannot be read; the purge stops before it");
                     return true;
