@@ -66,6 +66,9 @@ pub struct PluginScope {
     /// Stored usage, read on the first write (calls that only read never need it).
     base: Option<PluginUsage>,
     writes: PluginWrites,
+    /// What this call read from the store, by key: a key read again (a `get` before its
+    /// `set`, which reads the old value for accounting) is not looked up twice.
+    reads: std::cell::RefCell<std::collections::HashMap<String, Option<StoredValue>>>,
     /// Timers this call asked for and was refused for the timers quota.
     timers_refused: u32,
 }
@@ -94,6 +97,7 @@ impl PluginScope {
             quotas,
             base: None,
             writes: PluginWrites::default(),
+            reads: Default::default(),
             timers_refused: 0,
         })
     }
@@ -149,16 +153,28 @@ impl PluginScope {
     fn current(&self, key: &str) -> Result<Option<StoredValue>, StoreError> {
         let value = match self.writes.state.get(key) {
             Some(write) => write.new.clone(),
-            None => self.store.state_get(&self.plugin, key)?,
+            None => self.stored(key)?,
         };
         Ok(value.filter(|v| !v.is_expired(self.now)))
+    }
+
+    /// What the store holds under `key` (expired or not), read once per call.
+    fn stored(&self, key: &str) -> Result<Option<StoredValue>, StoreError> {
+        if let Some(value) = self.reads.borrow().get(key) {
+            return Ok(value.clone());
+        }
+        let value = self.store.state_get(&self.plugin, key)?;
+        self.reads
+            .borrow_mut()
+            .insert(key.to_string(), value.clone());
+        Ok(value)
     }
 
     /// The raw entry (expired or not) as the store or this call has it, for accounting.
     fn raw(&self, key: &str) -> Result<Option<StoredValue>, StoreError> {
         match self.writes.state.get(key) {
             Some(write) => Ok(write.new.clone()),
-            None => self.store.state_get(&self.plugin, key),
+            None => self.stored(key),
         }
     }
 
