@@ -465,3 +465,53 @@ fn a_timer_scheduled_below_a_removed_first_timer_becomes_the_first() {
     store.flush().expect("flush");
     assert_eq!(due_key(&store, 100), Some(("b".into(), 30)));
 }
+
+#[test]
+fn a_schema_2_store_has_its_derived_state_cleared_for_a_replay_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let subject = Subject {
+        kind: SubjectType::Seller,
+        id: "S-1".into(),
+    };
+    {
+        let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+        store
+            .append_log(crate::store::LogAppend::ClockAdvance {
+                to: 5,
+                cause: "test",
+            })
+            .expect("append");
+        store
+            .commit(WriteBatch {
+                verdicts: vec![Verdict::clean(subject.clone(), 5)],
+                ..WriteBatch::default()
+            })
+            .expect("commit");
+        store.note_log_applied(1);
+        store.checkpoint().expect("checkpoint");
+        store
+            .tree(META)
+            .insert(SCHEMA, &2u32.to_be_bytes())
+            .expect("schema 2");
+        store.sync_sled().expect("sync");
+    }
+    let store = SledStore::open(dir.path(), 1 << 20).expect("upgraded");
+    assert_eq!(
+        store.verdict(&subject).expect("read"),
+        None,
+        "derived state cleared"
+    );
+    assert_eq!(
+        store.log_applied().expect("applied"),
+        0,
+        "the whole log is replayed"
+    );
+    assert_eq!(store.logged_events().count(), 1, "the log is kept");
+    drop(store);
+    let store = SledStore::open(dir.path(), 1 << 20).expect("reopened");
+    assert_eq!(
+        store.tree(META).get(SCHEMA).expect("read").as_deref(),
+        Some(&SCHEMA_VERSION.to_be_bytes()[..]),
+        "upgraded once"
+    );
+}
