@@ -32,31 +32,31 @@
 mod findings;
 mod plugin_set;
 mod replay;
+mod routing;
 mod sequencer;
 mod timers;
+mod verdicts;
 
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 use std::sync::Arc;
 
 pub use findings::primary_subject;
 pub use plugin_set::{PluginSet, PluginSetError};
 pub use replay::due_by;
-pub use sequencer::{
-    InFlight, PARK_MAX_MS, Route, Routed, Sequencer, describe_reference, introduces, reference_of,
-};
+pub use routing::{InFlight, describe_reference, introduces, reference_of};
+pub use sequencer::{PARK_MAX_MS, Route, Routed, Sequencer};
 
 use findings::{plugin_error, timer_quota_finding, to_finding};
+use verdicts::{VerdictStep, VerdictWork};
 
 use crate::model::event::Event;
 use crate::model::shard::{ShardSet, namespace, split_namespace};
-use crate::model::subject::{Subject, SubjectType};
+use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::runtime::{CheckedFinding, PluginFailure, abi};
 use crate::store::{
     DeadlineHit, EventLogWrite, LogAppend, PluginScope, Store, StoreError, WriteBatch,
 };
-use crate::verdict::{Finding, Verdict};
+use crate::verdict::Verdict;
 
 /// Most timers fired after one event; the rest fire after the next one. Bounds the work a
 /// plugin that keeps re-scheduling itself into the past can cause.
@@ -172,119 +172,6 @@ impl std::fmt::Debug for Pipeline {
             .field("shards", &self.shards)
             .field("plugins", &self.plugins.plugins().len())
             .finish()
-    }
-}
-
-/// Verdicts being changed by one unit, loaded from the store on first use.
-struct VerdictWork<'a> {
-    store: &'a dyn Store,
-    verdicts: BTreeMap<Subject, Verdict>,
-    changed: Vec<Subject>,
-    history: Vec<(Subject, Finding)>,
-}
-
-impl<'a> VerdictWork<'a> {
-    fn new(store: &'a dyn Store) -> Self {
-        VerdictWork {
-            store,
-            verdicts: BTreeMap::new(),
-            changed: Vec::new(),
-            history: Vec::new(),
-        }
-    }
-
-    fn verdict(&mut self, subject: &Subject, at: Timestamp) -> Result<&mut Verdict, StoreError> {
-        match self.verdicts.entry(subject.clone()) {
-            Entry::Occupied(entry) => Ok(entry.into_mut()),
-            Entry::Vacant(entry) => {
-                let verdict = match self.store.verdict(subject)? {
-                    Some(verdict) => verdict,
-                    None => {
-                        mark_changed(&mut self.changed, subject);
-                        let mut verdict = Verdict::clean(subject.clone(), at);
-                        if subject.kind == SubjectType::Seller {
-                            verdict.seller_id = Some(subject.id.clone());
-                        }
-                        verdict
-                    }
-                };
-                Ok(entry.insert(verdict))
-            }
-        }
-    }
-
-    /// Make sure `subject` has a verdict, and record the seller it belongs to when the
-    /// event names one and the verdict does not know it yet.
-    fn touch(
-        &mut self,
-        subject: &Subject,
-        seller: Option<&str>,
-        at: Timestamp,
-    ) -> Result<(), StoreError> {
-        let verdict = self.verdict(subject, at)?;
-        if let Some(seller) = seller
-            && verdict.seller_id.is_none()
-        {
-            verdict.seller_id = Some(seller.to_string());
-            mark_changed(&mut self.changed, subject);
-        }
-        Ok(())
-    }
-
-    fn apply(
-        &mut self,
-        finding: Finding,
-        subject: Subject,
-        plugins: &PluginSet,
-    ) -> Result<(), StoreError> {
-        let at = finding.at;
-        let mapping = *plugins.mapping();
-        let changed = self.verdict(&subject, at)?.apply(finding.clone(), &mapping);
-        if changed {
-            mark_changed(&mut self.changed, &subject);
-        }
-        if changed {
-            // A finding that repeats the current one is not history.
-            self.history.push((subject, finding));
-        }
-        Ok(())
-    }
-
-    /// A successful call of `plugin` on an event about `subject`: its earlier
-    /// `plugin_error` findings there no longer hold.
-    fn clear_plugin_errors(
-        &mut self,
-        subject: &Subject,
-        plugin: &str,
-        at: Timestamp,
-        plugins: &PluginSet,
-    ) -> Result<(), StoreError> {
-        let mapping = *plugins.mapping();
-        if self
-            .verdict(subject, at)?
-            .clear_plugin_errors(plugin, &mapping)
-        {
-            mark_changed(&mut self.changed, subject);
-        }
-        Ok(())
-    }
-
-    /// Move the changed verdicts and history into `batch`; returns the changed verdicts.
-    fn finish(self, batch: &mut WriteBatch) -> (Vec<Verdict>, BTreeMap<Subject, Verdict>) {
-        let changed: Vec<Verdict> = self
-            .changed
-            .iter()
-            .filter_map(|subject| self.verdicts.get(subject).cloned())
-            .collect();
-        batch.verdicts.extend(changed.iter().cloned());
-        batch.history.extend(self.history);
-        (changed, self.verdicts)
-    }
-}
-
-fn mark_changed(changed: &mut Vec<Subject>, subject: &Subject) {
-    if !changed.contains(subject) {
-        changed.push(subject.clone());
     }
 }
 
@@ -469,12 +356,9 @@ impl Pipeline {
             clock: Some(now),
             ..WriteBatch::default()
         };
-        let mut work = VerdictWork::new(self.store.as_ref());
         let mut deadline_hits = Vec::new();
-        let seller = event.seller_id();
-        for subject in event.subjects() {
-            work.touch(&subject, seller, now)?;
-        }
+        // What the calls do to verdicts, applied after all of them (below).
+        let mut steps: Vec<VerdictStep> = Vec::new();
         for plugin in plugins
             .plugins()
             .iter()
@@ -503,7 +387,7 @@ impl Pipeline {
             let findings = self.settle(&namespace, outcome.result, outcome.scope, &mut batch)?;
             let findings = match findings {
                 Ok(mut findings) => {
-                    work.clear_plugin_errors(&primary, plugin.name(), now, &plugins)?;
+                    steps.push(VerdictStep::ClearErrors(plugin.name().to_string()));
                     if refused > 0 {
                         // A deadline the plugin wanted to track will not be: say so on
                         // the subject, where compliance sees it, not only in a log.
@@ -515,7 +399,25 @@ impl Pipeline {
             };
             for checked in findings {
                 let (subject, finding) = to_finding(plugin, checked, &event.event_id, now);
-                work.apply(finding, subject, &plugins)?;
+                steps.push(VerdictStep::Apply(subject, finding));
+            }
+        }
+        // Verdicts are read, changed and committed under the verdict lock: a subject is
+        // normally its shard's alone, but a plugin may name another seller's subject, and
+        // two partitions must not change one verdict from the same stale copy.
+        let in_flight = self.in_flight.clone();
+        let _verdicts = in_flight.verdict_lock();
+        let mut work = VerdictWork::new(self.store.as_ref());
+        let seller = event.seller_id();
+        for subject in event.subjects() {
+            work.touch(&subject, seller, now)?;
+        }
+        for step in steps {
+            match step {
+                VerdictStep::ClearErrors(plugin) => {
+                    work.clear_plugin_errors(&primary, &plugin, now, &plugins)?
+                }
+                VerdictStep::Apply(subject, finding) => work.apply(finding, subject, &plugins)?,
             }
         }
         let touched_subjects: Vec<Subject> = work.verdicts.keys().cloned().collect();
@@ -525,7 +427,7 @@ impl Pipeline {
             subjects: touched_subjects.clone(),
             seq: routed.event_seq,
         });
-        let introduced = sequencer::introduces(event);
+        let introduced = routing::introduces(event);
         if let Some((reference, seller)) = &introduced {
             batch.refs.push((reference.clone(), seller.to_string()));
         }
@@ -539,6 +441,7 @@ impl Pipeline {
         }
         let (mut changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
+        drop(_verdicts);
         self.in_flight.committed(
             &event.event_id,
             introduced.as_ref().map(|(reference, _)| reference.as_str()),

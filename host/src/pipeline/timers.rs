@@ -162,6 +162,9 @@ impl Pipeline {
                 return Ok(Vec::new());
             }
         };
+        let in_flight = self.in_flight.clone();
+        // See `evaluate_routed`: verdicts change under the verdict lock.
+        let _verdicts = in_flight.verdict_lock();
         let mut work = VerdictWork::new(self.store.as_ref());
         for checked in findings {
             let (subject, finding) = to_finding(plugin, checked, event_id, at);

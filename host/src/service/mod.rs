@@ -10,6 +10,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`worker`] | the router thread (sequencing, fair scheduling), group commit (the event log's `fdatasync`), the flush thread |
+//! | [`router`] | the router thread: fair scheduling, the sequencer, ticks to the partitions |
 //! | [`partition`] | the partition threads that evaluate their seller shards' events |
 //! | [`reload`] | the running configuration and plugin set; live reloads, their report |
 //! | [`audit`] | the audit trail of configuration changes |
@@ -23,4 +24,5 @@ pub mod keys;
 pub mod metrics;
 pub mod partition;
 pub mod reload;
+pub mod router;
 pub mod worker;

@@ -1,0 +1,108 @@
+//! Where an event goes: the orders and complaints an event refers to or makes known,
+//! and the table of events logged but not yet committed.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::model::event::{Event, EventBody};
+use crate::model::shard::Shard;
+use crate::model::subject::SubjectType;
+use crate::store::reference_key;
+
+/// The order or complaint an event without a seller refers to (`None`: it names one).
+pub fn reference_of(event: &Event) -> Option<String> {
+    if event.seller_id().is_some() {
+        return None;
+    }
+    let (kind, id) = match &event.body {
+        EventBody::OrderPaid(e) => (SubjectType::Order, &e.order_id),
+        EventBody::OrderShipped(e) => (SubjectType::Order, &e.order_id),
+        EventBody::OrderDelivered(e) => (SubjectType::Order, &e.order_id),
+        EventBody::OrderCancelled(e) => (SubjectType::Order, &e.order_id),
+        EventBody::RefundRequested(e) => (SubjectType::Order, &e.order_id),
+        EventBody::RefundCompleted(e) => (SubjectType::Order, &e.order_id),
+        EventBody::ReviewPosted(e) => (SubjectType::Order, &e.order_id),
+        EventBody::ComplaintResponded(e) => (SubjectType::Complaint, &e.complaint_id),
+        EventBody::ComplaintResolved(e) => (SubjectType::Complaint, &e.complaint_id),
+        EventBody::ListingUpserted(_)
+        | EventBody::OrderPlaced(_)
+        | EventBody::ComplaintOpened(_) => {
+            return None;
+        }
+    };
+    Some(reference_key(kind, id))
+}
+
+/// A reference key in words: `o/O-1` → `order O-1`, `c/C-1` → `complaint C-1`.
+pub fn describe_reference(reference: &str) -> String {
+    match reference.split_once('/') {
+        Some(("c", id)) => format!("complaint {id}"),
+        Some((_, id)) => format!("order {id}"),
+        None => reference.to_string(),
+    }
+}
+
+/// The order or complaint an event makes known, with its seller.
+pub fn introduces(event: &Event) -> Option<(String, &str)> {
+    match &event.body {
+        EventBody::OrderPlaced(e) => {
+            Some((reference_key(SubjectType::Order, &e.order_id), &e.seller_id))
+        }
+        EventBody::ComplaintOpened(e) => Some((
+            reference_key(SubjectType::Complaint, &e.complaint_id),
+            &e.seller_id,
+        )),
+        _ => None,
+    }
+}
+
+/// Events logged but not yet committed by their shard (their idempotency records and
+/// the references they make known are not in the store yet), shared by the sequencer and
+/// the partitions: the sequencer adds, a partition removes after its commit.
+#[derive(Debug, Default)]
+pub struct InFlight {
+    inner: Mutex<InFlightTables>,
+    /// Held while a unit reads, changes and commits verdicts (see
+    /// [`InFlight::verdict_lock`]).
+    verdicts: Mutex<()>,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct InFlightTables {
+    /// event id → (position, digest, shard; `None` while parked).
+    pub(super) events: HashMap<String, (u64, String, Option<Shard>)>,
+    /// reference key → seller.
+    pub(super) refs: HashMap<String, String>,
+}
+
+impl InFlight {
+    pub(super) fn tables(&self) -> std::sync::MutexGuard<'_, InFlightTables> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The event with this id is committed (or was dropped): forget it, and the
+    /// reference it made known.
+    pub fn committed(&self, event_id: &str, reference: Option<&str>) {
+        let mut tables = self.tables();
+        tables.events.remove(event_id);
+        if let Some(reference) = reference {
+            tables.refs.remove(reference);
+        }
+    }
+
+    /// Serialise changes of verdicts across partitions: held from reading a unit's
+    /// verdicts to committing it.
+    pub fn verdict_lock(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.verdicts.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// How many events are held (evaluating or parked).
+    pub fn len(&self) -> usize {
+        self.tables().events.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
