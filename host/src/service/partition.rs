@@ -183,6 +183,16 @@ impl Progress {
         }
     }
 
+    /// How many log positions `partition` has been sent and not finished.
+    pub(super) fn behind(&self, partition: usize) -> u64 {
+        match (self.sent.get(partition), self.done.get(partition)) {
+            (Some(sent), Some(done)) => sent
+                .load(Ordering::SeqCst)
+                .saturating_sub(done.load(Ordering::SeqCst)),
+            _ => 0,
+        }
+    }
+
     /// The last log position whose units are all staged (see the module docs).
     pub(super) fn applied(&self) -> u64 {
         let mut applied = self.decided.load(Ordering::SeqCst);
@@ -206,7 +216,12 @@ pub(super) fn run_partition(
     health: Arc<StoreHealth>,
 ) {
     let store: Arc<dyn Store> = pipeline.store().clone();
+    let label = index.to_string();
     while let Ok(item) = items.recv() {
+        if matches!(item, Item::Evaluate { .. }) {
+            metrics::counter!("probity_partition_events_total", "partition" => label.clone())
+                .increment(1);
+        }
         match item {
             Item::Evaluate { routed, slot } => {
                 let outcome = match pipeline.evaluate_routed(&routed) {
@@ -269,6 +284,8 @@ pub(super) fn run_partition(
             }
             Item::Stop => break,
         }
+        metrics::gauge!("probity_partition_lag_entries", "partition" => label.clone())
+            .set(progress.behind(index) as f64);
         store.note_log_applied(progress.applied());
     }
 }

@@ -170,6 +170,7 @@ pub(super) fn run_router(
             }
         }
         router.note_decided();
+        metrics::gauge!("probity_parked_events").set(router.sequencer.parked() as f64);
         if let Some(clock) = router.sequencer.clock() {
             let lag_ms = crate::model::time::wall_clock_now().saturating_sub(clock);
             metrics::gauge!("probity_event_clock_lag_seconds").set(lag_ms as f64 / 1000.0);

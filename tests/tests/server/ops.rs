@@ -198,6 +198,9 @@ fn metrics_expose_every_named_metric() {
         "probity_plugin_fuel_total",
         "probity_plugin_call_seconds_total",
         "probity_timers_fired_total",
+        "probity_partition_events_total",
+        "probity_partition_lag_entries",
+        "probity_parked_events",
     ] {
         if !has(name, &[]) {
             missing.push(name.to_string());
