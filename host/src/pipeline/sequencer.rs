@@ -188,12 +188,7 @@ impl Sequencer {
             .clock
             .map_or(event.occurred_at, |c| c.max(event.occurred_at));
         let reference = reference_of(&event);
-        let seller = match (event.seller_id(), &reference) {
-            (Some(seller), _) => Some(seller.to_string()),
-            (None, Some(reference)) => self.seller_of(reference)?,
-            (None, None) => None,
-        };
-        let shard = seller.as_deref().map(shard_of);
+        let shard = self.seller_for(&event)?.as_deref().map(shard_of);
         let seq = self.append(LogAppend::Event {
             json: &logged.json,
             routing: Routing { clock, shard },
@@ -285,12 +280,8 @@ impl Sequencer {
                         let clock = self
                             .clock
                             .map_or(event.occurred_at, |c| c.max(event.occurred_at));
-                        let seller = match (event.seller_id(), reference_of(event)) {
-                            (Some(seller), _) => Some(seller.to_string()),
-                            (None, Some(reference)) => self.seller_of(&reference)?,
-                            (None, None) => None,
-                        };
-                        let shard = seller
+                        let shard = self
+                            .seller_for(event)?
                             .as_deref()
                             .map(shard_of)
                             .unwrap_or_else(|| shard_of(&reference_of(event).unwrap_or_default()));
@@ -394,6 +385,16 @@ impl Sequencer {
         Ok(released)
     }
 
+    /// The event's seller: its own `seller_id`, or that of the order or complaint it
+    /// refers to, once known.
+    fn seller_for(&self, event: &Event) -> Result<Option<String>, StoreError> {
+        match (event.seller_id(), reference_of(event)) {
+            (Some(seller), _) => Ok(Some(seller.to_string())),
+            (None, Some(reference)) => self.seller_of(&reference),
+            (None, None) => Ok(None),
+        }
+    }
+
     fn seller_of(&self, reference: &str) -> Result<Option<String>, StoreError> {
         if let Some(seller) = self.in_flight.tables().refs.get(reference) {
             return Ok(Some(seller.clone()));
@@ -452,23 +453,7 @@ impl Sequencer {
         let seqs: Vec<u64> = list.iter().map(|parked| parked.seq).collect();
         let mut released = Vec::with_capacity(seqs.len());
         for event_seq in seqs {
-            let seq = self.append(LogAppend::Release {
-                seq: event_seq,
-                shard,
-                clock,
-            })?;
-            let Some(parked) = self.unpark(event_seq) else {
-                continue;
-            };
-            self.set_in_flight_shard(&parked.event.event_id, shard);
-            released.push(Routed {
-                seq,
-                event_seq,
-                shard,
-                clock,
-                event: parked.event,
-                digest: parked.digest,
-            });
+            released.extend(self.release_one(event_seq, shard, clock)?);
         }
         Ok(released)
     }
@@ -481,32 +466,42 @@ impl Sequencer {
             if clock.saturating_sub(parked_at) < PARK_MAX_MS {
                 break;
             }
-            let shard = shard_of(&waiting_for);
-            let seq = self.append(LogAppend::Release {
-                seq: event_seq,
-                shard,
-                clock,
-            })?;
             tracing::warn!(
                 event_seq,
                 waiting_for = %waiting_for,
                 "a parked event's order or complaint never came; it is evaluated without its seller's state"
             );
             metrics::counter!("probity_parked_overdue_total").increment(1);
-            let Some(parked) = self.unpark(event_seq) else {
-                continue;
-            };
-            self.set_in_flight_shard(&parked.event.event_id, shard);
-            released.push(Routed {
-                seq,
-                event_seq,
-                shard,
-                clock,
-                event: parked.event,
-                digest: parked.digest,
-            });
+            released.extend(self.release_one(event_seq, shard_of(&waiting_for), clock)?);
         }
         Ok(released)
+    }
+
+    /// Log the release of the parked event at `event_seq` to `shard`, at `clock`, and
+    /// hand it over.
+    fn release_one(
+        &mut self,
+        event_seq: u64,
+        shard: Shard,
+        clock: Timestamp,
+    ) -> Result<Option<Routed>, StoreError> {
+        let seq = self.append(LogAppend::Release {
+            seq: event_seq,
+            shard,
+            clock,
+        })?;
+        let Some(parked) = self.unpark(event_seq) else {
+            return Ok(None);
+        };
+        self.set_in_flight_shard(&parked.event.event_id, shard);
+        Ok(Some(Routed {
+            seq,
+            event_seq,
+            shard,
+            clock,
+            event: parked.event,
+            digest: parked.digest,
+        }))
     }
 
     fn set_in_flight_shard(&self, event_id: &str, shard: Shard) {
