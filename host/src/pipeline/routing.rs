@@ -95,14 +95,4 @@ impl InFlight {
     pub fn verdict_lock(&self) -> std::sync::MutexGuard<'_, ()> {
         self.verdicts.lock().unwrap_or_else(PoisonError::into_inner)
     }
-
-    /// How many events are held (evaluating or parked).
-    pub fn len(&self) -> usize {
-        self.tables().events.len()
-    }
-
-    /// Whether none is.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }
