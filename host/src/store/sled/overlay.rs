@@ -90,6 +90,12 @@ impl Layer {
         &self.trees[tree]
     }
 
+    /// The number of keys staged, over all trees.
+    #[cfg(test)]
+    pub(super) fn keys(&self) -> usize {
+        self.trees.iter().map(BTreeMap::len).sum()
+    }
+
     /// The number of trees.
     pub(super) fn tree_count(&self) -> usize {
         self.trees.len()

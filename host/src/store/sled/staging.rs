@@ -4,17 +4,13 @@
 //! sled transaction.
 
 use std::ops::Bound;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError, RwLockReadGuard, RwLockWriteGuard};
 
 use sled::IVec;
-use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
 
 use super::SledStore;
 use super::apply;
 use super::overlay::{Layer, Merged, Overlay};
-use super::trees::{LOG_APPLIED, META};
-use crate::store::Store;
 use crate::store::{StoreError, WriteBatch};
 
 /// Staged units above which a commit writes them to sled itself (not flushing them:
@@ -119,11 +115,11 @@ fn track_first_keys(first_keys: &mut FirstKeys, writes: &Layer) {
 }
 
 impl SledStore {
-    fn overlay_read(&self) -> RwLockReadGuard<'_, Overlay> {
+    pub(super) fn overlay_read(&self) -> RwLockReadGuard<'_, Overlay> {
         self.overlay.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn overlay_write(&self) -> RwLockWriteGuard<'_, Overlay> {
+    pub(super) fn overlay_write(&self) -> RwLockWriteGuard<'_, Overlay> {
         self.overlay.write().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -205,87 +201,5 @@ impl SledStore {
     pub(super) fn forget_first_keys(&self) {
         let mut first_keys = lock(&self.first_keys);
         first_keys.fill(FirstKey::Unknown);
-    }
-
-    /// Write every staged unit to sled in one transaction (not flushed), after syncing
-    /// the log so that sled never holds a unit whose record is not durable. On failure
-    /// every staged unit is dropped, so that no read shows what was never stored: sled
-    /// 0.34 refuses every write after its first failed one, so a retry could not succeed;
-    /// the store's health records the fault and ingest refuses from then on. (Units whose
-    /// records the log holds are then restored by the replay at the next start.)
-    pub(super) fn write_back(&self) -> Result<(), StoreError> {
-        let _serial = lock(&self.writing_back);
-        let started = std::time::Instant::now();
-        let result = self.write_back_locked();
-        // A write-back's sled transaction blocks every read of the trees while it runs:
-        // the longest one is the longest pause it can cause the pipeline.
-        let micros = started.elapsed().as_micros() as u64;
-        let longest = self
-            .longest_write_back_us
-            .fetch_max(micros, std::sync::atomic::Ordering::Relaxed);
-        if micros > longest {
-            metrics::gauge!("probity_store_write_back_longest_seconds").set(micros as f64 / 1e6);
-        }
-        result
-    }
-
-    fn write_back_locked(&self) -> Result<(), StoreError> {
-        // How far the log is applied, read before the staged units are taken: every unit
-        // of the entries up to it was staged before it was noted, so it is in `layer`.
-        let applied = self.noted_applied.load(std::sync::atomic::Ordering::SeqCst);
-        let layer = {
-            let mut overlay = self.overlay_write();
-            if overlay.pending.is_empty() {
-                drop(overlay);
-                if applied > self.log_applied()? {
-                    self.trees[META].insert(LOG_APPLIED, &applied.to_be_bytes()[..])?;
-                }
-                return Ok(());
-            }
-            let fresh = Layer::new(self.trees.len());
-            let layer = Arc::new(std::mem::replace(&mut overlay.pending, fresh));
-            overlay.writing = Some(layer.clone());
-            layer
-        };
-        // Every unit in `layer` appended its records before it was staged, so this one
-        // sync covers them all.
-        let synced = self.log.sync();
-        let written = synced.map_err(StoreError::from).and_then(|_| {
-            self.trees
-                .as_slice()
-                .transaction(|tx| {
-                    tx[META].insert(LOG_APPLIED, &applied.to_be_bytes()[..])?;
-                    for (tree, writes) in tx.iter().enumerate().take(layer.tree_count()) {
-                        for (key, slot) in layer.tree(tree) {
-                            match slot {
-                                Some(value) => {
-                                    writes.insert(key.clone(), value.clone())?;
-                                }
-                                None => {
-                                    writes.remove(key.clone())?;
-                                }
-                            }
-                        }
-                    }
-                    Ok::<(), ConflictableTransactionError<StoreError>>(())
-                })
-                .map_err(|err| match err {
-                    TransactionError::Abort(err) => err,
-                    TransactionError::Storage(err) => StoreError::from(err),
-                })
-        });
-        drop(layer);
-        let mut overlay = self.overlay_write();
-        let written_layer = overlay.writing.take();
-        match written {
-            Ok(()) => Ok(()),
-            Err(err) => {
-                drop(written_layer);
-                overlay.pending = Layer::new(self.trees.len());
-                drop(overlay);
-                self.forget_first_keys();
-                Err(err)
-            }
-        }
     }
 }

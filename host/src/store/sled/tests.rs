@@ -515,3 +515,55 @@ fn a_schema_2_store_has_its_derived_state_cleared_for_a_replay_once() {
         "upgraded once"
     );
 }
+
+#[test]
+fn a_write_back_a_crash_cut_in_half_is_finished_at_the_next_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let subjects: Vec<Subject> = (0..10)
+        .map(|i| Subject {
+            kind: SubjectType::Seller,
+            id: format!("S-{i}"),
+        })
+        .collect();
+    {
+        let store = SledStore::open(dir.path(), 1 << 20).expect("open");
+        for (at, subject) in subjects.iter().enumerate() {
+            store.log.append(b"{}").expect("append");
+            let mut verdict = Verdict::clean(subject.clone(), at as i64);
+            verdict.apply(finding("a"), &Default::default());
+            let batch = WriteBatch {
+                verdicts: vec![verdict],
+                history: vec![(subject.clone(), finding("a"))],
+                clock: Some(at as i64),
+                ..WriteBatch::default()
+            };
+            store.commit(batch).expect("commit");
+        }
+        store.note_log_applied(10);
+        store
+            .crash_after_redo
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        assert!(store.write_back().is_err());
+        // The units stay visible above sled's half-written trees.
+        for subject in &subjects {
+            assert!(store.verdict(subject).unwrap().is_some(), "{subject:?}");
+        }
+    }
+    let written = {
+        // What the crash left: half the keys written, the position not advanced.
+        let db = sled::open(dir.path().join("store")).expect("raw open");
+        let meta = db.open_tree("meta").expect("meta");
+        assert_eq!(read_u64(meta.get(LOG_APPLIED).unwrap().as_deref()), 0);
+        assert!(meta.get(REDO).unwrap().is_some());
+        db.open_tree("verdict_index").expect("index").len()
+    };
+    let store = SledStore::open(dir.path(), 1 << 20).expect("reopen");
+    let indexed = store.tree(VERDICT_INDEX).len();
+    assert!(written < indexed, "{written} of {indexed} index entries written");
+    assert_eq!(store.log_applied().unwrap(), 10);
+    assert_eq!(store.clock().unwrap(), Some(9));
+    for subject in &subjects {
+        assert!(store.verdict(subject).unwrap().is_some(), "{subject:?}");
+        assert_eq!(store.history(subject).unwrap().len(), 1, "{subject:?}");
+    }
+}

@@ -9,7 +9,7 @@
 //! | `timer_index` | `namespace \0 key` | due: find a plugin's timer by key |
 //! | `verdicts` | subject | versioned JSON verdict |
 //! | `history` | subject, seq | versioned JSON finding |
-//! | `meta` | `clock`, `seq`, `log_applied`, `schema`, `usage/<plugin>`, `host/<name>` | numbers, host values |
+//! | `meta` | `clock`, `seq`, `log_applied`, `redo`, `schema`, `usage/<plugin>`, `host/<name>` | numbers, host values |
 //! | `events` | seq (u64 BE) | empty since schema 2: the log of a schema-1 store, moved to the event log at open |
 //! | `event_ids` | event id | versioned JSON [`EventRecord`](crate::store::EventRecord): idempotency |
 //! | `verdict_index` | see [`index`](crate::store::index) | empty |
@@ -31,6 +31,8 @@ pub(super) const SEQ: &[u8] = b"seq";
 pub(super) const EVENT_SEQ: &[u8] = b"event_seq";
 /// The last log position the derived trees reflect.
 pub(super) const LOG_APPLIED: &[u8] = b"log_applied";
+/// A write-back's redo record (see `write_back`).
+pub(super) const REDO: &[u8] = b"redo";
 pub(super) const AUDIT_SEQ: &[u8] = b"audit_seq";
 pub(super) const SCHEMA: &[u8] = b"schema";
 
@@ -80,6 +82,7 @@ pub(super) fn is_derived_meta(key: &[u8]) -> bool {
     key == CLOCK
         || key == SEQ
         || key == LOG_APPLIED
+        || key == REDO
         || key == EVENT_SEQ
         || key.starts_with(b"usage/")
 }
