@@ -69,6 +69,10 @@ pub struct ServerConfig {
     pub watch_config: bool,
     /// sled's page cache, in MiB.
     pub store_cache_mib: u64,
+    /// Derived state changed since the last write-back, kept in memory above sled, in
+    /// MiB: past it a background writer writes it back to sled (and past four times it,
+    /// commits wait for the writer).
+    pub staged_state_mib: u64,
     /// Longest a client may take to send a request's header, in milliseconds; also how
     /// long a keep-alive connection may sit idle between requests.
     pub header_read_timeout_ms: u64,
@@ -109,6 +113,7 @@ impl Default for ServerConfig {
             request_timeout_ms: 30_000,
             watch_config: true,
             store_cache_mib: 128,
+            staged_state_mib: 32,
             header_read_timeout_ms: 10_000,
             max_queued_kib: 65_536,
             max_connections: 1024,
@@ -261,6 +266,12 @@ impl Config {
             return Err(invalid(
                 "server.checkpoint_interval_ms",
                 "must be at least 10",
+            ));
+        }
+        if !(1..=4096).contains(&self.server.staged_state_mib) {
+            return Err(invalid(
+                "server.staged_state_mib",
+                "must be between 1 and 4096 (MiB)",
             ));
         }
         if self.server.partitions > crate::model::shard::SHARDS {

@@ -60,10 +60,13 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let data_dir = config.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
-    let store: Arc<dyn Store> = Arc::new(
+    let sled = Arc::new(
         SledStore::open(&data_dir, config.server.store_cache_mib * 1024 * 1024)
-            .with_context(|| format!("opening the store in {}", data_dir.display()))?,
+            .with_context(|| format!("opening the store in {}", data_dir.display()))?
+            .with_staged_budget((config.server.staged_state_mib as usize) << 20),
     );
+    SledStore::start_writer(&sled).context("starting the store's background writer")?;
+    let store: Arc<dyn Store> = sled;
     // With the store locked, no rebuild runs: what one left behind can go.
     crate::store::remove_interrupted_rebuild(&data_dir.join("store"))
         .with_context(|| format!("cleaning up after a rebuild in {}", data_dir.display()))?;

@@ -22,6 +22,7 @@ mod purge;
 mod staging;
 mod trees;
 mod write_back;
+mod writer;
 
 pub use fresh_copy::{exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
@@ -58,6 +59,9 @@ impl From<sled::Error> for StoreError {
     }
 }
 
+/// The default budget of changed derived state kept in memory above sled.
+pub const DEFAULT_STAGED_BUDGET_BYTES: usize = 32 << 20;
+
 /// A [`Store`] in a sled database directory.
 pub struct SledStore {
     db: sled::Db,
@@ -81,6 +85,11 @@ pub struct SledStore {
     /// How far the log is applied, as the pipeline last said ([`Store::note_log_applied`]).
     noted_applied: std::sync::atomic::AtomicU64,
     /// A test's crash: write-backs stop after their redo record and a partial write.
+    /// The background writer's side (see [`writer`]).
+    writer: Arc<writer::Writer>,
+    /// Staged bytes above which a write-back is due: the budget of derived state held
+    /// in memory above sled (`server.staged_state_mib`).
+    staged_budget_bytes: usize,
     #[cfg(test)]
     crash_after_redo: std::sync::atomic::AtomicBool,
 }
@@ -162,9 +171,18 @@ impl SledStore {
             longest_write_back_us: Default::default(),
             longest_checkpoint_us: Default::default(),
             noted_applied: Default::default(),
+            writer: Default::default(),
+            staged_budget_bytes: DEFAULT_STAGED_BUDGET_BYTES,
             #[cfg(test)]
             crash_after_redo: Default::default(),
         })
+    }
+
+    /// Keep up to `bytes` of changed derived state in memory before writing it back to
+    /// sled (default 32 MiB).
+    pub fn with_staged_budget(mut self, bytes: usize) -> Self {
+        self.staged_budget_bytes = bytes.max(1);
+        self
     }
 
     /// A store in a fresh temporary directory, removed when `dir` is dropped.

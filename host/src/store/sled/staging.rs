@@ -10,22 +10,23 @@ use sled::IVec;
 
 use super::SledStore;
 use super::apply;
+use super::writer::AfterStage;
 use super::overlay::{Layer, Merged, Overlay};
 use crate::store::{StoreError, WriteBatch};
 
-/// Staged units above which a commit writes them to sled itself (not flushing them:
-/// the event log is what is durable; sled catches up, never ahead of it). Measured on the
-/// million-event benchmark (issue 18): every 4,096 units collapsed more repeated writes
-/// and made the small-store pipeline faster, but on a large store one write-back took up
-/// to 600 ms — a sled transaction blocks every read of the trees while it applies, so
-/// the pipeline stalls — and the peak RSS grew from 600 to 838 MiB; every 256 units
-/// keeps the longest write-back near 80 ms. A large overlay also makes scans walk more
-/// staged removals. It also bounds the overlay for callers that never checkpoint (a
-/// replay, a benchmark).
+/// Staged units above which a write-back is due (and the staged bytes above
+/// [`SledStore::with_staged_budget`]'s budget). Measured on the million-event benchmark
+/// (issue 18): every 4,096 units collapsed more repeated writes and made the small-store
+/// pipeline faster, but on a large store one write-back took up to 600 ms — then a sled
+/// transaction, which blocked every read of the trees while it applied — and the peak
+/// RSS grew from 600 to 838 MiB; every 256 units kept the longest write-back near 80 ms.
+/// A large overlay also makes scans walk more staged removals. It also bounds the
+/// overlay for callers that never checkpoint (a replay, a benchmark).
 const WRITE_BACK_ABOVE_UNITS: usize = 256;
 
-/// Staged bytes above which a commit writes the staged units to sled.
-const WRITE_BACK_ABOVE_BYTES: usize = 32 << 20;
+/// How far over the budget staged state may grow while the background writer catches
+/// up, before a commit writes back itself.
+const FAR_OVER: usize = 4;
 
 /// What is known of the first key of one tree.
 ///
@@ -152,6 +153,9 @@ impl SledStore {
         // One unit at a time: a unit reads what the one before it wrote (counters,
         // sequence numbers, the verdict whose index entries it replaces).
         let _serial = lock(&self.staging);
+        if let Some(failed) = self.writer.failure() {
+            return Err(failed);
+        }
         let writes = {
             let overlay = self.overlay_read();
             let mut unit = StagedUnit {
@@ -164,18 +168,24 @@ impl SledStore {
         };
         // A unit's log records were appended before it was built (the log comes first),
         // so a write-back that syncs the log covers every staged unit.
-        let oversized = {
+        let (over, far_over) = {
             // Both under the first-keys lock, so that no scan caches a first key between
             // the two.
             let mut first_keys = lock(&self.first_keys);
             track_first_keys(&mut first_keys, &writes);
             let mut overlay = self.overlay_write();
             overlay.pending.absorb(writes);
-            overlay.pending.units() > WRITE_BACK_ABOVE_UNITS
-                || overlay.pending.bytes() > WRITE_BACK_ABOVE_BYTES
+            let (units, bytes) = (overlay.pending.units(), overlay.pending.bytes());
+            (
+                units > WRITE_BACK_ABOVE_UNITS || bytes > self.staged_budget_bytes,
+                units > FAR_OVER * WRITE_BACK_ABOVE_UNITS
+                    || bytes > FAR_OVER * self.staged_budget_bytes,
+            )
         };
-        if oversized {
-            self.write_back()?;
+        match self.writer.after_stage(over, far_over) {
+            AfterStage::Nothing => {}
+            AfterStage::Wake => self.writer.wake(),
+            AfterStage::WriteBack => self.write_back()?,
         }
         Ok(())
     }
