@@ -118,7 +118,7 @@ impl StoreHealth {
             FaultKind::Failed => "check the disk, then restart Probity",
         };
         format!(
-            "{what} ({}). The store stops at its first failed write: every event answered with 200 is stored; one not answered 200 may or may not be, and reads no longer show what was waiting to be written. {fix} (it reopens the store with everything acknowledged) and re-send what was not acknowledged: event ids make a stored one a duplicate",
+            "{what} ({}). The store stops at its first failed write: every event answered with 200 is stored; one not answered 200 may or may not be, and reads may no longer show what was waiting to be written. {fix} (it reopens the store with everything acknowledged) and re-send what was not acknowledged: event ids make a stored one a duplicate",
             fault.error
         )
     }

@@ -191,7 +191,7 @@ fn load_sections(
         for (name, figure) in [
             (
                 "probity_store_write_back_longest_seconds",
-                "longest write-back to sled (reads of sled wait for it)",
+                "longest write-back to sled (background writer)",
             ),
             (
                 "probity_checkpoint_longest_seconds",

@@ -1,18 +1,19 @@
 //! The sled implementation of [`Store`].
 //!
 //! Everything that knows about sled, in one module: the derived state the event log's
-//! units produce, in trees of one sled database (so one transaction can span them; the
-//! layout is in [`trees`]).
+//! units produce, in trees of one sled database (the layout is in [`trees`]).
 //!
 //! A commit appends the unit's log records and stages its writes in memory
-//! ([`overlay`], written by [`apply`]); a write-back (every few hundred units, and at
-//! each checkpoint) syncs the log and then writes every staged unit to the trees in one
-//! transaction ([`staging`]); a checkpoint makes sled durable ([`checkpoint`]). The audit
-//! trail and host values are written and synced on their own: they are rare. sled's
-//! errors become [`StoreError`]s here and nowhere else.
+//! ([`overlay`], written by [`apply`], staged by [`staging`]), where reads find them at
+//! once. Past a budget of staged state, the background [`writer`] (or, without one, the
+//! commit itself) writes every staged unit back to the trees, atomically through a redo
+//! record rather than a sled transaction ([`write_back`]); a checkpoint makes sled
+//! durable ([`checkpoint`]). The audit trail and host values are written and synced on
+//! their own: they are rare. sled's errors become [`StoreError`]s here and nowhere else.
 //!
 //! Imports among the files run one way: `mod` (the [`Store`] impl) → `staging`,
-//! `checkpoint`, `purge`, `fresh_copy` → `apply` → `overlay`, `trees`.
+//! `checkpoint`, `purge`, `fresh_copy` → `writer` → `write_back` → `apply` → `overlay`,
+//! `trees`.
 
 mod apply;
 mod checkpoint;
@@ -242,7 +243,10 @@ impl Drop for SledStore {
     /// so that the next start has no log tail to replay.
     fn drop(&mut self) {
         #[cfg(test)]
-        if self.crash_after_redo.load(std::sync::atomic::Ordering::SeqCst) {
+        if self
+            .crash_after_redo
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
             return;
         }
         if let Err(err) = self.checkpoint_now() {

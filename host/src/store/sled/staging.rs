@@ -10,8 +10,8 @@ use sled::IVec;
 
 use super::SledStore;
 use super::apply;
-use super::writer::AfterStage;
 use super::overlay::{Layer, Merged, Overlay};
+use super::writer::AfterStage;
 use crate::store::{StoreError, WriteBatch};
 
 /// Staged units above which a write-back is due (and the staged bytes above

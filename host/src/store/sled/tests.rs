@@ -559,7 +559,10 @@ fn a_write_back_a_crash_cut_in_half_is_finished_at_the_next_open() {
     };
     let store = SledStore::open(dir.path(), 1 << 20).expect("reopen");
     let indexed = store.tree(VERDICT_INDEX).len();
-    assert!(written < indexed, "{written} of {indexed} index entries written");
+    assert!(
+        written < indexed,
+        "{written} of {indexed} index entries written"
+    );
     assert_eq!(store.log_applied().unwrap(), 10);
     assert_eq!(store.clock().unwrap(), Some(9));
     for subject in &subjects {

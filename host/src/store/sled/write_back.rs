@@ -108,7 +108,10 @@ impl SledStore {
         meta.insert(REDO, encode_redo(layer, applied))?;
         self.db.flush()?;
         #[cfg(test)]
-        if self.crash_after_redo.load(std::sync::atomic::Ordering::SeqCst) {
+        if self
+            .crash_after_redo
+            .load(std::sync::atomic::Ordering::SeqCst)
+        {
             self.apply_layer(layer, layer.keys() / 2)?;
             return Err(StoreError::Database(
                 "a test stopped the write-back halfway".into(),
@@ -204,7 +207,9 @@ fn decode_redo(raw: &[u8], trees: usize) -> Result<(u64, Layer), StoreError> {
             return Err(corrupt("unknown tree"));
         }
         let key_len = reader.u32().ok_or_else(|| corrupt("truncated key"))?;
-        let key = reader.take(key_len).ok_or_else(|| corrupt("truncated key"))?;
+        let key = reader
+            .take(key_len)
+            .ok_or_else(|| corrupt("truncated key"))?;
         let slot = match reader.take(1).ok_or_else(|| corrupt("truncated"))?[0] {
             0 => None,
             1 => {

@@ -33,7 +33,40 @@ pub(super) struct Writer {
     /// Whether a writer thread runs for this store.
     running: std::sync::atomic::AtomicBool,
     /// The writer's first failed write-back, reported by every later commit.
-    failed: OnceLock<String>,
+    failed: OnceLock<Failure>,
+}
+
+/// A failed write-back, kept so that every later commit can report it as it was (a
+/// full disk stays a full disk: `507`, not a generic storage failure).
+#[derive(Debug)]
+struct Failure {
+    /// The I/O error's kind, when the failure was one.
+    io_kind: Option<std::io::ErrorKind>,
+    message: String,
+}
+
+impl Failure {
+    fn of(err: &StoreError) -> Self {
+        let io_kind = match err {
+            StoreError::Io(io) => Some(io.kind()),
+            StoreError::Log(crate::store::LogError::Io { source, .. }) => Some(source.kind()),
+            _ => None,
+        };
+        Failure {
+            io_kind,
+            message: err.to_string(),
+        }
+    }
+
+    fn to_error(&self) -> StoreError {
+        match self.io_kind {
+            Some(kind) => StoreError::Io(std::io::Error::new(kind, self.message.clone())),
+            None => StoreError::Database(format!(
+                "writing staged state back to sled failed: {}",
+                self.message
+            )),
+        }
+    }
 }
 
 /// What a commit does after staging its unit.
@@ -67,9 +100,7 @@ impl Writer {
 
     /// The writer's failure, as the error a commit returns.
     pub(super) fn failure(&self) -> Option<StoreError> {
-        self.failed.get().map(|message| {
-            StoreError::Database(format!("writing staged state back to sled failed: {message}"))
-        })
+        self.failed.get().map(Failure::to_error)
     }
 
     /// Wait until a write-back is wanted (true) or `IDLE_CHECK` passed (false).
@@ -115,7 +146,7 @@ fn write_back_when_asked(writer: &Writer, store: Weak<SledStore>) {
         }
         if let Err(err) = store.write_back() {
             tracing::error!(error = %err, "the background write-back to sled failed; commits are refused from now on");
-            let _ = writer.failed.set(err.to_string());
+            let _ = writer.failed.set(Failure::of(&err));
             writer.running.store(false, Ordering::Release);
             return;
         }
