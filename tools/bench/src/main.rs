@@ -85,6 +85,10 @@ struct Args {
     /// Also write every figure as JSON to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// A setting of the server's `[server]` table, e.g. `store_cache_mib=32`
+    /// (repeatable): to compare settings.
+    #[arg(long = "server-setting", value_name = "KEY=VALUE")]
+    server_settings: Vec<String>,
 }
 
 /// The sections of the suite.

@@ -43,12 +43,24 @@ pub struct ServerSetup {
     binary: PathBuf,
     root: PathBuf,
     cache_dir: PathBuf,
+    /// Extra `key = value` lines of the `[server]` table.
+    settings: Vec<String>,
 }
 
 impl ServerSetup {
     /// Servers of `binary` under `root`, sharing `root/compiled` as their cache (created
-    /// empty if missing, so the first start is cold).
-    pub fn new(binary: PathBuf, root: &Path) -> anyhow::Result<ServerSetup> {
+    /// empty if missing, so the first start is cold), with `settings` (`key=value`) added
+    /// to their `[server]` table.
+    pub fn new(binary: PathBuf, root: &Path, settings: &[String]) -> anyhow::Result<ServerSetup> {
+        let settings = settings
+            .iter()
+            .map(|setting| match setting.split_once('=') {
+                Some((key, value)) if !key.trim().is_empty() => {
+                    Ok(format!("{} = {}\n", key.trim(), value.trim()))
+                }
+                _ => bail!("--server-setting {setting:?} is not KEY=VALUE"),
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let cache_dir = root.join("compiled");
         std::fs::create_dir_all(&cache_dir)
             .with_context(|| format!("creating {}", cache_dir.display()))?;
@@ -56,6 +68,7 @@ impl ServerSetup {
             binary,
             root: root.to_path_buf(),
             cache_dir,
+            settings,
         })
     }
 
@@ -67,11 +80,12 @@ impl ServerSetup {
     /// The configuration of a run whose data lives in `data_dir`.
     fn config_text(&self, data_dir: &Path) -> String {
         let mut text = format!(
-            "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = '{}'\n\n\
+            "[server]\nlisten = \"127.0.0.1:0\"\ndata_dir = '{}'\n{}\n\
              [clock]\nfollow_wall_clock = false\n\n\
              [runtime]\nfuel_metering = true\ninstances_per_plugin = 2\ncache_dir = '{}'\n\n\
              [privacy]\npseudonym_key = \"probity-bench-pseudonym-key-0001\"\n",
             data_dir.display(),
+            self.settings.concat(),
             self.cache_dir.display()
         );
         // As the embedded default: every bundled plugin, with its defaults.

@@ -35,7 +35,7 @@ pub fn run(args: &Args, binary: Option<PathBuf>) -> anyhow::Result<Report> {
             .prefix("probity-bench-")
             .tempdir()
             .context("creating the benchmark's temporary directory")?;
-        let setup = server::ServerSetup::new(binary, root.path())?;
+        let setup = server::ServerSetup::new(binary, root.path(), &args.server_settings)?;
         if args.wants(Section::Server) {
             server_section(&setup, &mut report)?;
         }
