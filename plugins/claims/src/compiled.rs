@@ -82,6 +82,10 @@ pub struct Compiled {
     pub lists: Lists,
     /// Attribute keys holding product names (ASCII lower-case).
     pub name_attributes: Vec<String>,
+    /// Registered names, as [`name_key`] makes them.
+    pub registered_names: Vec<String>,
+    /// Markers of a drug or device registration number.
+    pub drug_registrations: Vec<String>,
     /// `(prefix, class)`, longest prefix first, ASCII lower-case.
     pub categories: Vec<(String, Class)>,
     /// Whether non-name attribute values are checked.
@@ -93,6 +97,32 @@ pub struct Compiled {
 }
 
 const DAY_MS: i64 = 86_400_000;
+
+/// How a product name is compared with the registered ones: normalised (see
+/// [`text::Normalized`]), ASCII lower-case, inner whitespace collapsed, trimmed.
+pub fn name_key(name: &str) -> String {
+    let normalized = crate::text::Normalized::new(name.trim());
+    normalized
+        .text
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+impl Rule {
+    /// Whether the rule is about health (medical, clinical, drug or cosmeceutical
+    /// claims): no product name exempts a match of it.
+    pub fn is_health(&self) -> bool {
+        matches!(
+            self.id.as_str(),
+            "claims.medical_claim"
+                | "claims.clinical_claim"
+                | "claims.cosmeceutical"
+                | "claims.drug_guarantee"
+        )
+    }
+}
 
 impl Settings {
     /// Resolve against the defaults, refusing anything inconsistent with the path of the
@@ -124,6 +154,16 @@ impl Settings {
             .into_iter()
             .map(|key| key.to_ascii_lowercase())
             .collect();
+        let registered_names = self
+            .registered_names
+            .resolve(lexicon::REGISTERED_NAMES, "registered_names")?
+            .iter()
+            .map(|name| name_key(name))
+            .filter(|name| !name.is_empty())
+            .collect();
+        let drug_registrations = self
+            .drug_registrations
+            .resolve(lexicon::DRUG_REGISTRATIONS, "drug_registrations")?;
         let negation_window = match self.negation_window {
             Some(n) if n > 50 => return Err(err("negation_window", "must be 0–50")),
             Some(n) => n as usize,
@@ -133,6 +173,8 @@ impl Settings {
             rules: self.compile_rules()?,
             lists,
             name_attributes,
+            registered_names,
+            drug_registrations,
             categories: self.categories.compile()?,
             scan_attributes: self.scan_attributes.unwrap_or(true),
             negation_window,

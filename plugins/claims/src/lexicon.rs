@@ -354,10 +354,27 @@ pub const NAME_ATTRIBUTES: &[&str] = &[
     "商品名称",
 ];
 
-/// Category paths per product class (see `rules::Class`). A listing's category belongs to
-/// the class with the longest matching prefix (`health/drugs` before `health`); a prefix
-/// matches the whole category or a leading run of its `/`-separated segments. Matching
-/// ignores ASCII case.
+/// Brand and product names registered by the platform whose words would otherwise read
+/// as claims: the sportswear brand 冠军 (Champion), the bicycle maker 永久 (Forever), Perfect Diary
+/// (完美日记). Exempt only when a listing's brand (or other name attribute) is exactly one
+/// of them; teams add their marketplace's registry in settings.
+pub const REGISTERED_NAMES: &[&str] = &[
+    "冠军",
+    "Champion",
+    "永久",
+    "Forever",
+    "完美日记",
+    "Perfect Diary",
+];
+
+/// Markers of a registration number of a licensed drug (国药准字) or medical device
+/// (械注准, 械注进, 械备: China's NMPA formats, e.g. 苏械注准20212070123).
+pub const DRUG_REGISTRATIONS: &[&str] = &["国药准字", "械注准", "械注进", "械注许", "械备"];
+
+/// Category entries per product class (see `rules::Class` and `category`): an entry with a
+/// `/` is a path prefix (the longest wins); any entry also names its class inside one
+/// segment of a real taxonomy path (`美容护肤/面部精华`, `Beauty & Personal Care > Skin
+/// Care > Serums`), the deepest segment first. Matching ignores ASCII case.
 pub const FOOD_CATEGORIES: &[&str] = &[
     "food",
     "grocery",
@@ -370,8 +387,30 @@ pub const FOOD_CATEGORIES: &[&str] = &[
     "health_food",
     "食品",
     "保健食品",
+    "保健品",
+    "营养品",
     "酒水",
     "生鲜",
+    "饮料",
+    "饮品",
+    "茶饮",
+    "茶叶",
+    "冲饮",
+    "零食",
+    "粮油",
+    "乳品",
+    "奶粉",
+    "维生素",
+    "膳食补充",
+    "gourmet",
+    "vitamin",
+    "vitamins",
+    "dietary supplements",
+    "nutrition",
+    "snack",
+    "beverage",
+    "tea",
+    "coffee",
 ];
 
 /// See [`FOOD_CATEGORIES`].
@@ -386,6 +425,19 @@ pub const COSMETICS_CATEGORIES: &[&str] = &[
     "化妆品",
     "护肤",
     "个护",
+    "美容",
+    "彩妆",
+    "面膜",
+    "精华",
+    "面霜",
+    "香水",
+    "洗护",
+    "skin care",
+    "hair care",
+    "personal care",
+    "serums",
+    "moisturizers",
+    "fragrance",
 ];
 
 /// See [`FOOD_CATEGORIES`].
@@ -401,4 +453,12 @@ pub const DRUG_CATEGORIES: &[&str] = &[
     "药品",
     "医药",
     "医疗器械",
+    "家用器械",
+    "中西药",
+    "感冒药",
+    "处方药",
+    "非处方药",
+    "medications",
+    "cold & flu",
+    "pain relievers",
 ];

@@ -12,11 +12,13 @@
 //! longer matches is reported again as an `info` finding ("cleared"), which replaces the
 //! earlier finding of that rule in the verdict and so lifts its action.
 //!
-//! Modules: [`rules`] (the built-in rule table), [`lexicon`] (default word lists),
+//! Modules: [`rules`] (the built-in rule table), [`category`] (product classes from
+//! real category paths), [`lexicon`] (default word lists),
 //! [`settings`] (what compliance teams configure), [`compiled`] (settings resolved
 //! against the defaults), [`matcher`] (the automata),
 //! [`text`] (boundaries and clauses), [`price`] (reference prices).
 
+pub mod category;
 pub mod compiled;
 pub mod lexicon;
 pub mod matcher;
@@ -154,32 +156,44 @@ impl Checker {
 
     /// One finding per rule that matched any text field.
     fn text_findings(&self, subject: &Subject, listing: &ListingUpserted) -> Vec<Finding> {
-        let class = self.class_of(listing.category.as_deref());
-        let names: Vec<String> = listing
+        let class = self.class_of(listing);
+        // Only names the platform registered exempt anything; whatever else a seller
+        // typed in an attribute is text like any other.
+        let registered: Vec<(&str, &str, String)> = listing
             .attributes
             .iter()
-            .filter(|(key, value)| self.is_name(key) && value.trim().len() >= 2)
-            .map(|(_, value)| {
-                text::Normalized::new(value.trim())
-                    .text
-                    .to_ascii_lowercase()
+            .filter(|(key, _)| self.is_name(key))
+            .filter_map(|(key, value)| {
+                let name = compiled::name_key(value);
+                self.compiled.registered_names.contains(&name).then_some((
+                    key.as_str(),
+                    value.as_str(),
+                    name,
+                ))
             })
             .collect();
+        let names: Vec<String> = registered.iter().map(|(_, _, name)| name.clone()).collect();
         let mut fields: Vec<(String, &str)> = vec![("title".into(), listing.title.as_str())];
         if let Some(description) = &listing.description {
             fields.push(("description".into(), description));
         }
         if self.compiled.scan_attributes {
             for (key, value) in &listing.attributes {
-                if !self.is_name(key) {
+                if !registered
+                    .iter()
+                    .any(|(name_key, _, _)| *name_key == key.as_str())
+                {
                     fields.push((clip(&format!("attributes.{key}"), MAX_FIELD_BYTES), value));
                 }
             }
         }
         let rules = &self.compiled.rules;
         let mut by_rule: BTreeMap<usize, Vec<(&str, &str, Hit)>> = BTreeMap::new();
+        let mut exempted = 0;
         for (field, text) in &fields {
-            for hit in self.matcher.scan(text, class, rules, &names) {
+            let scan = self.matcher.scan(text, class, rules, &names);
+            exempted += scan.exempted;
+            for hit in scan.hits {
                 by_rule
                     .entry(hit.rule)
                     .or_default()
@@ -191,7 +205,22 @@ impl Checker {
             .filter_map(|(index, hits)| {
                 let rule = &rules[index];
                 let severity = rule.severity[class.index()]?;
-                Some(text_finding(subject, rule, severity, class, &hits))
+                let mut finding = text_finding(subject, rule, severity, class, &hits);
+                if exempted > 0 {
+                    // Say which registered name kept which words out of the findings.
+                    for (key, value, _) in &registered {
+                        finding.evidence.push(
+                            Evidence::field(clip(&format!("attributes.{key}"), MAX_FIELD_BYTES))
+                                .detail(clip(
+                                    &format!(
+                                        "registered name {value}: {exempted} match(es) of its words not counted as claims (health claims always are)"
+                                    ),
+                                    MAX_EXCERPT_BYTES,
+                                )),
+                        );
+                    }
+                }
+                Some(finding)
             })
             .collect()
     }
@@ -201,22 +230,27 @@ impl Checker {
         self.compiled.name_attributes.contains(&key)
     }
 
-    /// The product class of a category path: the longest configured prefix that matches
-    /// the whole path or its leading segments.
-    fn class_of(&self, category: Option<&str>) -> Class {
-        let Some(category) = category else {
-            return Class::General;
+    /// The product class of a listing: a drug or device when it carries a registration
+    /// number, else what its category path says ([`category::classify`]).
+    fn class_of(&self, listing: &ListingUpserted) -> Class {
+        let registered = |text: &str| {
+            self.compiled
+                .drug_registrations
+                .iter()
+                .any(|marker| text.contains(marker.as_str()))
         };
-        let category = category.trim().trim_matches('/').to_ascii_lowercase();
-        self.compiled
-            .categories
-            .iter()
-            .find(|(prefix, _)| {
-                category == *prefix
-                    || (category.starts_with(prefix.as_str())
-                        && category.as_bytes().get(prefix.len()) == Some(&b'/'))
-            })
-            .map_or(Class::General, |(_, class)| *class)
+        if registered(&listing.title)
+            || listing.description.as_deref().is_some_and(registered)
+            || listing
+                .attributes
+                .iter()
+                .any(|(_, value)| registered(value))
+        {
+            return Class::Drug;
+        }
+        listing.category.as_deref().map_or(Class::General, |path| {
+            category::classify(path, &self.compiled.categories)
+        })
     }
 }
 

@@ -65,6 +65,15 @@ pub struct Hit {
     pub end: usize,
 }
 
+/// What [`Matcher::scan`] found in one field.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// The reportable matches.
+    pub hits: Vec<Hit>,
+    /// How many matches a registered product name exempted.
+    pub exempted: usize,
+}
+
 /// The compiled automata of one rule set.
 pub struct Matcher {
     terms: AhoCorasick,
@@ -119,24 +128,19 @@ impl Matcher {
     /// Every reportable match in `text` for a listing of `class`, with spans in `text`'s
     /// own bytes. `names` are the listing's product names (brand, model…), normalised and
     /// in ASCII lower case, which are never claims. Matching reads a normalised copy (see [`text::Normalized`]).
-    pub fn scan(&self, text: &str, class: Class, rules: &[Rule], names: &[String]) -> Vec<Hit> {
+    pub fn scan(&self, text: &str, class: Class, rules: &[Rule], names: &[String]) -> Scan {
         let normalized = text::Normalized::new(text);
-        let mut hits = self.scan_normalized(&normalized.text, class, rules, names);
-        for hit in &mut hits {
+        let mut scan = self.scan_normalized(&normalized.text, class, rules, names);
+        for hit in &mut scan.hits {
             (hit.start, hit.end) = normalized.original(hit.start, hit.end);
         }
-        hits
+        scan
     }
 
-    fn scan_normalized(
-        &self,
-        text: &str,
-        class: Class,
-        rules: &[Rule],
-        names: &[String],
-    ) -> Vec<Hit> {
+    fn scan_normalized(&self, text: &str, class: Class, rules: &[Rule], names: &[String]) -> Scan {
         let cues = self.cue_index(text, names);
         let mut hits = Vec::new();
+        let mut exempted = 0;
         for m in self.terms.find_overlapping_iter(text) {
             let pattern = self.term_patterns[m.pattern().as_usize()];
             let (start, end) = (m.start(), m.end());
@@ -149,6 +153,10 @@ impl Matcher {
                 || (rule.kind == Kind::NeedsSource && has_source(&cues, start, end))
                 || is_content(text, &cues, start, end)
             {
+                continue;
+            }
+            if !rule.is_health() && cues.names.overlaps(start, end) {
+                exempted += 1;
                 continue;
             }
             hits.push(Hit {
@@ -170,7 +178,10 @@ impl Matcher {
                 }
             }
         }
-        outermost(hits, rules, class)
+        Scan {
+            hits: outermost(hits, rules, class),
+            exempted,
+        }
     }
 
     /// Every cue in `text`, indexed by kind; allowed phrases and product names together
@@ -189,10 +200,10 @@ impl Matcher {
                 });
             }
         }
-        let mut blocked = std::mem::take(&mut by_kind[Cue::Allow as usize]);
-        blocked.extend(name_spans(text, names));
+        let blocked = std::mem::take(&mut by_kind[Cue::Allow as usize]);
         CueIndex {
             blocked: Spans::new(blocked),
+            names: Spans::new(name_spans(text, names)),
             kinds: by_kind.map(Spans::new),
         }
     }
@@ -277,8 +288,11 @@ fn still_possible(between: &str, reach: usize) -> bool {
 
 /// The cues of one text.
 struct CueIndex {
-    /// Allowed phrases and product names: a match overlapping one is not a claim.
+    /// Allowed phrases: a match overlapping one is not a claim.
     blocked: Spans,
+    /// Registered product names of the listing: a match overlapping one is not a claim,
+    /// unless it is a health claim.
+    names: Spans,
     /// The other cues, by [`Cue`] kind.
     kinds: [Spans; CUE_KINDS],
 }

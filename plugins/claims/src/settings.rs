@@ -49,8 +49,16 @@ pub struct Settings {
     pub medical_verbs: ListEdit,
     /// Illnesses that complete a medical claim.
     pub conditions: ListEdit,
-    /// Attribute keys whose values are product names.
+    /// Attribute keys whose values are product names (brand, model…).
     pub name_attributes: ListEdit,
+    /// Brand and product names the platform has registered. Only when a name attribute's
+    /// value is exactly one of them (ignoring case and spacing) are that name's words in
+    /// the listing exempt — and never from a health claim. Whatever else a seller types
+    /// in an attribute is checked like any other text.
+    pub registered_names: ListEdit,
+    /// Registration-number markers of licensed drugs and medical devices (国药准字,
+    /// 械注准…): a listing carrying one is judged as a drug or device.
+    pub drug_registrations: ListEdit,
     /// Category prefixes per product class.
     pub categories: CategorySettings,
     /// Whether attribute values (other than names) are checked too. Default `true`.

@@ -278,17 +278,27 @@ fn none_of_the_false_positive_traps_is_flagged() {
 }
 
 #[test]
-fn attribute_values_are_checked_but_product_names_are_not() {
+fn attribute_values_are_checked_and_only_registered_product_names_are_not() {
     let found = findings(
         "{}",
         listing("祛痘凝胶")
             .category("cosmetics/skincare")
             .attribute("功效", "治疗痤疮")
-            .attribute("品牌", "顶级"),
+            .attribute("品牌", "冠军"),
     );
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].rule, "claims.medical_claim");
     assert_eq!(found[0].evidence[0].field, "attributes.功效");
+    // A brand the platform never registered is text the seller typed.
+    let found = findings(
+        "{}",
+        listing("祛痘凝胶")
+            .category("cosmetics/skincare")
+            .attribute("品牌", "顶级"),
+    );
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].rule, "claims.absolute_term");
+    assert_eq!(found[0].evidence[0].field, "attributes.品牌");
     let off = r#"{"scan_attributes": false}"#;
     let l = listing("祛痘凝胶")
         .category("cosmetics/skincare")

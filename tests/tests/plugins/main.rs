@@ -8,6 +8,7 @@ mod brush_market;
 mod brush_rings;
 mod brush_rules;
 mod claims_corpus;
+mod claims_evasions;
 mod claims_price;
 mod claims_rules;
 mod claims_units;
