@@ -20,6 +20,7 @@
 
 pub mod category;
 pub mod compiled;
+pub mod fold;
 pub mod lexicon;
 pub mod matcher;
 pub mod price;

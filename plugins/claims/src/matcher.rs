@@ -91,8 +91,9 @@ impl Matcher {
         let mut term_patterns = Vec::new();
         for (index, rule) in compiled.rules.iter().enumerate() {
             for term in &rule.terms {
-                term_patterns.push(pattern(term, index));
-                terms.push(term.clone());
+                let term = as_read(term);
+                term_patterns.push(pattern(&term, index));
+                terms.push(term);
             }
         }
         let lists = &compiled.lists;
@@ -100,8 +101,9 @@ impl Matcher {
         let mut cue_patterns = Vec::new();
         let mut add = |list: &[String], cue: Cue| {
             for entry in list {
-                cue_patterns.push(pattern(entry, cue));
-                cues.push(entry.clone());
+                let entry = as_read(entry);
+                cue_patterns.push(pattern(&entry, cue));
+                cues.push(entry);
             }
         };
         add(&lists.allow_phrases, Cue::Allow);
@@ -319,6 +321,12 @@ impl CueIndex {
         }
         found
     }
+}
+
+/// A term or cue as the matcher reads text: normalised the same way (a configured
+/// `best-in-class` must match the text's `best-in-class`, read as `best in class`).
+fn as_read(term: &str) -> String {
+    text::Normalized::new(term).text.into_owned()
 }
 
 fn pattern<T>(term: &str, what: T) -> Pattern<T> {

@@ -111,12 +111,15 @@ pub fn close(between: &str, reach: usize, from_end: bool) -> bool {
     true
 }
 
+use crate::fold;
+
 /// A text as the matcher reads it, and the way back to the original bytes.
 ///
 /// Sellers write `ＮＯ．１` and `１００％` in full-width forms, and dodge word lists with
-/// `国 家 级` or an invisible zero-width space inside `最好`. The matcher reads a
-/// normalised copy: full-width ASCII becomes ASCII, the ideographic space a space,
-/// zero-width characters go, and spaces between two CJK characters go. Spans found in the
+/// `国 家 级`, `国·家·级`, an invisible character inside `最好`, traditional characters,
+/// Cyrillic look-alikes or `best-in-the-world`. The matcher reads a normalised copy:
+/// full-width ASCII becomes ASCII, the ideographic space a space, and the rest as
+/// [`fold`] says; spaces and separators between two CJK characters go. Spans found in the
 /// copy are mapped back, so evidence always points into the text as sent.
 pub struct Normalized<'t> {
     /// The text to match.
@@ -145,9 +148,15 @@ impl Mark {
 impl<'t> Normalized<'t> {
     /// Normalise `original` (borrowed as is when there is nothing to change).
     pub fn new(original: &'t str) -> Self {
-        let nothing_to_do = !original
-            .chars()
-            .any(|c| needs_care(c) || c.is_whitespace() && !c.is_ascii())
+        let context = if original.chars().any(fold::may_fold) {
+            fold::contextual(original)
+        } else {
+            Vec::new()
+        };
+        let nothing_to_do = context.is_empty()
+            && !original
+                .chars()
+                .any(|c| fold::fold(c).is_some() || c.is_whitespace() && !c.is_ascii())
             && !has_spaced_cjk(original);
         if nothing_to_do {
             return Normalized {
@@ -155,16 +164,19 @@ impl<'t> Normalized<'t> {
                 marks: Vec::new(),
             };
         }
-        let mut text = String::with_capacity(original.len());
-        let mut marks = Vec::new();
-        // Original bytes before `copied` are in `text` already.
-        let mut copied = 0;
+        let mut out = Builder {
+            original,
+            text: String::with_capacity(original.len()),
+            marks: Vec::new(),
+            copied: 0,
+            context: context.into_iter().peekable(),
+        };
         let mut last_solid: Option<char> = None;
         let mut chars = original.char_indices().peekable();
         while let Some((at, c)) = chars.next() {
             if is_skippable(c) {
-                // A run of whitespace and zero-width characters: between two CJK
-                // characters it goes as a whole.
+                // A run of whitespace, invisible characters and separators: between two
+                // CJK characters it goes as a whole.
                 let mut run_end = at + c.len_utf8();
                 while let Some(&(next_at, next)) = chars.peek().filter(|(_, n)| is_skippable(*n)) {
                     run_end = next_at + next.len_utf8();
@@ -172,23 +184,21 @@ impl<'t> Normalized<'t> {
                 }
                 let next_solid = chars.peek().map(|&(_, n)| n);
                 if last_solid.is_some_and(is_cjk) && next_solid.is_some_and(is_cjk) {
-                    text.push_str(&original[copied..at]);
-                    push_mark(&mut marks, text.len(), text.len(), run_end);
-                    copied = run_end;
+                    out.remove_run(at, run_end);
                     continue;
                 }
                 for (offset, c) in original[at..run_end].char_indices() {
-                    replace(original, &mut text, &mut marks, &mut copied, at + offset, c);
+                    out.change(at + offset, c);
                 }
                 continue;
             }
-            replace(original, &mut text, &mut marks, &mut copied, at, c);
+            out.change(at, c);
             last_solid = Some(c);
         }
-        text.push_str(&original[copied..]);
+        out.text.push_str(&original[out.copied..]);
         Normalized {
-            text: std::borrow::Cow::Owned(text),
-            marks,
+            text: std::borrow::Cow::Owned(out.text),
+            marks: out.marks,
         }
     }
 
@@ -215,28 +225,43 @@ impl<'t> Normalized<'t> {
     }
 }
 
-/// Copy `original` up to `at` into `text`, then `c` (at `at`) normalised, marking a change.
-fn replace(
-    original: &str,
-    text: &mut String,
-    marks: &mut Vec<Mark>,
-    copied: &mut usize,
-    at: usize,
-    c: char,
-) {
-    let mapped = match c {
-        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' => None,
-        '\u{3000}' => Some(' '),
-        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0),
-        _ => return,
-    };
-    text.push_str(&original[*copied..at]);
-    let norm_start = text.len();
-    if let Some(mapped) = mapped {
-        text.push(mapped);
+/// Builds the normalised text and its marks.
+struct Builder<'t> {
+    original: &'t str,
+    text: String,
+    marks: Vec<Mark>,
+    /// Original bytes before this are in `text` already.
+    copied: usize,
+    /// The contextual changes not reached yet (see [`fold::contextual`]).
+    context: std::iter::Peekable<std::vec::IntoIter<(usize, Option<char>)>>,
+}
+
+impl Builder<'_> {
+    /// Copy the original up to `at`, then `c` (at `at`) as folded, marking a change.
+    fn change(&mut self, at: usize, c: char) {
+        let mapped = match self.context.next_if(|(offset, _)| *offset == at) {
+            Some((_, replacement)) => Some(replacement),
+            None => fold::fold(c),
+        };
+        let Some(mapped) = mapped else {
+            return;
+        };
+        self.text.push_str(&self.original[self.copied..at]);
+        let norm_start = self.text.len();
+        if let Some(mapped) = mapped {
+            self.text.push(mapped);
+        }
+        self.copied = at + c.len_utf8();
+        push_mark(&mut self.marks, norm_start, self.text.len(), self.copied);
     }
-    *copied = at + c.len_utf8();
-    push_mark(marks, norm_start, text.len(), *copied);
+
+    /// Drop the original bytes `[at, end)`.
+    fn remove_run(&mut self, at: usize, end: usize) {
+        while self.context.next_if(|(offset, _)| *offset < end).is_some() {}
+        self.text.push_str(&self.original[self.copied..at]);
+        push_mark(&mut self.marks, self.text.len(), self.text.len(), end);
+        self.copied = end;
+    }
 }
 
 fn push_mark(marks: &mut Vec<Mark>, norm_start: usize, norm_end: usize, orig_end: usize) {
@@ -247,20 +272,10 @@ fn push_mark(marks: &mut Vec<Mark>, norm_start: usize, norm_end: usize, orig_end
     });
 }
 
-/// Whitespace and zero-width characters: what may stand between two CJK characters.
+/// Whitespace, invisible characters and separators: what may stand between two CJK
+/// characters.
 fn is_skippable(c: char) -> bool {
-    c.is_whitespace()
-        || matches!(
-            c,
-            '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}'
-        )
-}
-
-fn needs_care(c: char) -> bool {
-    matches!(
-        c,
-        '\u{200B}' | '\u{200C}' | '\u{200D}' | '\u{2060}' | '\u{FEFF}' | '\u{FF01}'..='\u{FF5E}'
-    )
+    c.is_whitespace() || fold::is_invisible(c) || fold::is_separator(c)
 }
 
 fn is_cjk(c: char) -> bool {
@@ -271,8 +286,8 @@ fn has_spaced_cjk(text: &str) -> bool {
     let mut previous_cjk = false;
     let mut spaced = false;
     for c in text.chars() {
-        if c.is_whitespace() {
-            spaced = previous_cjk;
+        if is_skippable(c) {
+            spaced = spaced || previous_cjk;
         } else {
             if spaced && is_cjk(c) {
                 return true;
