@@ -57,6 +57,14 @@ pub struct Lists {
     pub medical_verbs: Vec<String>,
     /// See [`Settings::conditions`].
     pub conditions: Vec<String>,
+    /// See [`Settings::superlatives`].
+    pub superlatives: Vec<String>,
+    /// See [`Settings::world_scopes`].
+    pub world_scopes: Vec<String>,
+    /// See [`Settings::negation_flips`].
+    pub negation_flips: Vec<String>,
+    /// See [`Settings::not_negations`].
+    pub not_negations: Vec<String>,
 }
 
 /// The resolved reference-price check.
@@ -147,6 +155,18 @@ impl Settings {
                 .medical_verbs
                 .resolve(lexicon::MEDICAL_VERBS, "medical_verbs")?,
             conditions: self.conditions.resolve(lexicon::CONDITIONS, "conditions")?,
+            superlatives: self
+                .superlatives
+                .resolve(lexicon::SUPERLATIVES, "superlatives")?,
+            world_scopes: self
+                .world_scopes
+                .resolve(lexicon::WORLD_SCOPES, "world_scopes")?,
+            negation_flips: self
+                .negation_flips
+                .resolve(lexicon::NEGATION_FLIPS, "negation_flips")?,
+            not_negations: self
+                .not_negations
+                .resolve(lexicon::NOT_NEGATIONS, "not_negations")?,
         };
         let name_attributes = self
             .name_attributes

@@ -22,6 +22,37 @@ pub const ALLOW_PHRASES: &[&str] = &[
     "第一期",
     "第一课",
     "第一站",
+    "第一个",
+    "第一周",
+    "第一层",
+    "第一集",
+    "第一章",
+    "第一页",
+    "第一排",
+    "第一遍",
+    "第一印象",
+    "第一感觉",
+    "第一部",
+    "第一款",
+    "安全第一",
+    "健康第一",
+    "顾客第一",
+    "客户第一",
+    "友谊第一",
+    "第一名",
+    // Sizes and grades written with numbers.
+    "size #1",
+    "size no. 1",
+    "size no.1",
+    "#1 grit",
+    "no.1 grit",
+    "no. 1 grit",
+    "#1 hook",
+    "#1 needle",
+    "#1 pencil",
+    "#1 screw",
+    "#1 bit",
+    "#1 brush",
     // Usage hints.
     "最佳赏味期",
     "最佳食用期",
@@ -266,6 +297,12 @@ pub const SOURCE_MARKERS: &[&str] = &[
 /// English verbs that, followed by an illness in the same clause, make a medical claim
 /// (`cures acne`); alone they are ordinary words (`epoxy cures in 24 h`).
 pub const MEDICAL_VERBS: &[&str] = &[
+    "say goodbye to",
+    "goodbye to",
+    "fights",
+    "fight",
+    "lowers",
+    "relieves",
     "cure",
     "cures",
     "cured",
@@ -336,6 +373,10 @@ pub const CONDITIONS: &[&str] = &[
     "herpes",
     "gout",
     "wounds",
+    "colds",
+    "the common cold",
+    "cholesterol",
+    "high cholesterol",
 ];
 
 /// Attribute keys whose values name the product (brand, model): a term inside such a name
@@ -352,6 +393,67 @@ pub const NAME_ATTRIBUTES: &[&str] = &[
     "系列",
     "品名",
     "商品名称",
+];
+
+/// English superlatives that a world scope after them in the same clause makes absolute
+/// ("the best coffee maker in the world").
+pub const SUPERLATIVES: &[&str] = &[
+    "best",
+    "finest",
+    "greatest",
+    "cheapest",
+    "strongest",
+    "fastest",
+    "safest",
+    "healthiest",
+    "most effective",
+    "most powerful",
+    "most advanced",
+    "most trusted",
+    "top-rated",
+    "highest quality",
+    "lowest price",
+    "lowest prices",
+];
+
+/// Scopes that make a superlative before them absolute.
+pub const WORLD_SCOPES: &[&str] = &[
+    "in the world",
+    "in the whole world",
+    "on the planet",
+    "on earth",
+    "on the market",
+    "in the market",
+    "in the industry",
+    "in history",
+    "of all time",
+    "ever made",
+    "ever",
+    "in china",
+    "in america",
+    "in the us",
+    "in the uk",
+];
+
+/// After a negated term, words that make the sentence a claim again: 不是最好的不卖 ("we
+/// sell nothing that is not the best").
+pub const NEGATION_FLIPS: &[&str] = &["不卖", "不上架", "不出售", "不做", "不要钱", "不推荐"];
+
+/// Phrases whose negation word negates no claim.
+pub const NOT_NEGATIONS: &[&str] = &[
+    "don't miss",
+    "do not miss",
+    "never miss",
+    "don't wait",
+    "don't hesitate",
+    "do not hesitate",
+    "don't settle",
+    "not only",
+    "no wonder",
+    "不要错过",
+    "不容错过",
+    "不得不",
+    "没有之一",
 ];
 
 /// Brand and product names registered by the platform whose words would otherwise read

@@ -28,6 +28,11 @@ use crate::text;
 
 /// How far (in words or CJK characters) a self-comparison cue reaches.
 const SELF_COMPARISON_REACH: usize = 12;
+/// How far (in words or CJK characters) a word that flips a negation may follow the
+/// negated term.
+const FLIP_REACH: usize = 3;
+/// How far (in words) a world scope may follow a superlative.
+const SCOPE_REACH: usize = 6;
 /// How far (in words) an illness may follow a medical verb.
 const CONDITION_REACH: usize = 6;
 /// How many bytes before (after) an evidence claim a source marker may stand.
@@ -45,6 +50,10 @@ enum Cue {
     Verb,
     Condition,
     Material,
+    Superlative,
+    WorldScope,
+    Flip,
+    NotNegation,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -81,6 +90,7 @@ pub struct Matcher {
     cues: AhoCorasick,
     cue_patterns: Vec<Pattern<Cue>>,
     medical_rule: Option<usize>,
+    absolute_rule: Option<usize>,
     negation_window: usize,
 }
 
@@ -114,11 +124,19 @@ impl Matcher {
         add(&lists.source_markers, Cue::Source);
         add(&lists.medical_verbs, Cue::Verb);
         add(&lists.conditions, Cue::Condition);
+        add(&lists.superlatives, Cue::Superlative);
+        add(&lists.world_scopes, Cue::WorldScope);
+        add(&lists.negation_flips, Cue::Flip);
+        add(&lists.not_negations, Cue::NotNegation);
         Ok(Matcher {
             terms: automaton(&terms)?,
             term_patterns,
             cues: automaton(&cues)?,
             cue_patterns,
+            absolute_rule: compiled
+                .rules
+                .iter()
+                .position(|r| r.id == "claims.absolute_term"),
             medical_rule: compiled
                 .rules
                 .iter()
@@ -150,7 +168,7 @@ impl Matcher {
             if rule.severity[class.index()].is_none()
                 || !text::is_whole(text, start, end, pattern.check_start, pattern.check_end)
                 || cues.blocked.overlaps(start, end)
-                || self.negated(text, &cues, start)
+                || self.negated(text, &cues, start, end)
                 || (rule.self_comparable && self_compared(text, &cues, start, end))
                 || (rule.kind == Kind::NeedsSource && has_source(&cues, start, end))
                 || is_content(text, &cues, start, end)
@@ -171,9 +189,25 @@ impl Matcher {
             && rules[medical].severity[class.index()].is_some()
         {
             for (start, end) in medical_pairs(text, &cues) {
-                if !cues.blocked.overlaps(start, end) && !self.negated(text, &cues, start) {
+                if !cues.blocked.overlaps(start, end) && !self.negated(text, &cues, start, end) {
                     hits.push(Hit {
                         rule: medical,
+                        start,
+                        end,
+                    });
+                }
+            }
+        }
+        if let Some(absolute) = self.absolute_rule
+            && rules[absolute].severity[class.index()].is_some()
+        {
+            for (start, end) in superlative_pairs(text, &cues) {
+                if !cues.blocked.overlaps(start, end)
+                    && !self.negated(text, &cues, start, end)
+                    && !self_compared(text, &cues, start, end)
+                {
+                    hits.push(Hit {
+                        rule: absolute,
                         start,
                         end,
                     });
@@ -211,15 +245,27 @@ impl Matcher {
     }
 
     /// Whether a negation ends shortly before `start`, in the same clause.
-    fn negated(&self, text: &str, cues: &CueIndex, start: usize) -> bool {
-        cues.get(Cue::Negation)
-            .last_ending_by(start)
-            .is_some_and(|cue| text::close(&text[cue.end..start], self.negation_window, true))
+    /// Whether a negation shortly before the match `[start, end)`, in its clause, denies
+    /// it — unless the negation word is part of a phrase that negates nothing ("don't
+    /// miss") or a word after the match flips it back into a claim (不是最好的不卖).
+    fn negated(&self, text: &str, cues: &CueIndex, start: usize, end: usize) -> bool {
+        let Some(negation) = cues.get(Cue::Negation).last_ending_by(start) else {
+            return false;
+        };
+        if !text::close(&text[negation.end..start], self.negation_window, true)
+            || cues
+                .get(Cue::NotNegation)
+                .overlaps(negation.start, negation.end)
+        {
+            return false;
+        }
+        cues.first_close_after(Cue::Flip, text, end, FLIP_REACH)
+            .is_none()
     }
 }
 
 /// How many [`Cue`] kinds there are.
-const CUE_KINDS: usize = 8;
+const CUE_KINDS: usize = 12;
 
 /// One cue match; `order` is its position among all cue matches of the text.
 #[derive(Clone, Copy, Debug)]
@@ -342,7 +388,7 @@ fn automaton(patterns: &[String]) -> Result<AhoCorasick, BuildError> {
     AhoCorasickBuilder::new()
         .ascii_case_insensitive(true)
         .match_kind(MatchKind::Standard)
-        .kind(Some(AhoCorasickKind::DFA))
+        .kind(Some(AhoCorasickKind::ContiguousNFA))
         .build(patterns)
 }
 
@@ -411,6 +457,19 @@ fn medical_pairs(text: &str, cues: &CueIndex) -> Vec<(usize, usize)> {
         .filter_map(|verb| {
             cues.first_close_after(Cue::Condition, text, verb.end, CONDITION_REACH)
                 .map(|condition| (verb.start, condition.end))
+        })
+        .collect()
+}
+
+/// `(start, end)` of every superlative followed in its clause, within reach, by a world
+/// scope: "the best coffee maker in the world".
+fn superlative_pairs(text: &str, cues: &CueIndex) -> Vec<(usize, usize)> {
+    cues.get(Cue::Superlative)
+        .by_start
+        .iter()
+        .filter_map(|head| {
+            cues.first_close_after(Cue::WorldScope, text, head.end, SCOPE_REACH)
+                .map(|scope| (head.start, scope.end))
         })
         .collect()
 }

@@ -49,6 +49,16 @@ pub struct Settings {
     pub medical_verbs: ListEdit,
     /// Illnesses that complete a medical claim.
     pub conditions: ListEdit,
+    /// English superlatives ("best", "finest") that a world scope makes absolute.
+    pub superlatives: ListEdit,
+    /// World scopes ("in the world", "on the market") that make a superlative before
+    /// them in the same clause an absolute term.
+    pub world_scopes: ListEdit,
+    /// Words after a negated term that turn the negation into a claim again
+    /// (不是最好的**不卖**).
+    pub negation_flips: ListEdit,
+    /// Phrases whose negation word negates nothing ("don't miss").
+    pub not_negations: ListEdit,
     /// Attribute keys whose values are product names (brand, model…).
     pub name_attributes: ListEdit,
     /// Brand and product names the platform has registered. Only when a name attribute's
