@@ -5,10 +5,12 @@
 //! A parcel is judged against its listing's *typical* weight per item:
 //! - the weight the listing declares in its attributes (`weight_g`, `weight`, `重量`,
 //!   `毛重`, `净重`, in g or kg), else
-//! - the 90th percentile of the last [`CAP_WEIGHTS`] per-item weights seen for the
-//!   listing (from at least [`MIN_SAMPLES`] parcels that were not themselves empty): a
-//!   high percentile, so a listing whose parcels are mostly empty still has a real
-//!   typical weight as long as one in ten is genuine.
+//! - the median of the last [`CAP_WEIGHTS`] per-item weights seen for the listing (from
+//!   at least [`MIN_SAMPLES`] parcels that were not themselves empty). Not a high
+//!   percentile: a listing sold in variants (SKUs of 0.35–2.8× the base weight) would
+//!   then be judged against its heaviest variant, and every light one would look empty
+//!   (issue 20). Parcels judged empty are never learnt, so a listing whose parcels are
+//!   mostly empty keeps a real typical weight.
 //!
 //! With a typical weight, a parcel at most `max_ratio` of it is empty, so a 20 g sticker
 //! sent in a 20 g envelope is fine. Without one, only a parcel of at most `floor_grams`
@@ -46,8 +48,7 @@ impl ListingWeights {
         }
         let mut sorted = self.recent.clone();
         sorted.sort_unstable();
-        let rank = (sorted.len() * 9).div_ceil(10).saturating_sub(1);
-        sorted.get(rank).copied()
+        sorted.get(sorted.len() / 2).copied()
     }
 
     /// Remember the per-item weight of a parcel that was not empty.

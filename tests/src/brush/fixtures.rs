@@ -100,6 +100,18 @@ pub fn listing(id: &str, seller: &str, weight: Option<&str>) -> Envelope {
 
 /// `order.placed` of one item.
 pub fn placed(order: &str, seller: &str, listing: &str, w: &Who, at: i64) -> Envelope {
+    placed_quantity(order, seller, listing, w, at, 1)
+}
+
+/// `order.placed` of `quantity` items.
+pub fn placed_quantity(
+    order: &str,
+    seller: &str,
+    listing: &str,
+    w: &Who,
+    at: i64,
+    quantity: u32,
+) -> Envelope {
     envelope(
         format!("p-{order}"),
         at,
@@ -108,7 +120,7 @@ pub fn placed(order: &str, seller: &str, listing: &str, w: &Who, at: i64) -> Env
             listing_id: listing.into(),
             seller_id: seller.into(),
             buyer_id: w.buyer.clone(),
-            quantity: 1,
+            quantity,
             total: Money {
                 mantissa: 1990,
                 scale: 2,

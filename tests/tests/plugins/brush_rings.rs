@@ -16,6 +16,7 @@ fn chain_member(i: usize) -> Who {
         .phone(&phone)
         .address(&address)
         .device(&format!("dev-{i}"))
+        .new_account()
 }
 
 /// Member `i`'s order `O-{i}`, placed `i` hours in and shipped five hours later at
@@ -36,7 +37,7 @@ fn a_ring_is_confirmed_its_earlier_orders_flagged_and_its_seller_reported() {
         assert_eq!(
             subjects(&found, "brush.order"),
             [format!("O-{i}")],
-            "an empty parcel alone: review"
+            "an empty parcel and a new account: review"
         );
         assert!(subjects(&found, "brush.ring_order").is_empty());
     }
@@ -103,7 +104,9 @@ fn a_burst_flags_each_buyers_orders_and_the_seller_then_a_timer_reports_its_peak
                 &order,
                 "S-B",
                 "L-1",
-                &who(&format!("B-{b}")).device(&format!("d-{b}")),
+                &who(&format!("B-{b}"))
+                    .device(&format!("d-{b}"))
+                    .new_account(),
                 at,
             ));
             if !subjects(&found, "brush.concentrate_rate").is_empty() {
