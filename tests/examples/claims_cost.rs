@@ -64,13 +64,13 @@ fn main() {
         .expect("defaults");
     let matcher = claims::matcher::Matcher::new(&compiled).expect("matcher");
     per_call("native matcher alone (description)", |_| {
-        let hits = matcher.scan(
+        let scan = matcher.scan(
             &description,
             claims::rules::Class::Cosmetics,
             &compiled.rules,
             &[],
         );
-        assert!(!hits.is_empty());
+        assert!(!scan.hits.is_empty());
     });
     let mut harness = Harness::<claims::Claims>::new("{}").expect("settings");
     let native: Vec<_> = (0..CALLS + 100)

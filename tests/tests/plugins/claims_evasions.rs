@@ -63,14 +63,14 @@ fn rules_in(title: &str, category: &str) -> Vec<String> {
 fn spans_are_original(title: &str, findings: &[Finding]) {
     for finding in findings {
         for evidence in &finding.evidence {
-            if let (Some(span), Some(excerpt)) = (&evidence.span, &evidence.excerpt) {
-                if evidence.field == "title" {
-                    assert_eq!(
-                        &title[span.start as usize..span.end as usize],
-                        excerpt,
-                        "{title}"
-                    );
-                }
+            if let (Some(span), Some(excerpt)) = (&evidence.span, &evidence.excerpt)
+                && evidence.field == "title"
+            {
+                assert_eq!(
+                    &title[span.start as usize..span.end as usize],
+                    excerpt,
+                    "{title}"
+                );
             }
         }
     }
