@@ -11,7 +11,7 @@
 //!
 //! ```toml
 //! [plugins.claims.settings.rules.absolute_term]
-//! add = ["宇宙第一"]
+//! add = ["宇宙无敌"]
 //! remove = ["至尊"]
 //!
 //! [plugins.claims.settings.rules.medical_claim]

@@ -108,13 +108,13 @@ fn action_of(c: &probity_e2e::server::Client, id: &str, title: &str) -> String {
 fn a_compliance_team_adds_a_term_in_the_config_file_and_reloads() {
     let mut server = Server::start(&claims_config());
     let c = server.client();
-    assert_eq!(action_of(&c, "L-1", "宇宙第一的拖鞋"), "allow");
+    assert_eq!(action_of(&c, "L-1", "宇宙无敌的拖鞋"), "allow");
 
     server.set_config(&claims_config_with(
-        "[plugins.claims.settings.rules.absolute_term]\nadd = [\"宇宙第一\"]\n",
+        "[plugins.claims.settings.rules.absolute_term]\nadd = [\"宇宙无敌\"]\n",
     ));
     c.post_empty("/v1/admin/reload").ok();
-    assert_eq!(action_of(&c, "L-2", "宇宙第一的拖鞋"), "block");
+    assert_eq!(action_of(&c, "L-2", "宇宙无敌的拖鞋"), "block");
     let audit = c.get("/v1/admin/audit");
     let latest = &audit.ok()["entries"][0];
     assert_eq!(latest["applied"], true);
@@ -131,5 +131,5 @@ fn a_compliance_team_adds_a_term_in_the_config_file_and_reloads() {
     let problem = refused.problem(422, "config-refused");
     let detail = problem["detail"].as_str().unwrap_or_default();
     assert!(detail.contains("rules.absolute_term.remove[0]"), "{detail}");
-    assert_eq!(action_of(&c, "L-3", "宇宙第一的拖鞋"), "block");
+    assert_eq!(action_of(&c, "L-3", "宇宙无敌的拖鞋"), "block");
 }
