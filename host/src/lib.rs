@@ -20,6 +20,7 @@
 //! | [`store`] | the event log (segments, `fdatasync`, group commit) and, in `store/sled` only, sled for what is derived | `model`, `verdict` | wasmtime, HTTP |
 //! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | `config`, `model`, `store`, `verdict` | sled, HTTP |
 //! | [`pipeline`] | the sequencer (idempotency, clock, seller shard, parking, log first); event → plugins → verdicts in event time for a set of shards; timers; replay of the log | `config`, `model`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`cluster`] | nodes on NATS JetStream: partition ownership by leases in a key-value bucket | `model` | wasmtime, sled, HTTP |
 //! | [`service`] | what requests call: the router and partition threads and group commit, reload and audit, auth, pseudonym key, metrics | `config`, `model`, `pipeline`, `privacy`, `runtime`, `store`, `verdict` | sled, HTTP |
 //! | [`api`] | HTTP: routes, extractors, handlers, problem+json | `config`, `ingest`, `model`, `pipeline`, `privacy`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
 //! | [`bundled`] | the bundled plugins' components, embedded in the binary | — | sled, HTTP |
@@ -29,6 +30,7 @@
 pub mod api;
 pub mod bundled;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod ingest;
 pub mod model;

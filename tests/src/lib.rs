@@ -12,6 +12,7 @@
 pub mod brush;
 pub mod claims;
 pub mod harness;
+pub mod nats;
 pub mod probe;
 pub mod server;
 pub mod sla;

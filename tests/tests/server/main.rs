@@ -8,6 +8,7 @@ mod auth;
 mod brush_http;
 mod check_cli;
 mod claims_http;
+mod cluster;
 mod crashes;
 mod durability;
 mod edge;

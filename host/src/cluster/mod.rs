@@ -1,0 +1,33 @@
+//! Several Probity nodes on a NATS JetStream cluster (issue 19), partitioned by seller.
+//!
+//! Why JetStream and not a protocol of ours: an operator running a national marketplace
+//! will not accept a home-made replication scheme, and does not have to. JetStream
+//! already stores streams durably and replicated, de-duplicates publishes, and offers
+//! key-value buckets whose writes are compare-and-set on a revision. Probity uses those
+//! for everything that needs agreement between nodes:
+//!
+//! - **Ownership** ([`ownership`]): each partition is owned by exactly one live node, by
+//!   a lease in the key-value bucket `probity_owners` — a key per partition whose value
+//!   is the owner's name, renewed by a compare-and-set on its revision and expiring with
+//!   the bucket's `max_age` when its node stops renewing. Nodes announce themselves in
+//!   `probity_nodes` the same way. Which node *should* own a partition is decided by
+//!   rendezvous hashing over the live nodes, so every node computes the same answer and
+//!   a joining or leaving node moves only its share.
+//!
+//! A partition here is the unit that moves between nodes: a fixed set of the 32 seller
+//! shards ([`crate::model::shard`]), shard `s` in partition `s mod partitions`.
+
+pub mod ownership;
+
+/// A connection to NATS.
+pub type Client = async_nats::Client;
+
+/// Connect to the NATS server(s) at `url` (comma-separated for several).
+pub async fn connect(url: &str) -> Result<Client, ownership::ClusterError> {
+    async_nats::connect(url)
+        .await
+        .map_err(|err| ownership::ClusterError::Nats {
+            what: "connecting",
+            source: err.into(),
+        })
+}
