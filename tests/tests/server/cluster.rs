@@ -106,8 +106,10 @@ fn partitions_have_one_owner_and_move_when_a_node_dies_and_comes_back() {
             if taken.len() == c_partitions.len() {
                 break;
             }
+            // The bound is lease + one renewal; the slack is for a loaded 2-core CI
+            // machine running other tests at the same time.
             assert!(
-                c_last_round.elapsed() < LEASE + 4 * RENEW + Duration::from_secs(2),
+                c_last_round.elapsed() < LEASE + RENEW + Duration::from_secs(10),
                 "takeover too slow: {a:?} {b:?}"
             );
             tokio::time::sleep(RENEW).await;
