@@ -188,7 +188,7 @@ impl Matcher {
         if let Some(medical) = self.medical_rule
             && rules[medical].severity[class.index()].is_some()
         {
-            for (start, end) in medical_pairs(text, &cues) {
+            for (start, end) in pairs(text, &cues, Cue::Verb, Cue::Condition, CONDITION_REACH) {
                 if !cues.blocked.overlaps(start, end) && !self.negated(text, &cues, start, end) {
                     hits.push(Hit {
                         rule: medical,
@@ -201,7 +201,7 @@ impl Matcher {
         if let Some(absolute) = self.absolute_rule
             && rules[absolute].severity[class.index()].is_some()
         {
-            for (start, end) in superlative_pairs(text, &cues) {
+            for (start, end) in pairs(text, &cues, Cue::Superlative, Cue::WorldScope, SCOPE_REACH) {
                 if !cues.blocked.overlaps(start, end)
                     && !self.negated(text, &cues, start, end)
                     && !self_compared(text, &cues, start, end)
@@ -449,27 +449,16 @@ fn has_source(cues: &CueIndex, start: usize, end: usize) -> bool {
     )
 }
 
-/// Medical verbs followed in the same clause by an illness: `(verb start, illness end)`.
-fn medical_pairs(text: &str, cues: &CueIndex) -> Vec<(usize, usize)> {
-    cues.get(Cue::Verb)
+/// `(head start, tail end)` of every `head` cue followed in its clause, within `reach`,
+/// by a `tail` cue: a medical verb and an illness ("treats eczema"), a superlative and a
+/// world scope ("the best coffee maker in the world").
+fn pairs(text: &str, cues: &CueIndex, head: Cue, tail: Cue, reach: usize) -> Vec<(usize, usize)> {
+    cues.get(head)
         .by_start
         .iter()
-        .filter_map(|verb| {
-            cues.first_close_after(Cue::Condition, text, verb.end, CONDITION_REACH)
-                .map(|condition| (verb.start, condition.end))
-        })
-        .collect()
-}
-
-/// `(start, end)` of every superlative followed in its clause, within reach, by a world
-/// scope: "the best coffee maker in the world".
-fn superlative_pairs(text: &str, cues: &CueIndex) -> Vec<(usize, usize)> {
-    cues.get(Cue::Superlative)
-        .by_start
-        .iter()
-        .filter_map(|head| {
-            cues.first_close_after(Cue::WorldScope, text, head.end, SCOPE_REACH)
-                .map(|scope| (head.start, scope.end))
+        .filter_map(|first| {
+            cues.first_close_after(tail, text, first.end, reach)
+                .map(|last| (first.start, last.end))
         })
         .collect()
 }

@@ -55,6 +55,25 @@ fn settled(nodes: &[&Membership]) -> bool {
     })
 }
 
+/// Rounds of all three nodes at once until every partition is with its preferred node,
+/// checking after each that no partition has two owners.
+async fn rounds_until_settled(a: &mut Membership, b: &mut Membership, c: &mut Membership) {
+    let started = Instant::now();
+    loop {
+        let (ra, rb, rc) = tokio::join!(a.round(), b.round(), c.round());
+        (ra.expect("a"), rb.expect("b"), rc.expect("c"));
+        assert_one_owner(&[a, b, c]);
+        if settled(&[a, b, c]) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "never settled: {a:?} {b:?} {c:?}"
+        );
+        tokio::time::sleep(RENEW).await;
+    }
+}
+
 #[test]
 fn partitions_have_one_owner_and_move_when_a_node_dies_and_comes_back() {
     let nats = NatsServer::start();
@@ -67,20 +86,7 @@ fn partitions_have_one_owner_and_move_when_a_node_dies_and_comes_back() {
             join(&url, "c").await,
         );
         // Three nodes settle on the rendezvous owners.
-        let started = Instant::now();
-        loop {
-            let (ra, rb, rc) = tokio::join!(a.round(), b.round(), c.round());
-            (ra.expect("a"), rb.expect("b"), rc.expect("c"));
-            assert_one_owner(&[&a, &b, &c]);
-            if settled(&[&a, &b, &c]) {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "never settled: {a:?} {b:?} {c:?}"
-            );
-            tokio::time::sleep(RENEW).await;
-        }
+        rounds_until_settled(&mut a, &mut b, &mut c).await;
         for node in [&a, &b, &c] {
             assert!(!node.held().is_empty(), "{node:?} owns nothing");
         }
@@ -123,20 +129,7 @@ fn partitions_have_one_owner_and_move_when_a_node_dies_and_comes_back() {
         tokio::time::sleep(LEASE).await;
         // c comes back and gets its share again, one partition at a time.
         let mut c = join(&url, "c").await;
-        let back = Instant::now();
-        loop {
-            let (ra, rb, rc) = tokio::join!(a.round(), b.round(), c.round());
-            (ra.expect("a"), rb.expect("b"), rc.expect("c"));
-            assert_one_owner(&[&a, &b, &c]);
-            if settled(&[&a, &b, &c]) {
-                break;
-            }
-            assert!(
-                back.elapsed() < Duration::from_secs(20),
-                "no rebalance: {a:?} {b:?} {c:?}"
-            );
-            tokio::time::sleep(RENEW).await;
-        }
+        rounds_until_settled(&mut a, &mut b, &mut c).await;
         assert_eq!(c.held(), c_partitions, "c gets its share back");
         assert!(a.view().owner_changes > 0 && c.view().nodes.len() == 3);
         // A clean leave hands everything back at once.
