@@ -17,6 +17,7 @@ use super::failure::LoadError;
 use super::host::PluginIdentity;
 use super::instance::InstancePool;
 use super::plugin::{LoadedPlugin, Manifest};
+use super::toolchain::Toolchain;
 use crate::config::{PluginConfig, PluginSource};
 
 /// The `probity:plugin` versions this host accepts (semver-compatible with 0.1.0).
@@ -89,8 +90,12 @@ fn split_version(name: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Refuse any import outside the `probity:plugin` world and the allowed WASI plumbing.
-pub fn check_imports<'a>(imports: impl IntoIterator<Item = &'a str>) -> Result<(), LoadError> {
+/// Refuse any import outside the `probity:plugin` world and the allowed WASI plumbing,
+/// naming the likely cause for the `toolchain` that built the component.
+pub fn check_imports<'a>(
+    imports: impl IntoIterator<Item = &'a str>,
+    toolchain: &Toolchain,
+) -> Result<(), LoadError> {
     for import in imports {
         let (base, version) = split_version(import);
         if let Some(interface) = base.strip_prefix("probity:plugin/") {
@@ -110,7 +115,7 @@ pub fn check_imports<'a>(imports: impl IntoIterator<Item = &'a str>) -> Result<(
                 continue;
             }
             let why = if base.starts_with("wasi:sockets") || base.starts_with("wasi:http") {
-                "plugins get no network access; remove the code that opens connections"
+                toolchain.network_fix()
             } else {
                 "this WASI interface is not available to plugins"
             };
@@ -169,7 +174,10 @@ pub fn load_plugin(
         });
     }
     let (component, cache) = compile(engine, wasm, &digest)?;
-    check_imports(imports(engine, &component).iter().map(String::as_str))?;
+    check_imports(
+        imports(engine, &component).iter().map(String::as_str),
+        &Toolchain::of(wasm),
+    )?;
 
     let instance_pre =
         engine
@@ -237,18 +245,21 @@ mod tests {
 
     #[test]
     fn the_world_and_wasi_plumbing_are_allowed() {
-        check_imports([
-            "probity:plugin/state@0.1.0",
-            "probity:plugin/log@0.1.3",
-            "wasi:cli/environment@0.2.6",
-            "wasi:io/streams@0.2.0",
-        ])
+        check_imports(
+            [
+                "probity:plugin/state@0.1.0",
+                "probity:plugin/log@0.1.3",
+                "wasi:cli/environment@0.2.6",
+                "wasi:io/streams@0.2.0",
+            ],
+            &Toolchain::Unknown,
+        )
         .expect("allowed");
     }
 
     #[test]
     fn sockets_are_refused_by_name() {
-        let err = check_imports(["wasi:sockets/tcp@0.2.6"]).unwrap_err();
+        let err = check_imports(["wasi:sockets/tcp@0.2.6"], &Toolchain::Unknown).unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("wasi:sockets/tcp@0.2.6") && text.contains("network"),
@@ -258,13 +269,13 @@ mod tests {
 
     #[test]
     fn unknown_imports_are_refused_by_name() {
-        let err = check_imports(["evil:host/steal"]).unwrap_err();
+        let err = check_imports(["evil:host/steal"], &Toolchain::Unknown).unwrap_err();
         assert!(err.to_string().contains("evil:host/steal"));
     }
 
     #[test]
     fn another_world_version_is_refused() {
-        let err = check_imports(["probity:plugin/state@0.2.0"]).unwrap_err();
+        let err = check_imports(["probity:plugin/state@0.2.0"], &Toolchain::Unknown).unwrap_err();
         assert!(err.to_string().contains("0.1.x"), "{err}");
     }
 }

@@ -37,6 +37,7 @@ mod inspect;
 mod instance;
 mod loader;
 mod plugin;
+mod toolchain;
 
 pub use abi::{CheckedFinding, Envelope};
 pub use breaker::{BreakerSnapshot, BreakerState, LastFailure};
@@ -48,3 +49,4 @@ pub use inspect::{ComponentInfo, inspect_component};
 pub use instance::{CallOutcome, CallStats};
 pub use loader::{ACCEPTED_WORLD_VERSIONS, LoadReport, check_imports, load_plugin, read_source};
 pub use plugin::{FAILURE_KINDS, LoadedPlugin, Manifest, PluginCounters};
+pub use toolchain::Toolchain;

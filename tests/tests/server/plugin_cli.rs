@@ -200,3 +200,34 @@ fn a_closed_pipe_ends_the_command_quietly() {
         output.status
     );
 }
+
+/// Issue 22: each case starts from a fresh plugin and circuit breaker, as the docs
+/// promise. Seven cases in a row that expect a trap all see the trap; before, the sixth
+/// and seventh saw `plugin_error.quarantined` (the breaker opens after five failures).
+#[test]
+fn every_fixture_case_starts_with_a_fresh_plugin_and_breaker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let case = |n: usize| {
+        serde_json::json!({
+            "name": format!("trap {n}"),
+            "events": [listing(&format!("e{n}"), "2026-11-01T10:00:00Z", "L-1", "S-1", "x")],
+            "expect": [{"subject": {"type": "listing", "id": "L-1"}, "rule": "plugin_error.trap"}]
+        })
+    };
+    let cases: Vec<Value> = (1..=7).map(case).collect();
+    let fixture = dir.path().join("traps.json");
+    std::fs::write(&fixture, Value::Array(cases).to_string()).expect("write");
+    let trap = test_plugin("trap");
+    let out = probity(
+        dir.path(),
+        &[
+            "plugin",
+            "test",
+            trap.to_str().expect("utf-8"),
+            fixture.to_str().expect("utf-8"),
+        ],
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("7 case(s): 7 passed, 0 failed"), "{said}");
+}

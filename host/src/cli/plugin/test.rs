@@ -1,9 +1,10 @@
 //! `probity plugin test PLUGIN.wasm FIXTURES…`: run fixture cases through the real
 //! runtime, with real limits, and compare the findings.
 //!
-//! Each case gets a fresh temporary store and pipeline, so state and timers never leak
-//! from one case to the next; the plugin is compiled once and reloaded only when a case's
-//! settings differ. Personal fields are pseudonymised as in production (with a fixed
+//! Each case gets a fresh temporary store, pipeline and plugin instance (with its own
+//! circuit breaker), so state, timers, the plugin's memory and its failures never leak
+//! from one case to the next; the plugin is compiled once (the cache) and instantiated
+//! per case. Personal fields are pseudonymised as in production (with a fixed
 //! test key). Every event's wall time and fuel are printed; the exit code is 0 when every
 //! case passed and 1 otherwise, for CI.
 
@@ -76,7 +77,6 @@ pub fn run(args: &TestArgs) -> Result<i32> {
         engine,
         name,
         path: args.plugin.clone(),
-        last: None,
     };
     let (mut passed, mut failed) = (0usize, 0usize);
     for path in &args.fixtures {
@@ -169,23 +169,19 @@ enum Loaded {
     Refused { field: String, message: String },
 }
 
-/// Loads the plugin, reusing the last load while settings and limits stay the same.
+/// Loads the plugin afresh for every case: a new instance (the plugin's own memory), a
+/// new circuit breaker and new counters, so no case sees what an earlier one left — five
+/// cases that expect a trap do not quarantine the sixth. (The compiled code comes from
+/// the cache, so a load costs an instantiation, not a compilation.)
 struct Loader {
     engine: PluginEngine,
     name: String,
     path: PathBuf,
-    last: Option<(Value, Limits, Arc<PluginSet>)>,
 }
 
 impl Loader {
     /// `Err` when the plugin cannot load at all (not a component, forbidden import…).
     fn load(&mut self, settings: &Value, limits: &Limits) -> Result<Loaded> {
-        if let Some((s, l, set)) = &self.last
-            && s == settings
-            && l == limits
-        {
-            return Ok(Loaded::Ready(set.clone()));
-        }
         let entry = PluginConfig {
             settings: settings.clone(),
             limits: limits.clone(),
@@ -196,11 +192,7 @@ impl Loader {
             ..Config::default()
         };
         match PluginSet::load(&self.engine, &config, &[]) {
-            Ok((set, _)) => {
-                let set = Arc::new(set);
-                self.last = Some((settings.clone(), limits.clone(), set.clone()));
-                Ok(Loaded::Ready(set))
-            }
+            Ok((set, _)) => Ok(Loaded::Ready(Arc::new(set))),
             Err(PluginSetError {
                 error: LoadError::Settings { field, message },
                 ..
