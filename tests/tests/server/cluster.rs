@@ -61,7 +61,9 @@ async fn rounds_until_settled(a: &mut Membership, b: &mut Membership, c: &mut Me
     let started = Instant::now();
     loop {
         let (ra, rb, rc) = tokio::join!(a.round(), b.round(), c.round());
-        (ra.expect("a"), rb.expect("b"), rc.expect("c"));
+        ra.expect("a");
+        rb.expect("b");
+        rc.expect("c");
         assert_one_owner(&[a, b, c]);
         if settled(&[a, b, c]) {
             return;
@@ -98,7 +100,8 @@ fn partitions_have_one_owner_and_move_when_a_node_dies_and_comes_back() {
         let valid_until = c_last_round + LEASE - LEASE / 4;
         loop {
             let (ra, rb) = tokio::join!(a.round(), b.round());
-            (ra.expect("a"), rb.expect("b"));
+            ra.expect("a");
+            rb.expect("b");
             assert_one_owner(&[&a, &b]);
             let taken: Vec<u32> = c_partitions
                 .iter()
