@@ -16,6 +16,14 @@
 //!
 //! A partition here is the unit that moves between nodes: a fixed set of the 32 seller
 //! shards ([`crate::model::shard`]), shard `s` in partition `s mod partitions`.
+//!
+//! **Not built yet** (issue 19 is open; `probity serve` does not use this module): the
+//! `[cluster]` configuration; the JetStream stream as the event log (a subject per
+//! partition, `Nats-Msg-Id` = event id, the publish acknowledgement as the durability
+//! point) with ingest on any node; owners consuming their partitions from a checkpointed
+//! stream position, with the event-time clock carried in the stream; verdict changes
+//! published to a stream every node materialises, for reads on any node; checkpoints in
+//! JetStream's object store for takeovers; `GET /v1/cluster`.
 
 pub mod ownership;
 
