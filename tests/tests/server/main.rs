@@ -18,6 +18,7 @@ mod fairness;
 mod hostile_input;
 mod hostile_plugins;
 mod isolation;
+mod js_plugin;
 mod ops;
 mod partitions;
 mod plugin_cli;

@@ -1,0 +1,228 @@
+// js-late-shipping: a Probity plugin written in JavaScript (componentize-js).
+//
+// It checks the contract in ../../wit (`probity:plugin@0.1.0`, world `plugin`) from
+// JavaScript: nothing here comes from the Rust SDK, only from the WIT.
+//
+// What it does:
+//
+//   - `order.placed`: remembers the order's seller in state (so a late order can be
+//     counted against its seller);
+//   - `order.paid`: schedules a timer `ship:<order>` due at the paid time plus
+//     `ship_within_hours` and remembers the order in state;
+//   - `order.shipped` / `order.cancelled`: cancels that timer and forgets the order;
+//   - the timer: reports `js-late-shipping.not_shipped` (sla-breach, medium) on the order
+//     and increments the per-seller counter `late:<seller>`.
+//
+// Settings (the `[plugins.js-late-shipping.settings]` table, as JSON):
+//
+//     {"ship_within_hours": 48}
+//
+// Exports map to the world's functions by name in camelCase: `manifest`,
+// `validateSettings`, `handle`, `onTimer`. WIT records are objects with camelCase fields,
+// enums are their kebab-case case names as strings, variants are `{tag, val}`, `option`
+// is the value or `undefined`, `list<u8>` is a Uint8Array and `s64`/`u64` are BigInt.
+
+import { now } from 'probity:plugin/clock@0.1.0';
+import { get as getSettings } from 'probity:plugin/settings@0.1.0';
+import { cancel, schedule } from 'probity:plugin/timers@0.1.0';
+
+import {
+  PluginError,
+  SettingsError,
+  getJson,
+  guard,
+  guardSettings,
+  increment,
+  logger,
+  remove,
+  setJson,
+} from './probity.js';
+
+const NAME = 'js-late-shipping';
+const RULE_NOT_SHIPPED = `${NAME}.not_shipped`;
+
+const DEFAULT_SHIP_WITHIN_HOURS = 48;
+// A year: a longer window is surely a typo (hours given as minutes…).
+const MAX_SHIP_WITHIN_HOURS = 24 * 366;
+
+const HOUR_MS = 3_600_000n;
+const DAY_MS = 24 * 3_600_000;
+
+// State keys. `order:<id>` holds `{seller_id?, paid_at?, due?}` as JSON;
+// `late:<seller>` is the counter of the seller's late orders.
+const ORDER_PREFIX = 'order:';
+const LATE_PREFIX = 'late:';
+// How long an order's state outlives its last event: the timer reads it at its due time,
+// so it only has to cover the shipping window; a week on top is plenty.
+const ORDER_TTL_MS = 7 * DAY_MS;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The settings from their JSON text, or a thrown `SettingsError` naming the field. */
+function parseSettings(text) {
+  let parsed;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new SettingsError('settings', `not JSON: ${err.message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new SettingsError('settings', 'must be a table (a JSON object)');
+  }
+  for (const key of Object.keys(parsed)) {
+    if (key !== 'ship_within_hours') {
+      throw new SettingsError(key, 'unknown setting; the only one is `ship_within_hours`');
+    }
+  }
+  const hours = parsed.ship_within_hours ?? DEFAULT_SHIP_WITHIN_HOURS;
+  if (typeof hours !== 'number' || !Number.isInteger(hours) || hours <= 0) {
+    throw new SettingsError(
+      'ship_within_hours',
+      `must be a positive whole number of hours, got ${JSON.stringify(hours)}`,
+    );
+  }
+  if (hours > MAX_SHIP_WITHIN_HOURS) {
+    throw new SettingsError('ship_within_hours', `at most ${MAX_SHIP_WITHIN_HOURS} hours`);
+  }
+  return { shipWithinHours: hours };
+}
+
+// This instance's settings, read on its first call (the host has already accepted them,
+// and an instance serves many calls). Not at module level: componentize-js runs the
+// module at build time, when there is no host to ask.
+let settings;
+function currentSettings() {
+  if (settings === undefined) {
+    settings = parseSettings(getSettings());
+    logger.debug(`settings: ship within ${settings.shipWithinHours} h`);
+  }
+  return settings;
+}
+
+/** A timestamp (BigInt milliseconds) as `2026-11-01 10:00Z`. */
+function showTime(ms) {
+  return new Date(Number(ms)).toISOString().slice(0, 16).replace('T', ' ') + 'Z';
+}
+
+function timerKey(orderId) {
+  return `ship:${orderId}`;
+}
+
+function onPlaced(placed) {
+  const key = ORDER_PREFIX + placed.orderId;
+  const order = getJson(key, {});
+  order.seller_id = placed.sellerId;
+  setJson(key, order, ORDER_TTL_MS);
+  return [];
+}
+
+function onPaid(paid, occurredAt) {
+  const hours = currentSettings().shipWithinHours;
+  const due = occurredAt + BigInt(hours) * HOUR_MS;
+  const key = ORDER_PREFIX + paid.orderId;
+  const order = getJson(key, {});
+  order.paid_at = Number(occurredAt);
+  order.due = Number(due);
+  const payload = { order_id: paid.orderId, seller_id: order.seller_id, hours };
+  try {
+    schedule(timerKey(paid.orderId), due, encoder.encode(JSON.stringify(payload)));
+  } catch (err) {
+    // The WIT `timer-error` arrives as the thrown error's `payload` ("quota-exceeded"…).
+    throw new PluginError(
+      `timer_${String(err.payload ?? 'error').replace(/-/g, '_')}`,
+      `could not schedule the shipping deadline of order ${paid.orderId}: ${err.payload ?? err}`,
+    );
+  }
+  // Keep the order until a week after its deadline.
+  setJson(key, order, Number(due - occurredAt) + ORDER_TTL_MS);
+  return [];
+}
+
+function onDone(orderId) {
+  cancel(timerKey(orderId));
+  remove(ORDER_PREFIX + orderId);
+  return [];
+}
+
+function handleEnvelope(envelope) {
+  const { tag, val } = envelope.event;
+  switch (tag) {
+    case 'order-placed':
+      return onPlaced(val);
+    case 'order-paid':
+      return onPaid(val, envelope.occurredAt);
+    case 'order-shipped':
+    case 'order-cancelled':
+      return onDone(val.orderId);
+    default:
+      // Only subscribed types are sent, but a plugin should not rely on it.
+      return [];
+  }
+}
+
+function handleTimer(timer) {
+  if (!timer.key.startsWith('ship:')) {
+    return [];
+  }
+  let payload;
+  try {
+    payload = JSON.parse(decoder.decode(timer.payload));
+  } catch (err) {
+    throw new PluginError('bad_timer', `timer ${timer.key}: payload is not JSON`);
+  }
+  const orderId = payload.order_id;
+  const hours = payload.hours;
+  // The seller may have become known after payment (order.placed arriving late).
+  const order = getJson(ORDER_PREFIX + orderId, {});
+  const sellerId = order.seller_id ?? payload.seller_id;
+  const evidence = [
+    {
+      field: 'order_id',
+      span: undefined,
+      excerpt: undefined,
+      detail:
+        `paid ${order.paid_at === undefined ? '?' : showTime(order.paid_at)}, ` +
+        `due ${showTime(timer.due)}, no order.shipped by ${showTime(now())}`,
+    },
+  ];
+  if (sellerId !== undefined) {
+    const late = increment(LATE_PREFIX + sellerId, 1);
+    evidence.push({
+      field: 'seller_id',
+      span: undefined,
+      excerpt: undefined,
+      detail: `late order number ${late} of seller ${sellerId}`,
+    });
+  }
+  remove(ORDER_PREFIX + orderId);
+  return [
+    {
+      subject: { kind: 'order', id: orderId },
+      rule: RULE_NOT_SHIPPED,
+      category: 'sla-breach',
+      severity: 'medium',
+      message: `order ${orderId} was not shipped within ${hours} hours of payment`,
+      evidence,
+    },
+  ];
+}
+
+// The world's exports.
+
+export function manifest() {
+  return {
+    name: NAME,
+    version: '0.1.0',
+    description: 'orders not shipped within ship_within_hours of payment (a JavaScript plugin)',
+    subscribes: ['order-placed', 'order-paid', 'order-shipped', 'order-cancelled'],
+  };
+}
+
+export const validateSettings = guardSettings((text) => {
+  parseSettings(text);
+});
+
+export const handle = guard(handleEnvelope);
+
+export const onTimer = guard(handleTimer);

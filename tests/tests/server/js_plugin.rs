@@ -1,0 +1,183 @@
+//! The contract is language-neutral: `examples/js-plugin`, a plugin written in JavaScript
+//! against `wit/` and built with componentize-js (from npm, by its `build.sh`), passes its
+//! own fixtures on the host's real runtime, inspects as a `probity:plugin@0.1.0`
+//! component importing nothing but the world and the harmless WASI plumbing the host
+//! allows, and works inside `probity serve`, timers included.
+//!
+//! Needs Node.js with npm, and the npm registry the first time (`npm ci`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use probity_e2e::server::{
+    ConfigText, Server, order_paid, order_placed, order_shipped, probity_binary, shared_cache_dir,
+};
+use serde_json::Value;
+
+/// The WASI interfaces the host backs with empty implementations (runtime/loader.rs).
+const ALLOWED_WASI: &[&str] = &[
+    "wasi:cli/",
+    "wasi:io/",
+    "wasi:clocks/wall-clock",
+    "wasi:clocks/monotonic-clock",
+    "wasi:random/",
+    "wasi:filesystem/types",
+    "wasi:filesystem/preopens",
+];
+
+fn example_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/js-plugin")
+}
+
+/// Build the component with the example's own script; returns its path.
+fn build() -> PathBuf {
+    let dir = example_dir();
+    let output = Command::new("bash")
+        .arg(dir.join("build.sh"))
+        .output()
+        .expect("run build.sh");
+    assert!(
+        output.status.success(),
+        "examples/js-plugin/build.sh failed (needs node and npm, and the npm registry):\n{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    dir.join("target/js_plugin.wasm")
+}
+
+/// Run `probity plugin ARGS…` with the servers' shared compiled-plugin cache.
+fn plugin(args: &[&str]) -> (Option<i32>, String) {
+    let cache = shared_cache_dir();
+    let output = Command::new(probity_binary())
+        .arg("plugin")
+        .args(args)
+        .arg("--cache-dir")
+        .arg(&cache)
+        .output()
+        .expect("run probity");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (output.status.code(), text)
+}
+
+fn js_findings(verdict: &Value) -> Vec<Value> {
+    verdict["findings"]
+        .as_array()
+        .map(|f| {
+            f.iter()
+                .filter(|f| f["plugin"] == "js-late-shipping")
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_server() {
+    let wasm = build();
+    let wasm_arg = wasm.to_str().expect("utf-8 path");
+    let fixtures = example_dir().join("fixtures.json");
+
+    let (code, out) = plugin(&["test", wasm_arg, fixtures.to_str().expect("utf-8 path")]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("14 case(s): 14 passed, 0 failed"), "{out}");
+
+    let (code, out) = plugin(&["inspect", "--json", wasm_arg]);
+    assert_eq!(code, Some(0), "{out}");
+    let info: Value = serde_json::from_str(&out).expect("inspect --json");
+    assert_eq!(info["manifest"]["name"], "js-late-shipping");
+    assert_eq!(info["loadable"], true, "{info}");
+    assert_eq!(info["world_versions"], serde_json::json!(["0.1.0"]));
+    assert_eq!(
+        info["manifest"]["subscribes"],
+        serde_json::json!([
+            "order.cancelled",
+            "order.paid",
+            "order.placed",
+            "order.shipped"
+        ])
+    );
+    let imports: Vec<&str> = info["imports"]
+        .as_array()
+        .expect("imports")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for import in &imports {
+        let world = import.starts_with("probity:plugin/") && import.contains("@0.1.");
+        let wasi = ALLOWED_WASI
+            .iter()
+            .any(|allowed| import.starts_with(allowed));
+        assert!(world || wasi, "unexpected import {import}: {imports:?}");
+    }
+    assert!(
+        !imports
+            .iter()
+            .any(|i| i.starts_with("wasi:http") || i.starts_with("wasi:sockets")),
+        "built with http disabled: {imports:?}"
+    );
+
+    let config = ConfigText::new()
+        .server("watch_config = false")
+        .tail(&format!(
+            "[plugins.js-late-shipping]\npath = '{}'\n[plugins.js-late-shipping.settings]\nship_within_hours = 24\n",
+            wasm.display()
+        ))
+        .render();
+    let server = Server::start(&config);
+    let c = server.client();
+    // O-1 is paid and never shipped; O-2 is paid and shipped in time.
+    for (id, order, seller, at) in [
+        ("e-1", "O-1", "S-1", "2026-11-01T09:00:00Z"),
+        ("e-2", "O-2", "S-2", "2026-11-01T09:00:00Z"),
+    ] {
+        c.send(&order_placed(id, at, order, "L-1", seller, "B-1"))
+            .ok();
+    }
+    c.send(&order_paid("e-3", "2026-11-01T10:00:00Z", "O-1"))
+        .ok();
+    c.send(&order_paid("e-4", "2026-11-01T10:00:00Z", "O-2"))
+        .ok();
+    c.send(&order_shipped("e-5", "2026-11-01T20:00:00Z", "O-2"))
+        .ok();
+    let verdict = c.verdict("order", "O-1").ok().clone();
+    assert!(js_findings(&verdict).is_empty(), "not due yet: {verdict}");
+
+    // Later traffic about another order moves event time past O-1's deadline.
+    c.send(&order_placed(
+        "e-6",
+        "2026-11-02T10:30:00Z",
+        "O-3",
+        "L-1",
+        "S-3",
+        "B-3",
+    ))
+    .ok();
+    let reply = c.verdict("order", "O-1");
+    let found = js_findings(reply.ok());
+    assert_eq!(found.len(), 1, "{}", reply.text);
+    assert_eq!(found[0]["rule"], "js-late-shipping.not_shipped");
+    assert_eq!(found[0]["category"], "sla_breach");
+    assert_eq!(found[0]["severity"], "medium");
+    assert_eq!(
+        found[0]["message"],
+        "order O-1 was not shipped within 24 hours of payment"
+    );
+    assert_eq!(
+        found[0]["evidence"][1]["detail"], "late order number 1 of seller S-1",
+        "{}",
+        found[0]
+    );
+    let reply = c.verdict("order", "O-2");
+    assert!(
+        js_findings(reply.ok()).is_empty(),
+        "shipped in time: {}",
+        reply.text
+    );
+
+    let js = c.plugin("js-late-shipping");
+    assert_eq!(js["counters"]["errors"], 0, "{js}");
+}
