@@ -3,11 +3,11 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
 use serde::Serialize;
 
 use super::{AppState, Problem, ProblemKind};
@@ -93,25 +93,13 @@ fn framing(headers: &HeaderMap) -> Result<Framing, Problem> {
 pub async fn post_events(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, Problem> {
     if let Some(problem) = Problem::store_stopped(&state.store_health) {
         return Err(problem);
     }
     let framing = framing(&headers)?;
-    let body = body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Problem::too_large(format!(
-                "the body is larger than {} bytes (server.max_body_bytes); split the batch",
-                state.limits.max_body_bytes
-            ))
-        } else {
-            Problem::malformed(format!(
-                "could not read the body: {}",
-                rejection.body_text()
-            ))
-        }
-    })?;
+    let body = read_body(body, state.limits.max_body_bytes).await?;
     // Hold the body's share of the queue budget until the answer: past the budget the
     // client hears at once that it should come back, instead of waiting in a queue.
     let kib = u32::try_from(body.len() / 1024 + 1)
@@ -197,6 +185,41 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         waiting_for,
     })
     .into_response())
+}
+
+/// How much more of an oversized body is read and discarded before the `413`, and for
+/// how long at most.
+const DRAIN_BYTES: usize = 32 << 20;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Read the (decompressed) body up to `limit` bytes. Past the limit, the rest is read and
+/// discarded (up to [`DRAIN_BYTES`] more, for at most [`DRAIN_TIME`]) before the `413`
+/// is sent: a connection closed with unread bytes makes the kernel reset it, and a
+/// client still sending would see a broken pipe instead of the answer.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Problem> {
+    let mut stream = body.into_data_stream();
+    let mut buffer = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk =
+            chunk.map_err(|err| Problem::malformed(format!("could not read the body: {err}")))?;
+        if buffer.len() + chunk.len() > limit {
+            let _ = tokio::time::timeout(DRAIN_TIME, async {
+                let mut drained = 0usize;
+                while let Some(Ok(chunk)) = stream.next().await {
+                    drained += chunk.len();
+                    if drained > DRAIN_BYTES {
+                        break;
+                    }
+                }
+            })
+            .await;
+            return Err(Problem::too_large(format!(
+                "the body is larger than {limit} bytes (server.max_body_bytes); split the batch"
+            )));
+        }
+        buffer.extend_from_slice(&chunk);
+    }
+    Ok(Bytes::from(buffer))
 }
 
 /// Bodies above this are parsed on a blocking thread, so a large batch never holds up
