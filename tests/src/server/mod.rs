@@ -22,11 +22,13 @@
 //! token helpers), `events` (event builders, event times, verdict keys), `scan`
 //! (polling, file and byte scanning), `malformed` (hostile request bodies with the answer
 //! each must get: [`Malformed`]) and `stream` (huge bodies streamed over a raw socket:
-//! [`stream_post`]).
+//! [`stream_post`]), `examples` (the plugin examples in other languages, built by
+//! their scripts).
 
 mod client;
 mod config;
 mod events;
+mod examples;
 mod malformed;
 mod process;
 mod scan;
@@ -38,6 +40,7 @@ pub use events::{
     at_minute, listing, millis, order_paid, order_placed, order_shipped, subject_key, verdict_key,
     verdict_keys,
 };
+pub use examples::{build_example, example_dir, plugin_command};
 pub use malformed::{Case, Expected, JSON, Malformed, full_event, gzip_bomb, gzip_stored};
 pub use process::{
     START_TIMEOUT, STOP_TIMEOUT, Server, ServerBuilder, listening_address, probity_binary,

@@ -6,12 +6,9 @@
 //!
 //! Needs Node.js with npm, and the npm registry the first time (`npm ci`).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use probity_e2e::server::{
-    ConfigText, Server, order_paid, order_placed, order_shipped, probity_binary, shared_cache_dir,
-};
+use probity_e2e::server::{ConfigText, Server, order_paid, order_placed, order_shipped};
 use serde_json::Value;
 
 /// The WASI interfaces the host backs with empty implementations (runtime/loader.rs).
@@ -26,41 +23,21 @@ const ALLOWED_WASI: &[&str] = &[
 ];
 
 fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/js-plugin")
+    probity_e2e::server::example_dir("js-plugin")
 }
 
 /// Build the component with the example's own script; returns its path.
 fn build() -> PathBuf {
-    let dir = example_dir();
-    let output = Command::new("bash")
-        .arg(dir.join("build.sh"))
-        .output()
-        .expect("run build.sh");
-    assert!(
-        output.status.success(),
-        "examples/js-plugin/build.sh failed (needs node and npm, and the npm registry):\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    dir.join("target/js_plugin.wasm")
+    probity_e2e::server::build_example(
+        "js-plugin",
+        "target/js_plugin.wasm",
+        "node and npm, and the npm registry",
+    )
 }
 
 /// Run `probity plugin ARGS…` with the servers' shared compiled-plugin cache.
 fn plugin(args: &[&str]) -> (Option<i32>, String) {
-    let cache = shared_cache_dir();
-    let output = Command::new(probity_binary())
-        .arg("plugin")
-        .args(args)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .expect("run probity");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code(), text)
+    probity_e2e::server::plugin_command(args)
 }
 
 fn js_findings(verdict: &Value) -> Vec<Value> {

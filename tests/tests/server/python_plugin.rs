@@ -5,48 +5,27 @@
 //!
 //! Needs `python3` with `venv` and `pip`, and PyPI the first time (CI has both).
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 
-use probity_e2e::server::{ConfigText, Server, listing, probity_binary, shared_cache_dir};
+use probity_e2e::server::{ConfigText, Server, listing};
 use serde_json::Value;
 
 fn example_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/python-plugin")
+    probity_e2e::server::example_dir("python-plugin")
 }
 
 /// Build the component with the example's own script; returns its path.
 fn build() -> PathBuf {
-    let dir = example_dir();
-    let output = Command::new("bash")
-        .arg(dir.join("build.sh"))
-        .output()
-        .expect("run build.sh");
-    assert!(
-        output.status.success(),
-        "examples/python-plugin/build.sh failed (needs python3 with venv and pip, and PyPI):\n{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    dir.join("target/py_claims.wasm")
+    probity_e2e::server::build_example(
+        "python-plugin",
+        "target/py_claims.wasm",
+        "python3 with venv and pip, and PyPI",
+    )
 }
 
 /// Run `probity plugin ARGS…` with the servers' shared compiled-plugin cache.
 fn plugin(args: &[&str]) -> (Option<i32>, String) {
-    let cache = shared_cache_dir();
-    let output = Command::new(probity_binary())
-        .arg("plugin")
-        .args(args)
-        .arg("--cache-dir")
-        .arg(&cache)
-        .output()
-        .expect("run probity");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code(), text)
+    probity_e2e::server::plugin_command(args)
 }
 
 #[test]
