@@ -148,7 +148,7 @@ impl Mark {
 impl<'t> Normalized<'t> {
     /// Normalise `original` (borrowed as is when there is nothing to change).
     pub fn new(original: &'t str) -> Self {
-        let context = if original.chars().any(fold::may_fold) {
+        let context = if fold::may_fold(original) {
             fold::contextual(original)
         } else {
             Vec::new()
