@@ -120,7 +120,7 @@ impl EventStream {
     }
 
     /// How many events the stream holds.
-    pub async fn len(&self) -> Result<u64, ClusterError> {
+    pub async fn stored_events(&self) -> Result<u64, ClusterError> {
         let mut stream = self
             .js
             .get_stream(STREAM)
