@@ -19,29 +19,19 @@ impl NatsServer {
     pub fn start() -> NatsServer {
         let store = tempfile::tempdir().expect("a temporary store directory");
         let port = free_port();
-        let child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-            .arg(store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|err| {
-                panic!("starting nats-server (apt-get install nats-server): {err}")
-            });
-        let server = NatsServer {
+        let child = spawn(port, store.path());
+        NatsServer {
             child,
             port,
             _store: store,
-        };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nats-server did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
         }
-        server
+    }
+
+    /// Stop it (SIGKILL) and start it again on the same port and store directory.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(self.port, self._store.path());
     }
 
     /// Its client URL.
@@ -55,6 +45,26 @@ impl Drop for NatsServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Start `nats-server -js` and wait until it listens.
+fn spawn(port: u16, store: &std::path::Path) -> Child {
+    let child = Command::new("nats-server")
+        .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+        .arg(store)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|err| panic!("starting nats-server (apt-get install nats-server): {err}"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "nats-server did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
 }
 
 fn free_port() -> u16 {

@@ -25,6 +25,7 @@
 //! published to a stream every node materialises, for reads on any node; checkpoints in
 //! JetStream's object store for takeovers; `GET /v1/cluster`.
 
+pub mod log;
 pub mod ownership;
 
 /// A connection to NATS.

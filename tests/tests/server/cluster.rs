@@ -139,3 +139,42 @@ fn partitions_have_one_owner_and_move_when_a_node_dies_and_comes_back() {
         c.leave().await.expect("leave");
     });
 }
+
+/// The cluster's event log (issue 19): an event is stored in its partition's subject,
+/// a re-sent event id is a duplicate with the first copy's sequence, and what JetStream
+/// acknowledged survives a SIGKILL of the NATS server.
+#[test]
+fn the_event_stream_stores_de_duplicates_and_survives_a_nats_restart() {
+    use probity::cluster::log::EventStream;
+    let mut nats = NatsServer::start();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let url = nats.url();
+    let first = runtime.block_on(async {
+        let log = EventStream::open(async_nats_connect(&url).await, 1)
+            .await
+            .expect("open");
+        let a = log.append(3, "e-1", "{\"n\":1}".into()).await.expect("e-1");
+        let b = log.append(5, "e-2", "{\"n\":2}".into()).await.expect("e-2");
+        let again = log
+            .append(3, "e-1", "{\"n\":1}".into())
+            .await
+            .expect("e-1 again");
+        assert!(!a.duplicate && !b.duplicate && b.sequence == a.sequence + 1);
+        assert!(again.duplicate, "{again:?}");
+        assert_eq!(again.sequence, a.sequence);
+        assert_eq!(log.stored_events().await.expect("stored events"), 2);
+        a
+    });
+    nats.restart();
+    runtime.block_on(async {
+        let log = EventStream::open(async_nats_connect(&url).await, 1)
+            .await
+            .expect("reopen");
+        assert_eq!(log.stored_events().await.expect("stored events"), 2);
+        let (partition, json) = log.read(first.sequence).await.expect("read");
+        assert_eq!((partition, json.as_ref()), (3, b"{\"n\":1}".as_ref()));
+        // The duplicate window outlives the restart too.
+        let again = log.append(3, "e-1", "{\"n\":1}".into()).await.expect("e-1");
+        assert!(again.duplicate);
+    });
+}
