@@ -14,6 +14,7 @@ use super::{AppState, Problem, ProblemKind};
 use crate::ingest::{self, EventError};
 use crate::model::event::Event;
 use crate::model::time;
+use crate::service::cluster_node::ClusterOutcome;
 use crate::service::worker::{EventOutcome, WorkerError};
 use crate::verdict::{Action, Verdict};
 
@@ -28,6 +29,10 @@ struct SingleResponse {
     /// and evaluated once that order arrives; this names it (`order O-1`).
     #[serde(skip_serializing_if = "Option::is_none")]
     waiting_for: Option<String>,
+    /// In a cluster: the event's position in the event stream (a read on any node can
+    /// wait for it; see `Probity-Min-Sequence`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_sequence: Option<u64>,
 }
 
 /// The answer to a batch (contract §3, plus `conflicts`).
@@ -40,6 +45,13 @@ struct BatchResponse {
     waiting: usize,
     rejected: Vec<RejectedLine>,
     flagged: usize,
+    /// In a cluster: of `accepted`, the events stored in the event stream whose verdicts
+    /// did not come within `cluster.answer_wait_ms` (they come later; nothing is lost).
+    #[serde(skip_serializing_if = "is_zero")]
+    pending: usize,
+    /// In a cluster: the highest stream position of the batch's events.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_sequence: Option<u64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -142,14 +154,22 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         event_problem(err)
     })?;
     let event_id = event.event_id.clone();
-    let mut outcomes = state
-        .worker
-        .submit(vec![event])
-        .await
-        .map_err(|err| worker_problem(state, err))?;
-    let outcome = outcomes
-        .pop()
-        .ok_or_else(|| Problem::internal("the pipeline returned no outcome"))?;
+    let mut outcomes = submit(state, vec![event]).await?;
+    let (outcome, stream_sequence) = match outcomes.pop() {
+        Some(ClusterOutcome::Applied(outcome)) => (outcome, None),
+        Some(ClusterOutcome::Pending { sequence }) => {
+            let pending = SingleResponse {
+                event_id,
+                status: "pending",
+                verdicts: Vec::new(),
+                waiting_for: None,
+                stream_sequence: Some(sequence),
+            };
+            return Ok((axum::http::StatusCode::ACCEPTED, Json(pending)).into_response());
+        }
+        None => return Err(Problem::internal("the pipeline returned no outcome")),
+    };
+    let stream_sequence = stream_sequence.or_else(|| state.cluster.as_ref().map(|c| c.applied()));
     let mut waiting_for = None;
     let (status, verdicts) = match outcome {
         EventOutcome::Accepted { verdicts } => ("accepted", verdicts),
@@ -183,6 +203,7 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         status,
         verdicts,
         waiting_for,
+        stream_sequence,
     })
     .into_response())
 }
@@ -274,14 +295,27 @@ async fn batch(state: Arc<AppState>, body: Bytes) -> Result<Response, Problem> {
     let outcomes = if events.is_empty() {
         Vec::new()
     } else {
-        state
-            .worker
-            .submit(events)
-            .await
-            .map_err(|err| worker_problem(state, err))?
+        submit(state, events).await?
     };
+    if let Some(cluster) = &state.cluster
+        && !outcomes.is_empty()
+    {
+        let highest = outcomes.iter().filter_map(|o| match o {
+            ClusterOutcome::Pending { sequence } => Some(*sequence),
+            ClusterOutcome::Applied(_) => None,
+        });
+        response.stream_sequence = Some(highest.max().unwrap_or(0).max(cluster.applied()));
+    }
     let mut failed = Vec::new();
     for (line, outcome) in lines.into_iter().zip(outcomes) {
+        let outcome = match outcome {
+            ClusterOutcome::Applied(outcome) => outcome,
+            ClusterOutcome::Pending { .. } => {
+                response.accepted += 1;
+                response.pending += 1;
+                continue;
+            }
+        };
         match outcome {
             EventOutcome::Accepted { verdicts } => {
                 response.accepted += 1;
@@ -334,8 +368,25 @@ fn event_problem(err: EventError) -> Problem {
     }
 }
 
+/// Evaluate `events`: on this node's pipeline, or in a cluster through the event stream.
+async fn submit(state: &AppState, events: Vec<Event>) -> Result<Vec<ClusterOutcome>, Problem> {
+    match &state.cluster {
+        Some(cluster) => cluster.submit(events).await,
+        None => state
+            .worker
+            .submit(events)
+            .await
+            .map(|outcomes| outcomes.into_iter().map(ClusterOutcome::Applied).collect()),
+    }
+    .map_err(|err| worker_problem(state, err))
+}
+
 fn worker_problem(state: &AppState, err: WorkerError) -> Problem {
     match err {
+        WorkerError::Stream(_) => Problem::unavailable(format!(
+            "{err}; some of them may be stored — re-send them (event ids make that safe)"
+        ))
+        .with_retry_after(1),
         WorkerError::Full => Problem::of(ProblemKind::Overloaded, err.to_string()).with_retry_after(1),
         WorkerError::ShuttingDown => Problem::unavailable(err.to_string()),
         WorkerError::Flush(_) => Problem::store_stopped(&state.store_health).unwrap_or_else(|| {

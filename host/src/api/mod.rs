@@ -8,6 +8,7 @@
 //! per route group — the role check.
 
 mod admin;
+mod cluster;
 mod events;
 mod health;
 mod metrics;
@@ -59,6 +60,8 @@ pub struct RequestLimits {
 pub struct AppState {
     /// The pipeline thread.
     pub worker: Worker,
+    /// In a cluster, this node's part in it (events go through the stream).
+    pub cluster: Option<Arc<crate::service::cluster_node::ClusterNode>>,
     /// The store, for reads.
     pub store: Arc<dyn Store>,
     /// Whether the store still takes writes (it stops at its first failed write).
@@ -113,7 +116,12 @@ pub fn router(state: Arc<AppState>) -> Router {
                 get(verdicts::history),
             )
             .route("/v1/plugins", get(admin::plugins))
-            .route("/metrics", get(health::metrics)),
+            .route("/v1/cluster", get(cluster::status))
+            .route("/metrics", get(health::metrics))
+            .route_layer(middleware::from_fn_with_state(
+                state.clone(),
+                cluster::wait_for_min_sequence,
+            )),
     );
     let admin = guarded(
         Role::Admin,

@@ -2,7 +2,8 @@
 //!
 //! One TOML file, layered by [figment]: built-in defaults, then the file (or, without
 //! one, the embedded default that enables every bundled plugin), then environment
-//! variables (`PROBITY_LISTEN`, `PROBITY_DATA_DIR`, `PROBITY_PSEUDONYM_KEY`). The result
+//! variables (`PROBITY_LISTEN`, `PROBITY_DATA_DIR`, `PROBITY_PSEUDONYM_KEY`,
+//! `PROBITY_NATS_URL`, `PROBITY_NODE`). The result
 //! is checked as a whole by [`Config::validate`] so a broken file is refused with a
 //! message that names the key, before anything is swapped in.
 //!
@@ -10,6 +11,7 @@
 
 mod auth;
 mod clock;
+mod cluster;
 mod plugin;
 
 use std::collections::BTreeMap;
@@ -22,6 +24,7 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::{AuthConfig, Role, TokenConfig};
 pub use clock::{ClockConfig, parse_duration_ms};
+pub use cluster::ClusterConfig;
 pub(crate) use plugin::validate_name as validate_plugin_name;
 pub use plugin::{BreakerConfig, Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
 
@@ -48,6 +51,8 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The plugins, by the name used in findings, state and metrics.
     pub plugins: BTreeMap<String, PluginConfig>,
+    /// Several nodes on NATS JetStream; absent, the node runs alone.
+    pub cluster: Option<ClusterConfig>,
 }
 
 /// The `[server]` table.
@@ -289,6 +294,11 @@ impl Config {
         self.auth
             .validate()
             .map_err(|(key, message)| invalid(&format!("auth.{key}"), &message))?;
+        if let Some(cluster) = &self.cluster {
+            cluster
+                .validate()
+                .map_err(|(key, message)| invalid(&format!("cluster.{key}"), &message))?;
+        }
         for (name, plugin) in &self.plugins {
             plugin::validate_name(name)
                 .map_err(|message| invalid(&format!("plugins.{name}"), &message))?;
@@ -323,18 +333,23 @@ fn bundled_plugins(bundled: &[&str]) -> BTreeMap<String, PluginConfig> {
         .collect()
 }
 
-/// `PROBITY_LISTEN`, `PROBITY_DATA_DIR` and `PROBITY_PSEUDONYM_KEY`.
+/// `PROBITY_LISTEN`, `PROBITY_DATA_DIR`, `PROBITY_PSEUDONYM_KEY`, `PROBITY_NATS_URL` and
+/// `PROBITY_NODE` (either of the last two makes a `[cluster]` table if there is none).
 fn env_overrides() -> Env {
     Env::raw()
         .only(&[
             "PROBITY_LISTEN",
             "PROBITY_DATA_DIR",
             "PROBITY_PSEUDONYM_KEY",
+            "PROBITY_NATS_URL",
+            "PROBITY_NODE",
         ])
         .map(|key| {
             match key.as_str() {
                 "PROBITY_LISTEN" => "server.listen",
                 "PROBITY_DATA_DIR" => "server.data_dir",
+                "PROBITY_NATS_URL" => "cluster.nats_url",
+                "PROBITY_NODE" => "cluster.node",
                 _ => "privacy.pseudonym_key",
             }
             .into()

@@ -123,3 +123,35 @@ fn server_limits_have_defaults_and_are_checked() {
         .to_string();
     assert!(err.contains("server.max_batch_events"), "{err}");
 }
+
+#[test]
+fn a_cluster_table_is_optional_and_checked_when_present() {
+    let alone = Config::from_toml("").expect("no cluster");
+    assert_eq!(alone.cluster, None);
+    let config = Config::from_toml(
+        r#"
+        [cluster]
+        nats_url = "nats://127.0.0.1:4222"
+        node = "node-a"
+        "#,
+    )
+    .expect("a cluster with defaults");
+    let cluster = config.cluster.expect("cluster");
+    assert_eq!(cluster.partitions, 16);
+    assert_eq!(cluster.lease_ms(), Ok(6_000));
+    for (text, key) in [
+        ("[cluster]\nnode = \"a\"", "cluster.nats_url"),
+        ("[cluster]\nnats_url = \"nats://x\"\nnode = \"a b\"", "cluster.node"),
+        (
+            "[cluster]\nnats_url = \"nats://x\"\nnode = \"a\"\npartitions = 0",
+            "cluster.partitions",
+        ),
+        (
+            "[cluster]\nnats_url = \"nats://x\"\nnode = \"a\"\nlease = \"10ms\"",
+            "cluster.lease",
+        ),
+    ] {
+        let err = Config::from_toml(text).expect_err(text).to_string();
+        assert!(err.contains(key), "{text}: {err}");
+    }
+}

@@ -11,6 +11,7 @@
 //! pipeline thread evaluates what is queued, the flush thread makes it durable, and only
 //! then does the process exit.
 
+mod cluster;
 mod http;
 mod signals;
 
@@ -112,6 +113,16 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         "evaluating the seller shards on {partitions} partition thread(s)"
     );
     let (worker, threads) = Worker::start(pipeline, partitions, QUEUE_DEPTH, store_health.clone())?;
+    let cluster_config = config.cluster.clone();
+    if cluster_config.is_some() && config.privacy.pseudonym_key.is_none() {
+        bail!(
+            "a cluster node needs `privacy.pseudonym_key` (or PROBITY_PSEUDONYM_KEY), the same on every node: events are pseudonymised by the node that takes them in, and every node must compute the same pseudonyms"
+        );
+    }
+    let cluster = match &cluster_config {
+        Some(settings) => Some(cluster::join(settings, worker.clone(), store.clone()).await?),
+        None => None,
+    };
 
     let startup_changes = audit::diff(
         previous.as_ref().unwrap_or(&audit::Snapshot::default()),
@@ -168,6 +179,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let ready = Arc::new(AtomicBool::new(false));
     let state = Arc::new(AppState {
         worker,
+        cluster: cluster.as_ref().map(|node| node.node.clone()),
         store: store.clone(),
         store_health,
         reloader: reloader.clone(),
@@ -189,10 +201,18 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         (Some(path), true) => Some(signals::watch_file(path, reloader.clone())?),
         _ => None,
     };
-    for (period, job) in [
-        (WALL_CLOCK_TICK, follow_wall_clock as fn(&Worker, &Reloader)),
-        (PURGE_EVERY, purge_event_log),
-    ] {
+    let wall_clock: Vec<(Duration, fn(&Worker, &Reloader))> = match &cluster {
+        // A cluster's clock advances travel the stream (see `cluster::follow_wall_clock`).
+        Some(node) => {
+            tokio::spawn(cluster::follow_wall_clock(node.node.clone(), reloader.clone()));
+            Vec::new()
+        }
+        None => vec![(WALL_CLOCK_TICK, follow_wall_clock)],
+    };
+    for (period, job) in wall_clock
+        .into_iter()
+        .chain([(PURGE_EVERY, purge_event_log as fn(&Worker, &Reloader))])
+    {
         let (worker, reloader) = (state.worker.clone(), reloader.clone());
         tokio::spawn(every(period, move || job(&worker, &reloader)));
     }
@@ -203,7 +223,13 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         tokio::task::spawn_blocking(move || checkpoint(store.as_ref(), &health));
     }));
     tokio::spawn(signals::reload_on_sighup(reloader));
-    ready.store(true, Ordering::Release);
+    match &cluster {
+        // Ready once the node has applied what the stream held when it started.
+        Some(node) => {
+            tokio::spawn(cluster::ready_when_caught_up(node.clone(), ready.clone()));
+        }
+        None => ready.store(true, Ordering::Release),
+    }
     tracing::info!(addr = %bound, "listening");
     eprintln!("probity: listening on http://{bound}");
 
@@ -225,6 +251,10 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     tracing::info!("stopped; everything acknowledged is on disk");
     Ok(())
 }
+
+/// Move event time with the wall clock (see [`follow_wall_clock`]) in a cluster: by a
+/// clock advance in the stream.
+pub(crate) const CLUSTER_WALL_CLOCK_TICK: Duration = WALL_CLOCK_TICK;
 
 /// Checkpoint the store (see [`Store::checkpoint`]); a failure is a storage fault.
 fn checkpoint(store: &dyn Store, health: &StoreHealth) {

@@ -75,6 +75,10 @@ pub enum WorkerError {
     /// make that safe).
     #[error("flushing to disk failed: {0}")]
     Flush(String),
+    /// In a cluster: the event stream (NATS JetStream) did not store the events. Some may
+    /// be stored; re-sending is safe (event ids make it so).
+    #[error("the event stream did not store the events: {0}")]
+    Stream(String),
 }
 
 pub(super) type Reply = oneshot::Sender<Result<Vec<EventOutcome>, WorkerError>>;
@@ -206,6 +210,33 @@ impl Worker {
                 mpsc::error::TrySendError::Closed(_) => WorkerError::ShuttingDown,
             })?;
         answer.await.map_err(|_| WorkerError::ShuttingDown)?
+    }
+
+    /// Evaluate `events` in order, waiting for room in the queue (a cluster's follower,
+    /// which must not drop what the stream holds).
+    pub async fn submit_waiting(
+        &self,
+        events: Vec<Event>,
+    ) -> Result<Vec<EventOutcome>, WorkerError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Events { events, reply })
+            .await
+            .map_err(|_| WorkerError::ShuttingDown)?;
+        answer.await.map_err(|_| WorkerError::ShuttingDown)?
+    }
+
+    /// Move event time to `to` if that makes something due, between the jobs queued
+    /// before and after it (a cluster's clock advance from the stream); waits for room in
+    /// the queue, not for the advance.
+    pub async fn advance_clock(
+        &self,
+        to: crate::model::time::Timestamp,
+    ) -> Result<(), WorkerError> {
+        self.jobs
+            .send(Job::FollowWallClock { to })
+            .await
+            .map_err(|_| WorkerError::ShuttingDown)
     }
 
     /// Ask the pipeline to move event time to the wall clock's `to` when something comes

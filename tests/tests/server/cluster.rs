@@ -150,7 +150,7 @@ fn the_event_stream_stores_de_duplicates_and_survives_a_nats_restart() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let url = nats.url();
     let first = runtime.block_on(async {
-        let log = EventStream::open(async_nats_connect(&url).await, 1)
+        let log = EventStream::open(async_nats_connect(&url).await, "test", 1, std::time::Duration::from_secs(120))
             .await
             .expect("open");
         let a = log.append(3, "e-1", "{\"n\":1}".into()).await.expect("e-1");
@@ -167,7 +167,7 @@ fn the_event_stream_stores_de_duplicates_and_survives_a_nats_restart() {
     });
     nats.restart();
     runtime.block_on(async {
-        let log = EventStream::open(async_nats_connect(&url).await, 1)
+        let log = EventStream::open(async_nats_connect(&url).await, "test", 1, std::time::Duration::from_secs(120))
             .await
             .expect("reopen");
         assert_eq!(log.stored_events().await.expect("stored events"), 2);

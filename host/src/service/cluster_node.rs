@@ -1,0 +1,433 @@
+//! This node's part in a cluster: ingest through the JetStream stream, and a follower that
+//! feeds the stream, in its order, to the local pipeline.
+//!
+//! **The stream is the log of record.** `POST /v1/events` on any node publishes the
+//! request's (validated, pseudonymised) events to the stream ([`crate::cluster::log`])
+//! and acknowledges nothing before JetStream has stored them. Every node runs a
+//! *follower*: one task that reads the stream from the node's own position and submits
+//! its messages, in stream order and one batch at a time, to the node's local pipeline
+//! (the same [`Worker`] a single node uses: sequencer, partitions, local log, sled). So
+//! every node sees the same events in the same order and — the pipeline being
+//! deterministic — reaches the same verdicts: reads answer on every node from its own
+//! store, with no routing.
+//!
+//! **Answers.** A request registers, before it publishes, a waiter per event id; the
+//! follower hands each event's outcome to its waiters once the local pipeline applied
+//! it. A request therefore answers with the verdicts as this node applied them, and a
+//! read on this node afterwards sees them. Past `cluster.answer_wait_ms` the answer is
+//! *pending* (the events are stored; their verdicts come later) with their stream
+//! positions. A re-sent event that JetStream drops as a duplicate is answered, once the
+//! follower has passed the first copy, by the local sequencer (which logs nothing for a
+//! duplicate).
+//!
+//! **Position.** The last stream sequence applied is kept in the store's meta
+//! (`cluster_applied`), written after the local log's flush. A crash between the two
+//! makes the follower read a few messages again; the sequencer recognises them as
+//! duplicates, so nothing is applied twice.
+//!
+//! **Clock.** With `[clock] follow_wall_clock`, a node whose wall clock makes a timer or
+//! an expiry due publishes a clock advance to the stream (de-duplicated by the second),
+//! and every node applies it at the same point of the stream.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::{oneshot, watch};
+
+use super::worker::{EventOutcome, Worker, WorkerError};
+use crate::cluster::log::{EventStream, FollowedEntry, StreamEntry, StreamState};
+use crate::cluster::ownership::{Membership, View};
+use crate::model::event::Event;
+use crate::model::shard::{ShardSet, shard_of};
+use crate::model::time::Timestamp;
+use crate::store::Store;
+
+/// The store's meta key of the last stream sequence applied.
+const APPLIED_META: &str = "cluster_applied";
+
+/// Most messages the follower submits as one batch.
+const FOLLOW_BATCH: usize = 512;
+
+/// What a node needs to know of the cluster it is in.
+#[derive(Clone, Debug)]
+pub struct ClusterNodeSettings {
+    /// This node's name.
+    pub node: String,
+    /// The stream's partition count.
+    pub partitions: u16,
+    /// How long a request waits for its events' verdicts.
+    pub answer_wait: Duration,
+}
+
+/// An event's answer in a cluster: its outcome, or still pending at its position.
+#[derive(Clone, Debug)]
+pub enum ClusterOutcome {
+    /// Applied by this node.
+    Applied(EventOutcome),
+    /// Stored in the stream at `sequence`; not applied here within the wait.
+    Pending {
+        /// Its stream sequence.
+        sequence: u64,
+    },
+}
+
+type Waiters = HashMap<String, Vec<oneshot::Sender<EventOutcome>>>;
+
+/// This node in a cluster (see the module docs).
+pub struct ClusterNode {
+    settings: ClusterNodeSettings,
+    stream: EventStream,
+    worker: Worker,
+    store: Arc<dyn Store>,
+    waiters: Mutex<Waiters>,
+    applied: watch::Sender<u64>,
+    view: Mutex<View>,
+}
+
+impl std::fmt::Debug for ClusterNode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClusterNode")
+            .field("node", &self.settings.node)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What `GET /v1/cluster` shows.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct ClusterStatus {
+    /// This node.
+    pub node: String,
+    /// How the work is spread.
+    pub evaluation: &'static str,
+    /// The stream as JetStream reports it (absent when NATS does not answer).
+    pub stream: Option<StreamState>,
+    /// The last stream sequence this node applied.
+    pub applied: u64,
+    /// Messages stored but not applied here yet.
+    pub lag: Option<u64>,
+    /// The live nodes, every partition's lease holder, this node's leases.
+    pub membership: View,
+}
+
+impl ClusterNode {
+    /// A node publishing to and following `stream`, applying through `worker`.
+    pub fn new(
+        settings: ClusterNodeSettings,
+        stream: EventStream,
+        worker: Worker,
+        store: Arc<dyn Store>,
+    ) -> Arc<Self> {
+        let applied = applied_position(store.as_ref());
+        Arc::new(ClusterNode {
+            view: Mutex::new(View {
+                node: settings.node.clone(),
+                ..View::default()
+            }),
+            settings,
+            stream,
+            worker,
+            store,
+            waiters: Mutex::new(HashMap::new()),
+            applied: watch::Sender::new(applied),
+        })
+    }
+
+    /// The last stream sequence applied here.
+    pub fn applied(&self) -> u64 {
+        *self.applied.borrow()
+    }
+
+    /// Wait (at most `wait`) until this node has applied the stream up to `sequence`;
+    /// whether it has.
+    pub async fn wait_applied(&self, sequence: u64, wait: Duration) -> bool {
+        let mut applied = self.applied.subscribe();
+        tokio::time::timeout(wait, applied.wait_for(|at| *at >= sequence))
+            .await
+            .is_ok_and(|reached| reached.is_ok())
+    }
+
+    /// Publish `events` to the stream (acknowledged by JetStream before this returns
+    /// anything) and wait for their outcomes (see the module docs).
+    pub async fn submit(&self, events: Vec<Event>) -> Result<Vec<ClusterOutcome>, WorkerError> {
+        let mut answers = Vec::with_capacity(events.len());
+        {
+            let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
+            for event in &events {
+                let (tx, rx) = oneshot::channel();
+                waiters.entry(event.event_id.clone()).or_default().push(tx);
+                answers.push(rx);
+            }
+        }
+        let acks = self.publish(&events).await;
+        let acks = match acks {
+            Ok(acks) => acks,
+            Err(err) => {
+                self.forget_waiters(&events);
+                return Err(err);
+            }
+        };
+        let deadline = tokio::time::Instant::now() + self.settings.answer_wait;
+        let mut outcomes = Vec::with_capacity(events.len());
+        for ((event, answer), ack) in events.into_iter().zip(answers).zip(acks) {
+            let outcome = if ack.duplicate {
+                // JetStream dropped this copy: no outcome will come for it. Once the
+                // first copy is applied here, the sequencer answers for it.
+                drop(answer);
+                self.forget_waiters(std::slice::from_ref(&event));
+                let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+                match self.wait_applied(ack.sequence, wait).await {
+                    true => ClusterOutcome::Applied(
+                        self.worker
+                            .submit(vec![event])
+                            .await?
+                            .pop()
+                            .unwrap_or(EventOutcome::Conflict),
+                    ),
+                    false => ClusterOutcome::Pending {
+                        sequence: ack.sequence,
+                    },
+                }
+            } else {
+                match tokio::time::timeout_at(deadline, answer).await {
+                    Ok(Ok(outcome)) => ClusterOutcome::Applied(outcome),
+                    _ => ClusterOutcome::Pending {
+                        sequence: ack.sequence,
+                    },
+                }
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// Publish every event (pipelined) and wait for JetStream's acknowledgements.
+    async fn publish(
+        &self,
+        events: &[Event],
+    ) -> Result<Vec<crate::cluster::log::Appended>, WorkerError> {
+        let unavailable = |err: crate::cluster::ownership::ClusterError| {
+            metrics::counter!("probity_cluster_publish_failures_total").increment(1);
+            WorkerError::Stream(err.to_string())
+        };
+        let mut pending = Vec::with_capacity(events.len());
+        for event in events {
+            let partition = event.seller_id().map(|seller| {
+                u32::from(ShardSet::partition_of(
+                    shard_of(seller),
+                    self.settings.partitions,
+                ))
+            });
+            let json = serde_json::to_vec(event)
+                .map_err(|err| WorkerError::Stream(format!("encoding an event: {err}")))?;
+            pending.push(
+                self.stream
+                    .start_append(partition, &event.event_id, json.into())
+                    .await
+                    .map_err(unavailable)?,
+            );
+        }
+        let mut acks = Vec::with_capacity(pending.len());
+        for ack in pending {
+            acks.push(ack.await.map_err(unavailable)?);
+        }
+        Ok(acks)
+    }
+
+    fn forget_waiters(&self, events: &[Event]) {
+        let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
+        for event in events {
+            if let Some(list) = waiters.get_mut(&event.event_id) {
+                list.retain(|tx| !tx.is_closed());
+                if list.is_empty() {
+                    waiters.remove(&event.event_id);
+                }
+            }
+        }
+    }
+
+    /// With the wall clock at `now`: if that makes something due here, publish a clock
+    /// advance for every node to apply at the same point of the stream.
+    pub async fn follow_wall_clock(&self, now: Timestamp) {
+        let store = self.store.clone();
+        let due = tokio::task::spawn_blocking(move || {
+            let clock = store.clock().ok().flatten();
+            crate::pipeline::due_by(store.as_ref(), clock, now).unwrap_or(false)
+        })
+        .await
+        .unwrap_or(false);
+        if due && let Err(err) = self.stream.append_clock_advance(now).await {
+            tracing::warn!(error = %err, "publishing a clock advance failed; the next tick retries");
+        }
+    }
+
+    /// Follow the stream for ever (until the worker shuts down): read from the applied
+    /// position, submit in batches, record the position. A failure is logged and the
+    /// follow starts again from the last position applied, after a second.
+    pub async fn run_follower(self: Arc<Self>) {
+        loop {
+            match self.follow_once().await {
+                Ok(()) => return,
+                Err(err) => {
+                    metrics::counter!("probity_cluster_follow_restarts_total").increment(1);
+                    tracing::warn!(error = %err, applied = self.applied(), "following the event stream stopped; starting again in a second");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    }
+
+    async fn follow_once(&self) -> Result<(), String> {
+        let from = self.applied() + 1;
+        let mut messages = self
+            .stream
+            .follow(from)
+            .await
+            .map_err(|err| err.to_string())?;
+        loop {
+            let Some(first) = messages.next().await else {
+                return Err("the event stream's consumer ended".into());
+            };
+            let mut batch = vec![first.map_err(|err| err.to_string())?];
+            while batch.len() < FOLLOW_BATCH {
+                match futures_util::FutureExt::now_or_never(messages.next()) {
+                    Some(Some(Ok(entry))) => batch.push(entry),
+                    Some(Some(Err(err))) => {
+                        // Apply what arrived before the error, then start again.
+                        self.apply(batch).await?;
+                        return Err(err.to_string());
+                    }
+                    Some(None) | None => break,
+                }
+            }
+            if self.apply(batch).await? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Apply one batch of the stream, in order; `true` when the worker is gone.
+    async fn apply(&self, batch: Vec<FollowedEntry>) -> Result<bool, String> {
+        let mut events = Vec::new();
+        let mut last = self.applied();
+        for FollowedEntry { sequence, entry } in batch {
+            if sequence <= last {
+                continue;
+            }
+            match entry {
+                StreamEntry::Event(event) => events.push(*event),
+                StreamEntry::ClockAdvance(to) => {
+                    // Events before it first, then the advance, in the stream's order.
+                    if self.submit_local(std::mem::take(&mut events)).await? {
+                        return Ok(true);
+                    }
+                    if self.worker.advance_clock(to).await.is_err() {
+                        return Ok(true);
+                    }
+                }
+                StreamEntry::Undecodable(what) => {
+                    metrics::counter!("probity_cluster_undecodable_total").increment(1);
+                    tracing::error!(sequence, "skipped a stream message that is not {what}");
+                }
+            }
+            last = sequence;
+        }
+        if self.submit_local(events).await? {
+            return Ok(true);
+        }
+        self.record_applied(last);
+        Ok(false)
+    }
+
+    /// Submit events to the local pipeline and pass their outcomes to their waiters;
+    /// `true` when the worker is gone. A storage failure stops the follow (it starts
+    /// again from the last position recorded, which is before these events).
+    async fn submit_local(&self, events: Vec<Event>) -> Result<bool, String> {
+        if events.is_empty() {
+            return Ok(false);
+        }
+        let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
+        let outcomes = match self.worker.submit_waiting(events).await {
+            Ok(outcomes) => outcomes,
+            Err(WorkerError::ShuttingDown) => return Ok(true),
+            Err(err) => return Err(format!("applying stream events: {err}")),
+        };
+        if let Some(EventOutcome::Failed { error }) = outcomes
+            .iter()
+            .find(|o| matches!(o, EventOutcome::Failed { .. }))
+        {
+            return Err(format!("applying stream events: {error}"));
+        }
+        let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
+        for (id, outcome) in ids.into_iter().zip(outcomes) {
+            if let Some(list) = waiters.remove(&id) {
+                for waiter in list {
+                    let _ = waiter.send(outcome.clone());
+                }
+            }
+        }
+        Ok(false)
+    }
+
+    fn record_applied(&self, sequence: u64) {
+        if sequence <= self.applied() {
+            return;
+        }
+        if let Err(err) = self
+            .store
+            .set_meta(APPLIED_META, &sequence.to_be_bytes())
+        {
+            // The position is only a hint: a lost one makes the follower read messages
+            // again, which the sequencer recognises.
+            tracing::warn!(error = %err, "recording the stream position failed");
+        }
+        metrics::gauge!("probity_cluster_applied_sequence").set(sequence as f64);
+        self.applied.send_replace(sequence);
+    }
+
+    /// Take part in partition ownership: a round every `renew_every`, for ever.
+    pub async fn run_membership(self: Arc<Self>, mut membership: Membership, renew_every: Duration) {
+        let mut tick = tokio::time::interval(renew_every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tick.tick().await;
+            match membership.round().await {
+                Ok(()) => {
+                    let view = membership.view().clone();
+                    metrics::gauge!("probity_cluster_partitions_held").set(view.held.len() as f64);
+                    *self.view.lock().unwrap_or_else(PoisonError::into_inner) = view;
+                }
+                Err(err) => tracing::warn!(error = %err, "a cluster membership round failed"),
+            }
+        }
+    }
+
+    /// What `GET /v1/cluster` shows.
+    pub async fn status(&self) -> ClusterStatus {
+        let stream = self.stream.state().await.ok();
+        let applied = self.applied();
+        ClusterStatus {
+            node: self.settings.node.clone(),
+            evaluation: "replicated: every node applies every partition's events from the stream",
+            lag: stream.map(|s| s.last_sequence.saturating_sub(applied)),
+            stream,
+            applied,
+            membership: self
+                .view
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+}
+
+/// The stream position recorded in `store` (0: nothing applied yet).
+fn applied_position(store: &dyn Store) -> u64 {
+    store
+        .meta(APPLIED_META)
+        .ok()
+        .flatten()
+        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes)
+}
