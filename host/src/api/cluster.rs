@@ -38,7 +38,11 @@ pub async fn wait_for_min_sequence(
     let Some(value) = request.headers().get(MIN_SEQUENCE_HEADER) else {
         return next.run(request).await;
     };
-    let Some(wanted) = value.to_str().ok().and_then(|v| v.trim().parse::<u64>().ok()) else {
+    let Some(wanted) = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+    else {
         return Problem::invalid_parameter(
             "the Probity-Min-Sequence header must be a stream position: a whole number, as `stream_sequence` in a POST /v1/events answer",
         )

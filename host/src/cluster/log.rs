@@ -99,9 +99,8 @@ pub struct EventStream {
 }
 
 /// An append on its way: await it for JetStream's acknowledgement.
-pub type PendingAppend = std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Appended, ClusterError>> + Send>,
->;
+pub type PendingAppend =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Appended, ClusterError>> + Send>>;
 
 /// What the stream holds, as JetStream reports it.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]

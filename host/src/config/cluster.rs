@@ -101,10 +101,7 @@ impl ClusterConfig {
             .duplicate_window_ms()
             .map_err(|message| ("duplicate_window".to_string(), message))?;
         if !(1_000..=7 * 86_400_000).contains(&window) {
-            return fail(
-                "duplicate_window",
-                "must be between 1s and 7 days".into(),
-            );
+            return fail("duplicate_window", "must be between 1s and 7 days".into());
         }
         let lease = self
             .lease_ms()

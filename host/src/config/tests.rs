@@ -141,7 +141,10 @@ fn a_cluster_table_is_optional_and_checked_when_present() {
     assert_eq!(cluster.lease_ms(), Ok(6_000));
     for (text, key) in [
         ("[cluster]\nnode = \"a\"", "cluster.nats_url"),
-        ("[cluster]\nnats_url = \"nats://x\"\nnode = \"a b\"", "cluster.node"),
+        (
+            "[cluster]\nnats_url = \"nats://x\"\nnode = \"a b\"",
+            "cluster.node",
+        ),
         (
             "[cluster]\nnats_url = \"nats://x\"\nnode = \"a\"\npartitions = 0",
             "cluster.partitions",

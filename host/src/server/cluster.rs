@@ -44,9 +44,11 @@ pub(super) async fn join(
     store: Arc<dyn Store>,
 ) -> Result<StartedNode> {
     let url = &config.nats_url;
-    let client = crate::cluster::connect(url)
-        .await
-        .with_context(|| format!("connecting to NATS at {url} (`cluster.nats_url`); is `nats-server -js` running there?"))?;
+    let client = crate::cluster::connect(url).await.with_context(|| {
+        format!(
+            "connecting to NATS at {url} (`cluster.nats_url`); is `nats-server -js` running there?"
+        )
+    })?;
     let ms = |value: Result<i64, String>, key: &str| -> Result<Duration> {
         value
             .map(|ms| Duration::from_millis(ms.max(0) as u64))
@@ -61,7 +63,9 @@ pub(super) async fn join(
         window,
     )
     .await
-    .context("opening the event stream PROBITY_EVENTS (does the NATS server run with JetStream, `-js`?)")?;
+    .context(
+        "opening the event stream PROBITY_EVENTS (does the NATS server run with JetStream, `-js`?)",
+    )?;
     let started_at = stream
         .state()
         .await

@@ -204,7 +204,10 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let wall_clock: Vec<(Duration, fn(&Worker, &Reloader))> = match &cluster {
         // A cluster's clock advances travel the stream (see `cluster::follow_wall_clock`).
         Some(node) => {
-            tokio::spawn(cluster::follow_wall_clock(node.node.clone(), reloader.clone()));
+            tokio::spawn(cluster::follow_wall_clock(
+                node.node.clone(),
+                reloader.clone(),
+            ));
             Vec::new()
         }
         None => vec![(WALL_CLOCK_TICK, follow_wall_clock)],

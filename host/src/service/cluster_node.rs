@@ -374,10 +374,7 @@ impl ClusterNode {
         if sequence <= self.applied() {
             return;
         }
-        if let Err(err) = self
-            .store
-            .set_meta(APPLIED_META, &sequence.to_be_bytes())
-        {
+        if let Err(err) = self.store.set_meta(APPLIED_META, &sequence.to_be_bytes()) {
             // The position is only a hint: a lost one makes the follower read messages
             // again, which the sequencer recognises.
             tracing::warn!(error = %err, "recording the stream position failed");
@@ -387,7 +384,11 @@ impl ClusterNode {
     }
 
     /// Take part in partition ownership: a round every `renew_every`, for ever.
-    pub async fn run_membership(self: Arc<Self>, mut membership: Membership, renew_every: Duration) {
+    pub async fn run_membership(
+        self: Arc<Self>,
+        mut membership: Membership,
+        renew_every: Duration,
+    ) {
         let mut tick = tokio::time::interval(renew_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {

@@ -30,6 +30,7 @@ mod config;
 mod events;
 mod examples;
 mod malformed;
+pub mod market;
 mod process;
 mod scan;
 mod stream;

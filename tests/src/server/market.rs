@@ -1,0 +1,136 @@
+//! A generated market for the tests that compare whole runs: the same events through
+//! differently arranged servers (partition counts, a rebuild, a cluster) must give the
+//! same verdicts and histories.
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+use super::{Client, ConfigText};
+use crate::brush::market::{Market, Params};
+
+/// The three bundled plugins (generous deadlines), `partitions` partition threads.
+pub fn three_plugins(partitions: u16) -> String {
+    ConfigText::new()
+        .server("watch_config = false")
+        .server(&format!("partitions = {partitions}"))
+        .good("enabled = false")
+        .tail(concat!(
+            "[plugins.brush]\nbundled = \"brush-orders\"\nlimits = { deadline_ms = 20000 }\n",
+            "[plugins.claims]\nbundled = \"claims\"\nlimits = { deadline_ms = 20000 }\n",
+            "[plugins.sla]\nbundled = \"sla\"\nlimits = { deadline_ms = 20000 }\n",
+        ))
+        .render()
+}
+
+/// A generated market's events (brush rings, honest orders, listings), with some orders never shipped (their SLA deadlines pass, and
+/// fire on whichever shard's event moves the clock past them) and some orders' later
+/// payments moved ahead of their `order.placed` (they arrive first and wait for it).
+pub fn stream() -> Vec<Value> {
+    let market = Market::generate(Params::small(11));
+    let digit = |order: &str| order.bytes().map(u32::from).sum::<u32>();
+    let mut events: Vec<Value> = market
+        .events
+        .iter()
+        .map(|ev| ev.json())
+        .filter(|e| {
+            e["type"] != "order.shipped"
+                || digit(e["order_id"].as_str().unwrap_or_default()) % 5 != 0
+        })
+        .collect();
+    // In time order, as a marketplace sends them: the clock moves a little with each
+    // event, and a deadline passes on whichever seller's event comes next.
+    events.sort_by_key(|e| {
+        probity::model::time::parse_rfc3339(e["occurred_at"].as_str().unwrap_or_default())
+            .unwrap_or_default()
+    });
+    let mut placed_at: BTreeMap<String, usize> = BTreeMap::new();
+    let mut moved = 0;
+    let mut index = 0;
+    while index < events.len() {
+        let event = &events[index];
+        let order = event["order_id"].as_str().unwrap_or_default().to_string();
+        match event["type"].as_str() {
+            Some("order.placed") => {
+                placed_at.insert(order, index);
+            }
+            // A payment a little after its order, delivered before it.
+            Some("order.paid") => {
+                if let Some(&at) = placed_at.get(&order)
+                    && digit(&order) % 7 == 0
+                {
+                    let early = events.remove(index);
+                    events.insert(at, early);
+                    placed_at.insert(order, at + 1);
+                    moved += 1;
+                }
+            }
+            _ => {}
+        }
+        index += 1;
+    }
+    assert!(moved > 10, "some events arrive before their order: {moved}");
+    events
+}
+
+pub fn send_all(client: &Client, events: &[Value]) -> usize {
+    let mut waiting = 0;
+    for chunk in events.chunks(400) {
+        let body: String = chunk.iter().map(|e| e.to_string() + "\n").collect();
+        let reply = client.send_ndjson(&body);
+        let r = reply.ok();
+        assert_eq!(
+            r["rejected"].as_array().map(Vec::len),
+            Some(0),
+            "{}",
+            reply.text
+        );
+        waiting += r["waiting"].as_u64().unwrap_or(0) as usize;
+    }
+    waiting
+}
+
+/// Every verdict, by subject, with its history.
+pub fn everything(client: &Client) -> BTreeMap<String, (Value, Value)> {
+    let mut all = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(cursor) => format!("/v1/verdicts?limit=500&cursor={cursor}"),
+            None => "/v1/verdicts?limit=500".to_string(),
+        };
+        let reply = client.get(&path);
+        let page = reply.ok().clone();
+        for verdict in page["verdicts"].as_array().expect("verdicts") {
+            let (kind, id) = (
+                verdict["subject"]["type"].as_str().expect("type"),
+                verdict["subject"]["id"].as_str().expect("id"),
+            );
+            let history = client
+                .get(&format!("/v1/verdicts/{kind}/{id}/history?limit=1000"))
+                .ok()["findings"]
+                .clone();
+            all.insert(format!("{kind}/{id}"), (verdict.clone(), history));
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => break,
+        }
+    }
+    all
+}
+
+pub fn compare(
+    label: &str,
+    a: &BTreeMap<String, (Value, Value)>,
+    b: &BTreeMap<String, (Value, Value)>,
+) {
+    assert_eq!(a.len(), b.len(), "{label}: as many subjects");
+    for (subject, (verdict, history)) in a {
+        let (other_verdict, other_history) = b
+            .get(subject)
+            .unwrap_or_else(|| panic!("{label}: {subject} missing"));
+        assert_eq!(verdict, other_verdict, "{label}: the verdict of {subject}");
+        assert_eq!(history, other_history, "{label}: the history of {subject}");
+    }
+}
