@@ -19,21 +19,12 @@ use crate::service::worker::Worker;
 use crate::store::Store;
 
 /// A started cluster node.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct StartedNode {
     /// The node.
     pub(super) node: Arc<ClusterNode>,
     /// The stream's last sequence when the node started: it is ready once applied.
     started_at: u64,
-}
-
-impl Clone for StartedNode {
-    fn clone(&self) -> Self {
-        StartedNode {
-            node: self.node.clone(),
-            started_at: self.started_at,
-        }
-    }
 }
 
 /// Join the cluster `config` names: connect, open (or create) the stream and the lease

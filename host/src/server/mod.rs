@@ -201,7 +201,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         (Some(path), true) => Some(signals::watch_file(path, reloader.clone())?),
         _ => None,
     };
-    let wall_clock: Vec<(Duration, fn(&Worker, &Reloader))> = match &cluster {
+    let wall_clock: Vec<(Duration, Ticker)> = match &cluster {
         // A cluster's clock advances travel the stream (see `cluster::follow_wall_clock`).
         Some(node) => {
             tokio::spawn(cluster::follow_wall_clock(
@@ -214,7 +214,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     };
     for (period, job) in wall_clock
         .into_iter()
-        .chain([(PURGE_EVERY, purge_event_log as fn(&Worker, &Reloader))])
+        .chain([(PURGE_EVERY, purge_event_log as Ticker)])
     {
         let (worker, reloader) = (state.worker.clone(), reloader.clone());
         tokio::spawn(every(period, move || job(&worker, &reloader)));
@@ -269,6 +269,9 @@ fn checkpoint(store: &dyn Store, health: &StoreHealth) {
         tracing::error!(error = %err, "checkpointing the store failed");
     }
 }
+
+/// A job the server runs every so often.
+type Ticker = fn(&Worker, &Reloader);
 
 /// How often `[privacy] event_log_retention_days` is applied.
 const PURGE_EVERY: Duration = Duration::from_secs(3600);
