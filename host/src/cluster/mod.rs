@@ -14,16 +14,18 @@
 //!   rendezvous hashing over the live nodes, so every node computes the same answer and
 //!   a joining or leaving node moves only its share.
 //!
+//! - **The event stream** ([`log`]): the JetStream stream `PROBITY_EVENTS` is the
+//!   cluster's log of record — every event, and every clock advance, in one order that
+//!   every node follows ([`crate::service::cluster_node`] is the node's side of it).
+//!
 //! A partition here is the unit that moves between nodes: a fixed set of the 32 seller
 //! shards ([`crate::model::shard`]), shard `s` in partition `s mod partitions`.
 //!
-//! **Not built yet** (issue 19 is open; `probity serve` does not use this module): the
-//! `[cluster]` configuration; the JetStream stream as the event log (a subject per
-//! partition, `Nats-Msg-Id` = event id, the publish acknowledgement as the durability
-//! point) with ingest on any node; owners consuming their partitions from a checkpointed
-//! stream position, with the event-time clock carried in the stream; verdict changes
-//! published to a stream every node materialises, for reads on any node; checkpoints in
-//! JetStream's object store for takeovers; `GET /v1/cluster`.
+//! **Not built yet** (issue 19 is open): dividing the evaluation by the leases. Every
+//! node applies every partition today (the work is replicated); the owner of a partition
+//! should evaluate it alone and publish its units' changes for the others to apply, with
+//! a fenced takeover at a point of that changelog. Also: a reload at one point of the
+//! stream, and a check that every node has the same pseudonym key.
 
 pub mod log;
 pub mod ownership;

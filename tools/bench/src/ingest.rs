@@ -69,6 +69,16 @@ pub async fn run(
     addr: std::net::SocketAddr,
     options: IngestOptions,
 ) -> anyhow::Result<IngestFigures> {
+    run_spread(&[addr], options).await
+}
+
+/// Send the stream over connections spread across `addrs` (the nodes of a cluster, in
+/// turn) and check every answer.
+pub async fn run_spread(
+    addrs: &[std::net::SocketAddr],
+    options: IngestOptions,
+) -> anyhow::Result<IngestFigures> {
+    ensure!(!addrs.is_empty(), "no server to send to");
     ensure!(
         options.batch > 0 && options.connections > 0,
         "batch and connections must be > 0"
@@ -91,8 +101,8 @@ pub async fn run(
     });
 
     let mut connections = Vec::with_capacity(options.connections);
-    for _ in 0..options.connections {
-        connections.push(Connection::open(addr).await?);
+    for k in 0..options.connections {
+        connections.push(Connection::open(addrs[k % addrs.len()]).await?);
     }
     let rx = Arc::new(Mutex::new(rx));
     let progress = Arc::new(Progress::new(events));

@@ -27,6 +27,7 @@
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod cluster;
 mod floor;
 mod http;
 mod ingest;
@@ -89,6 +90,10 @@ struct Args {
     /// (repeatable): to compare settings.
     #[arg(long = "server-setting", value_name = "KEY=VALUE")]
     server_settings: Vec<String>,
+    /// Cluster section: ingest into clusters of 1 to this many nodes on one
+    /// `nats-server -js` the bench starts (needs `nats-server` on the PATH).
+    #[arg(long, default_value_t = 3)]
+    cluster_nodes: usize,
 }
 
 /// The sections of the suite.
@@ -100,6 +105,8 @@ enum Section {
     Latency,
     Floor,
     PluginCost,
+    /// Not in the default suite (it needs `nats-server`): `--only cluster`.
+    Cluster,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -109,7 +116,12 @@ fn main() -> anyhow::Result<()> {
         "--rate, --connections and --batch must be positive"
     );
     let started = Instant::now();
-    let binary = if [Section::Server, Section::Ingest, Section::Latency]
+    let binary = if [
+        Section::Server,
+        Section::Ingest,
+        Section::Latency,
+        Section::Cluster,
+    ]
         .into_iter()
         .any(|s| args.wants(s))
     {
@@ -148,7 +160,10 @@ fn main() -> anyhow::Result<()> {
 impl Args {
     /// Whether `section` is to run.
     fn wants(&self, section: Section) -> bool {
-        self.only.is_none_or(|only| only == section)
+        match self.only {
+            Some(only) => only == section,
+            None => section != Section::Cluster,
+        }
     }
 
     /// Events to ingest, write to the floor and generate.

@@ -45,6 +45,8 @@ pub struct ServerSetup {
     cache_dir: PathBuf,
     /// Extra `key = value` lines of the `[server]` table.
     settings: Vec<String>,
+    /// TOML appended to the configuration (a `[cluster]` table).
+    extra: String,
 }
 
 impl ServerSetup {
@@ -69,7 +71,19 @@ impl ServerSetup {
             root: root.to_path_buf(),
             cache_dir,
             settings,
+            extra: String::new(),
         })
+    }
+
+    /// The same setup with `text` appended to every configuration.
+    pub fn with_extra(&self, text: &str) -> ServerSetup {
+        ServerSetup {
+            binary: self.binary.clone(),
+            root: self.root.clone(),
+            cache_dir: self.cache_dir.clone(),
+            settings: self.settings.clone(),
+            extra: text.to_string(),
+        }
     }
 
     /// Whether the compiled-plugin cache holds nothing yet (the next start is cold).
@@ -92,6 +106,7 @@ impl ServerSetup {
         for name in probity::bundled::names() {
             text.push_str(&format!("\n[plugins.{name}]\nbundled = \"{name}\"\n"));
         }
+        text.push_str(&self.extra);
         text
     }
 
