@@ -30,6 +30,8 @@ use crate::model::time::Timestamp;
 pub const STREAM: &str = "PROBITY_EVENTS";
 /// The subject of clock advances.
 pub const CLOCK_SUBJECT: &str = "probity.events.clock";
+/// The subject of configuration changes (the plugins and actions every node runs).
+pub const CONFIG_SUBJECT: &str = "probity.events.config";
 /// The subject of events whose seller the publisher could not name.
 pub const UNROUTED_SUBJECT: &str = "probity.events.unrouted";
 /// The header naming the node that published a message (for operators; nothing
@@ -48,6 +50,8 @@ pub enum StreamEntry {
     Event(Box<Event>),
     /// Move event time to this point, if that makes something due.
     ClockAdvance(Timestamp),
+    /// From here on, run these plugins and actions (the service reads the JSON).
+    ConfigChange(serde_json::Value),
     /// A message no Probity node could have written; skipped by every node alike.
     Undecodable(String),
 }
@@ -63,6 +67,16 @@ impl StreamEntry {
             return match serde_json::from_slice::<Advance>(payload) {
                 Ok(advance) => StreamEntry::ClockAdvance(advance.clock_advance),
                 Err(err) => StreamEntry::Undecodable(format!("a clock advance: {err}")),
+            };
+        }
+        if subject == CONFIG_SUBJECT {
+            #[derive(serde::Deserialize)]
+            struct Change {
+                config_change: serde_json::Value,
+            }
+            return match serde_json::from_slice::<Change>(payload) {
+                Ok(change) => StreamEntry::ConfigChange(change.config_change),
+                Err(err) => StreamEntry::Undecodable(format!("a configuration change: {err}")),
             };
         }
         match serde_json::from_slice::<Event>(payload) {
@@ -184,6 +198,19 @@ impl EventStream {
         let id = format!("clock:{}", to.div_euclid(1000));
         let json = serde_json::json!({ "clock_advance": to }).to_string();
         self.start_publish(CLOCK_SUBJECT.to_string(), &id, json.into())
+            .await?
+            .await
+    }
+
+    /// Append a configuration change (`id` de-duplicates the same change published by
+    /// several nodes) and wait until JetStream has stored it.
+    pub async fn append_config_change(
+        &self,
+        id: &str,
+        change: &serde_json::Value,
+    ) -> Result<Appended, ClusterError> {
+        let json = serde_json::json!({ "config_change": change }).to_string();
+        self.start_publish(CONFIG_SUBJECT.to_string(), id, json.into())
             .await?
             .await
     }

@@ -42,3 +42,41 @@ pub async fn connect(url: &str) -> Result<Client, ownership::ClusterError> {
             source: err.into(),
         })
 }
+
+/// The bucket of facts every node must agree on (e.g. the pseudonym key's fingerprint).
+pub const FACTS_BUCKET: &str = "probity_cluster";
+
+/// Record `value` under `key` in the cluster's facts if nobody did yet, and return the
+/// value the cluster has: the caller compares it with its own.
+pub async fn agreed_fact(
+    client: &Client,
+    replicas: usize,
+    key: &str,
+    value: &str,
+) -> Result<String, ownership::ClusterError> {
+    use async_nats::jetstream::{self, kv};
+    let nats = |what: &'static str| {
+        move |err: async_nats::Error| ownership::ClusterError::Nats { what, source: err }
+    };
+    let js = jetstream::new(client.clone());
+    let facts = js
+        .create_key_value(kv::Config {
+            bucket: FACTS_BUCKET.to_string(),
+            description: "Facts every Probity node must agree on".to_string(),
+            history: 1,
+            storage: jetstream::stream::StorageType::File,
+            num_replicas: replicas,
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| nats("opening the cluster's facts bucket")(err.into()))?;
+    if facts.create(key, value.to_string().into()).await.is_ok() {
+        return Ok(value.to_string());
+    }
+    let stored = facts
+        .get(key)
+        .await
+        .map_err(|err| nats("reading the cluster's facts")(err.into()))?
+        .unwrap_or_default();
+    Ok(String::from_utf8_lossy(&stored).into_owned())
+}

@@ -18,22 +18,45 @@ use crate::service::reload::Reloader;
 use crate::service::worker::Worker;
 use crate::store::Store;
 
+/// A node that joined, not started yet (see [`JoinedNode::start`]).
+pub(super) struct JoinedNode {
+    /// The node.
+    pub(super) node: Arc<ClusterNode>,
+    /// The stream's last sequence when the node joined: it is ready once applied.
+    started_at: u64,
+    membership: Membership,
+    renew_every: Duration,
+}
+
+impl JoinedNode {
+    /// Start following the stream and the lease rounds; `reloader` applies the
+    /// configuration changes the stream carries.
+    pub(super) fn start(self, reloader: Arc<Reloader>) -> StartedNode {
+        reloader.join_cluster(self.node.clone());
+        self.node.start(reloader, self.membership, self.renew_every);
+        StartedNode {
+            node: self.node,
+            started_at: self.started_at,
+        }
+    }
+}
+
 /// A started cluster node.
 #[derive(Clone, Debug)]
 pub(super) struct StartedNode {
     /// The node.
     pub(super) node: Arc<ClusterNode>,
-    /// The stream's last sequence when the node started: it is ready once applied.
+    /// The stream's last sequence when the node joined: it is ready once applied.
     started_at: u64,
 }
 
-/// Join the cluster `config` names: connect, open (or create) the stream and the lease
-/// buckets, start the follower and the membership rounds.
+/// Join the cluster `config` names: connect, check the pseudonym key, open (or create)
+/// the stream and the lease buckets.
 pub(super) async fn join(
     config: &ClusterConfig,
     worker: Worker,
     store: Arc<dyn Store>,
-) -> Result<StartedNode> {
+) -> Result<JoinedNode> {
     let url = &config.nats_url;
     let client = crate::cluster::connect(url).await.with_context(|| {
         format!(
@@ -45,6 +68,21 @@ pub(super) async fn join(
             .map(|ms| Duration::from_millis(ms.max(0) as u64))
             .map_err(|message| anyhow::anyhow!("`cluster.{key}`: {message}"))
     };
+    // Every node must pseudonymise alike: compare key fingerprints through JetStream.
+    if let Some(ours) = crate::service::keys::fingerprint(store.as_ref()) {
+        let cluster = crate::cluster::agreed_fact(
+            &client,
+            usize::from(config.replicas),
+            "pseudonym_key_fingerprint",
+            &ours,
+        )
+        .await
+        .context("comparing the pseudonym key with the cluster's")?;
+        anyhow::ensure!(
+            cluster == ours,
+            "this node's pseudonym key is not the cluster's: every node must have the same `privacy.pseudonym_key` (PROBITY_PSEUDONYM_KEY), or the same buyer would get different pseudonyms on different nodes"
+        );
+    }
     let window = ms(config.duplicate_window_ms(), "duplicate_window")?;
     let lease = ms(config.lease_ms(), "lease")?;
     let stream = EventStream::open(
@@ -93,9 +131,12 @@ pub(super) async fn join(
         stream_last = started_at,
         "joined the cluster; following the event stream"
     );
-    tokio::spawn(node.clone().run_follower());
-    tokio::spawn(node.clone().run_membership(membership, renew_every));
-    Ok(StartedNode { node, started_at })
+    Ok(JoinedNode {
+        node,
+        started_at,
+        membership,
+        renew_every,
+    })
 }
 
 /// Mark the node ready once it has applied what the stream held when it started.

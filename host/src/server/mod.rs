@@ -51,7 +51,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         path: config_path.clone(),
         bundled: bundled::BUNDLED,
     };
-    let (config, digest) = source.read().map_err(|err| anyhow::anyhow!("{err}"))?;
+    let (mut config, digest) = source.read().map_err(|err| anyhow::anyhow!("{err}"))?;
     let listen = config.server.listen;
     if config.auth.tokens.is_empty() && !listen.ip().is_loopback() {
         bail!(
@@ -83,6 +83,14 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         );
     }
 
+    if config.cluster.is_some()
+        && let Some(change) = crate::service::cluster_node::stored_config_change(store.as_ref())
+    {
+        // A cluster node runs the cluster's plugins and actions (the last change it
+        // applied from the stream), not its file's, until the next change.
+        config = change.applied_to(&config);
+        tracing::info!(origin = %change.origin, "running the cluster's plugins and actions as last applied from the event stream");
+    }
     let engine = Arc::new(PluginEngine::new(&config.runtime, config.cache_dir())?);
     let (plugins, _) = PluginSet::load(&engine, &config, bundled::BUNDLED)?;
     let plugins = Arc::new(plugins);
@@ -176,6 +184,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         },
         tokens.clone(),
     ));
+    let cluster = cluster.map(|joined| joined.start(reloader.clone()));
     let ready = Arc::new(AtomicBool::new(false));
     let state = Arc::new(AppState {
         worker,

@@ -36,6 +36,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use tokio::sync::{oneshot, watch};
 
+use super::reload::{ClusterConfigChange, Reloader};
 use super::worker::{EventOutcome, Worker, WorkerError};
 use crate::cluster::log::{EventStream, FollowedEntry, StreamEntry, StreamState};
 use crate::cluster::ownership::{Membership, View};
@@ -46,6 +47,12 @@ use crate::store::Store;
 
 /// The store's meta key of the last stream sequence applied.
 const APPLIED_META: &str = "cluster_applied";
+
+/// The store's meta key of the last configuration change applied from the stream.
+const CONFIG_META: &str = "cluster_config";
+
+/// How long a reload waits for its own change to come back through the stream.
+const CONFIG_WAIT: Duration = Duration::from_secs(120);
 
 /// Most messages the follower submits as one batch.
 const FOLLOW_BATCH: usize = 512;
@@ -84,6 +91,9 @@ pub struct ClusterNode {
     waiters: Mutex<Waiters>,
     applied: watch::Sender<u64>,
     view: Mutex<View>,
+    reloader: std::sync::OnceLock<Arc<Reloader>>,
+    /// Why the follower is stuck, if it is (a configuration change it cannot load).
+    stuck: Mutex<Option<String>>,
 }
 
 impl std::fmt::Debug for ClusterNode {
@@ -107,6 +117,10 @@ pub struct ClusterStatus {
     pub applied: u64,
     /// Messages stored but not applied here yet.
     pub lag: Option<u64>,
+    /// Why this node cannot follow the stream, if it cannot (e.g. a configuration change
+    /// whose plugin it cannot load).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stuck: Option<String>,
     /// The live nodes, every partition's lease holder, this node's leases.
     pub membership: View,
 }
@@ -131,7 +145,47 @@ impl ClusterNode {
             store,
             waiters: Mutex::new(HashMap::new()),
             applied: watch::Sender::new(applied),
+            reloader: std::sync::OnceLock::new(),
+            stuck: Mutex::new(None),
         })
+    }
+
+    /// This node's name.
+    pub fn node_name(&self) -> &str {
+        &self.settings.node
+    }
+
+    /// Start following the stream and taking part in leases, applying configuration
+    /// changes through `reloader`.
+    pub fn start(
+        self: &Arc<Self>,
+        reloader: Arc<Reloader>,
+        membership: Membership,
+        renew_every: Duration,
+    ) {
+        let _ = self.reloader.set(reloader);
+        tokio::spawn(self.clone().run_follower());
+        tokio::spawn(self.clone().run_membership(membership, renew_every));
+    }
+
+    /// Publish a configuration change and wait until this node applied it.
+    pub async fn publish_config_change(&self, change: &ClusterConfigChange) -> Result<(), String> {
+        let value = serde_json::to_value(change).map_err(|err| err.to_string())?;
+        let digest = super::reload::public_digest(&change.applied_to(&Default::default()));
+        let id = format!("config:{}:{digest}", self.applied());
+        let appended = self
+            .stream
+            .append_config_change(&id, &value)
+            .await
+            .map_err(|err| format!("publishing the change to the event stream: {err}"))?;
+        match self.wait_applied(appended.sequence, CONFIG_WAIT).await {
+            true => Ok(()),
+            false => Err(format!(
+                "the change is in the event stream (position {}) but this node has not applied it within {}s; it applies when the node reaches it",
+                appended.sequence,
+                CONFIG_WAIT.as_secs()
+            )),
+        }
     }
 
     /// The last stream sequence applied here.
@@ -265,7 +319,7 @@ impl ClusterNode {
     /// Follow the stream for ever (until the worker shuts down): read from the applied
     /// position, submit in batches, record the position. A failure is logged and the
     /// follow starts again from the last position applied, after a second.
-    pub async fn run_follower(self: Arc<Self>) {
+    async fn run_follower(self: Arc<Self>) {
         loop {
             match self.follow_once().await {
                 Ok(()) => return,
@@ -326,6 +380,13 @@ impl ClusterNode {
                         return Ok(true);
                     }
                 }
+                StreamEntry::ConfigChange(value) => {
+                    if self.submit_local(std::mem::take(&mut events)).await? {
+                        return Ok(true);
+                    }
+                    self.record_applied(last);
+                    self.apply_config_change(sequence, value).await?;
+                }
                 StreamEntry::Undecodable(what) => {
                     metrics::counter!("probity_cluster_undecodable_total").increment(1);
                     tracing::error!(sequence, "skipped a stream message that is not {what}");
@@ -370,6 +431,49 @@ impl ClusterNode {
         Ok(false)
     }
 
+    /// Apply a configuration change from the stream; an error leaves the follower before
+    /// it (it tries again), with the reason in `GET /v1/cluster`.
+    async fn apply_config_change(
+        &self,
+        sequence: u64,
+        value: serde_json::Value,
+    ) -> Result<(), String> {
+        let change: ClusterConfigChange = match serde_json::from_value(value.clone()) {
+            Ok(change) => change,
+            Err(err) => {
+                metrics::counter!("probity_cluster_undecodable_total").increment(1);
+                tracing::error!(sequence, error = %err, "skipped a configuration change this node cannot read");
+                return Ok(());
+            }
+        };
+        let Some(reloader) = self.reloader.get().cloned() else {
+            return Err("the node is not started".into());
+        };
+        let applied = tokio::task::spawn_blocking(move || reloader.apply_cluster_change(&change))
+            .await
+            .map_err(|err| err.to_string())?;
+        let mut stuck = self.stuck.lock().unwrap_or_else(PoisonError::into_inner);
+        match applied {
+            Ok(()) => {
+                *stuck = None;
+                if let Err(err) = self
+                    .store
+                    .set_meta(CONFIG_META, value.to_string().as_bytes())
+                {
+                    tracing::warn!(error = %err, "recording the cluster's configuration failed");
+                }
+                Ok(())
+            }
+            Err(err) => {
+                let reason = format!(
+                    "the configuration change at stream position {sequence} cannot be applied here: {err}"
+                );
+                *stuck = Some(reason.clone());
+                Err(reason)
+            }
+        }
+    }
+
     fn record_applied(&self, sequence: u64) {
         if sequence <= self.applied() {
             return;
@@ -384,11 +488,7 @@ impl ClusterNode {
     }
 
     /// Take part in partition ownership: a round every `renew_every`, for ever.
-    pub async fn run_membership(
-        self: Arc<Self>,
-        mut membership: Membership,
-        renew_every: Duration,
-    ) {
+    async fn run_membership(self: Arc<Self>, mut membership: Membership, renew_every: Duration) {
         let mut tick = tokio::time::interval(renew_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         loop {
@@ -412,6 +512,11 @@ impl ClusterNode {
             node: self.settings.node.clone(),
             evaluation: "replicated: every node applies every partition's events from the stream",
             lag: stream.map(|s| s.last_sequence.saturating_sub(applied)),
+            stuck: self
+                .stuck
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
             stream,
             applied,
             membership: self
@@ -421,6 +526,13 @@ impl ClusterNode {
                 .clone(),
         }
     }
+}
+
+/// The plugins and actions of the last configuration change this node applied from the
+/// stream, if any: a restarting node runs them, not its file's, until the next change.
+pub fn stored_config_change(store: &dyn Store) -> Option<ClusterConfigChange> {
+    let bytes = store.meta(CONFIG_META).ok().flatten()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// The stream position recorded in `store` (0: nothing applied yet).

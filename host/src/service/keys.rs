@@ -83,6 +83,16 @@ pub fn pseudonymizer(
     Ok((pseudonymizer, source))
 }
 
+/// The fingerprint of the pseudonym key this store was written with (the pseudonym of a
+/// fixed text: it shows whether two keys are the same without revealing either).
+pub fn fingerprint(store: &dyn Store) -> Option<String> {
+    store
+        .meta(FINGERPRINT)
+        .ok()
+        .flatten()
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+}
+
 fn key_file(data_dir: &Path) -> Result<(Vec<u8>, KeySource), KeyError> {
     let path = data_dir.join(KEY_FILE);
     let fail = |source| KeyError::File {

@@ -12,8 +12,9 @@
 //! Settings that only take effect at start (`[server]`, `[runtime]`, `[privacy]`) are
 //! reported as warnings.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use arc_swap::ArcSwap;
 use serde::Serialize;
@@ -21,11 +22,13 @@ use sha2::{Digest, Sha256};
 
 use super::audit::{self, Change, Snapshot};
 use super::auth::Tokens;
+use super::cluster_node::ClusterNode;
 use super::worker::Worker;
-use crate::config::{Config, EMBEDDED_DEFAULT};
+use crate::config::{Config, EMBEDDED_DEFAULT, PluginConfig};
 use crate::pipeline::PluginSet;
 use crate::runtime::PluginEngine;
 use crate::store::Store;
+use crate::verdict::ActionMapping;
 
 /// What started a reload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -39,6 +42,9 @@ pub enum Trigger {
     File,
     /// SIGHUP.
     Signal,
+    /// In a cluster: a change of plugins or actions reached through the event stream
+    /// (published by a reload on some node), applied at the same point on every node.
+    Cluster,
 }
 
 /// The configuration in force.
@@ -129,6 +135,35 @@ pub struct Reloader {
     /// The digest of the text last tried, so that one edit seen several times by the
     /// file watcher is tried (and audited) once.
     last_tried: Mutex<Option<String>>,
+    /// In a cluster: the node, through whose stream plugin and action changes travel.
+    cluster: OnceLock<Arc<ClusterNode>>,
+}
+
+/// What a configuration change in a cluster carries: everything that decides verdicts.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct ClusterConfigChange {
+    /// The plugins table.
+    pub plugins: BTreeMap<String, PluginConfig>,
+    /// The actions table.
+    pub actions: ActionMapping,
+    /// The node whose reload published it.
+    pub origin: String,
+}
+
+impl ClusterConfigChange {
+    /// Whether `a` and `b` decide verdicts alike.
+    fn same_verdicts(a: &Config, b: &Config) -> bool {
+        a.plugins == b.plugins && a.actions == b.actions
+    }
+
+    /// `config` with this change's plugins and actions.
+    pub fn applied_to(&self, config: &Config) -> Config {
+        Config {
+            plugins: self.plugins.clone(),
+            actions: self.actions.clone(),
+            ..config.clone()
+        }
+    }
 }
 
 impl std::fmt::Debug for Reloader {
@@ -157,7 +192,96 @@ impl Reloader {
             running: ArcSwap::from_pointee(running),
             tokens,
             last_tried: Mutex::new(None),
+            cluster: OnceLock::new(),
         }
+    }
+
+    /// In a cluster: send changes of plugins and actions through `node`'s stream.
+    pub fn join_cluster(&self, node: Arc<ClusterNode>) {
+        let _ = self.cluster.set(node);
+    }
+
+    /// In a cluster, the follower reached a configuration change in the stream: run its
+    /// plugins and actions from this point (between the events before and after it).
+    /// Blocking. A change this node cannot load is an error: the follower stops there and
+    /// tries again, since running other plugins than the cluster would give other
+    /// verdicts.
+    pub fn apply_cluster_change(&self, change: &ClusterConfigChange) -> Result<(), String> {
+        let old = self.running.load_full();
+        if old.config.plugins == change.plugins && old.config.actions == change.actions {
+            return Ok(());
+        }
+        let config = change.applied_to(&old.config);
+        config.validate().map_err(|err| err.to_string())?;
+        let (plugins, _) = PluginSet::load_reusing(
+            &self.engine,
+            &config,
+            self.source.bundled,
+            Some(&old.plugins),
+        )
+        .map_err(|err| format!("loading the cluster's plugins: {err}"))?;
+        let plugins = Arc::new(plugins);
+        let digest = public_digest(&config);
+        self.worker
+            .set_plugins_blocking(plugins.clone(), &digest)
+            .map_err(|err| err.to_string())?;
+        let snapshot = Snapshot::of(&config, &plugins);
+        let report = ReloadReport {
+            applied: true,
+            config_digest: digest.clone(),
+            changes: audit::diff(&old.snapshot, &snapshot),
+            warnings: Vec::new(),
+        };
+        audit::save_snapshot(self.store.as_ref(), &snapshot);
+        tracing::info!(origin = %change.origin, digest = %digest, changes = report.changes.len(), "the cluster's configuration applied");
+        self.running.store(Arc::new(Running {
+            config,
+            digest: digest.clone(),
+            plugins,
+            snapshot,
+        }));
+        audit::record(
+            self.store.as_ref(),
+            Trigger::Cluster,
+            Some(&change.origin),
+            Some(&digest),
+            Some(&old.digest),
+            Ok(&report),
+        );
+        Ok(())
+    }
+
+    /// In a cluster: publish the plugins and actions of `next` and wait until this node's
+    /// follower applied them; then what is this node's alone (tokens) applies here.
+    fn reload_in_cluster(
+        &self,
+        cluster: &ClusterNode,
+        old: &Running,
+        next: Running,
+    ) -> Result<Running, ReloadRefused> {
+        if !ClusterConfigChange::same_verdicts(&old.config, &next.config) {
+            let change = ClusterConfigChange {
+                plugins: next.config.plugins.clone(),
+                actions: next.config.actions.clone(),
+                origin: cluster.node_name().to_string(),
+            };
+            tokio::runtime::Handle::current()
+                .block_on(cluster.publish_config_change(&change))
+                .map_err(ReloadRefused)?;
+        }
+        let now = self.running.load_full();
+        let config = Config {
+            plugins: now.config.plugins.clone(),
+            actions: now.config.actions.clone(),
+            ..next.config
+        };
+        let snapshot = Snapshot::of(&config, &now.plugins);
+        Ok(Running {
+            config,
+            digest: next.digest,
+            plugins: now.plugins.clone(),
+            snapshot,
+        })
     }
 
     /// The configuration in force.
@@ -196,9 +320,15 @@ impl Reloader {
                 if !report.applied {
                     return Ok(report);
                 }
-                self.worker
-                    .set_plugins_blocking(next.plugins.clone(), &next.digest)
-                    .map_err(|err| ReloadRefused(err.to_string()))?;
+                let next = match self.cluster.get() {
+                    Some(cluster) => self.reload_in_cluster(cluster, &old, next)?,
+                    None => {
+                        self.worker
+                            .set_plugins_blocking(next.plugins.clone(), &next.digest)
+                            .map_err(|err| ReloadRefused(err.to_string()))?;
+                        next
+                    }
+                };
                 self.tokens
                     .store(Arc::new(Tokens::from_config(&next.config.auth)));
                 audit::save_snapshot(self.store.as_ref(), &next.snapshot);

@@ -340,3 +340,85 @@ fn three_nodes_give_one_nodes_verdicts_through_a_node_sigkill_and_a_nats_restart
         by_a.len()
     );
 }
+
+/// A cluster node of the usual configuration (`good` flags `word`), not watching its file.
+fn good_node(url: &str, node: &str, word: &str) -> String {
+    format!(
+        "{}\n[cluster]\nnats_url = \"{url}\"\nnode = \"{node}\"\npartitions = 4\nlease = \"2s\"\n",
+        probity_e2e::server::ConfigText::new()
+            .server("watch_config = false")
+            .word(Some(word))
+            .render()
+    )
+}
+
+/// The action on listing `L-n` titled `title`, sent to `client`.
+fn listing_action(client: &probity_e2e::server::Client, n: u32, title: &str) -> String {
+    let id = format!("L-{n}");
+    let at = format!("2026-11-01T10:{:02}:{:02}Z", n / 60, n % 60);
+    let reply = client.send(&probity_e2e::server::listing(
+        &format!("e-{n}"),
+        &at,
+        &id,
+        "S-1",
+        title,
+    ));
+    reply.ok()["verdicts"]
+        .as_array()
+        .and_then(|all| all.iter().find(|v| v["subject"]["id"] == id.as_str()))
+        .and_then(|v| v["action"].as_str())
+        .unwrap_or_else(|| panic!("no verdict for {id}: {}", reply.text))
+        .to_string()
+}
+
+/// A reload on one node changes the plugins of every node at the same point of the event
+/// stream: events before it are judged by the old settings everywhere, events after it
+/// by the new ones, on the node that was not reloaded too; that node's audit trail shows
+/// the change as `cluster`, and after a restart it still runs the cluster's settings,
+/// not its own file's. A node with another pseudonym key is refused.
+#[test]
+fn a_reload_on_one_node_applies_on_every_node_at_the_same_point_of_the_stream() {
+    use probity_e2e::server::Server;
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let mut a = Server::start(&good_node(&url, "a", "forbidden"));
+    let mut b = Server::start(&good_node(&url, "b", "forbidden"));
+    assert_eq!(listing_action(&a.client(), 1, "forbidden soap"), "block");
+    assert_eq!(listing_action(&b.client(), 2, "banned soap"), "allow");
+
+    a.set_config(&good_node(&url, "a", "banned"));
+    let reply = a.client().post_empty("/v1/admin/reload");
+    assert_eq!(reply.ok()["applied"], true, "{}", reply.text);
+    // b's file still says `forbidden`; it runs the cluster's `banned` from here on.
+    assert_eq!(listing_action(&b.client(), 3, "banned soap"), "block");
+    assert_eq!(listing_action(&b.client(), 4, "forbidden soap"), "allow");
+    let entries = b.client().get("/v1/admin/audit").ok()["entries"].clone();
+    let cluster_entry = entries
+        .as_array()
+        .and_then(|all| all.iter().find(|e| e["trigger"] == "cluster"))
+        .unwrap_or_else(|| panic!("a cluster entry in b's audit trail: {entries}"));
+    assert_eq!(cluster_entry["actor"], "a", "{cluster_entry}");
+    for n in 1..=4 {
+        let id = format!("L-{n}");
+        let on_a = a.client().verdict("listing", &id).ok().clone();
+        let on_b = b.client().verdict("listing", &id).ok().clone();
+        assert_eq!(on_a, on_b, "{id} is judged alike on both nodes");
+    }
+
+    b.stop();
+    b.restart();
+    assert_eq!(listing_action(&b.client(), 5, "banned soap"), "block");
+
+    // A node with another pseudonym key would pseudonymise buyers differently: refused.
+    a.stop();
+    let other_key = good_node(&url, "c", "banned").replace(
+        probity_e2e::server::PSEUDONYM_KEY,
+        "another-pseudonym-key-of-32-bytes!!",
+    );
+    let (status, stderr) = Server::builder(&other_key).run_to_exit(Duration::from_secs(60));
+    assert!(!status.success(), "{stderr}");
+    assert!(
+        stderr.contains("pseudonym key is not the cluster's"),
+        "{stderr}"
+    );
+}

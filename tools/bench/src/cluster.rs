@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, ensure};
 
 use crate::report::Report;
-use crate::stream::StreamConfig;
 use crate::stream::START_MS;
+use crate::stream::StreamConfig;
 use crate::{Args, http, ingest, server};
 
 /// Ingest `events` into clusters of 1 to `args.cluster_nodes` nodes.

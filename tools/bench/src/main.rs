@@ -122,8 +122,8 @@ fn main() -> anyhow::Result<()> {
         Section::Latency,
         Section::Cluster,
     ]
-        .into_iter()
-        .any(|s| args.wants(s))
+    .into_iter()
+    .any(|s| args.wants(s))
     {
         Some(build_server()?)
     } else {
