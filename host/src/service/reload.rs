@@ -160,7 +160,7 @@ impl ClusterConfigChange {
     pub fn applied_to(&self, config: &Config) -> Config {
         Config {
             plugins: self.plugins.clone(),
-            actions: self.actions.clone(),
+            actions: self.actions,
             ..config.clone()
         }
     }
@@ -262,7 +262,7 @@ impl Reloader {
         if !ClusterConfigChange::same_verdicts(&old.config, &next.config) {
             let change = ClusterConfigChange {
                 plugins: next.config.plugins.clone(),
-                actions: next.config.actions.clone(),
+                actions: next.config.actions,
                 origin: cluster.node_name().to_string(),
             };
             tokio::runtime::Handle::current()
@@ -272,7 +272,7 @@ impl Reloader {
         let now = self.running.load_full();
         let config = Config {
             plugins: now.config.plugins.clone(),
-            actions: now.config.actions.clone(),
+            actions: now.config.actions,
             ..next.config
         };
         let snapshot = Snapshot::of(&config, &now.plugins);
