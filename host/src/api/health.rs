@@ -19,7 +19,14 @@ pub async fn healthz() -> Json<serde_json::Value> {
 /// Readiness: plugins loaded, store open and writable, not draining.
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::Acquire) {
-        return Problem::unavailable("not ready: starting or shutting down").into_response();
+        let why = match &state.cluster {
+            Some(_) => "not ready: starting (catching up with the cluster's event stream) or shutting down",
+            None => "not ready: starting or shutting down",
+        };
+        return Problem::unavailable(why).into_response();
+    }
+    if let Some(stuck) = state.cluster.as_ref().and_then(|c| c.stuck()) {
+        return Problem::unavailable(format!("not ready: {stuck}")).into_response();
     }
     if let Some(fault) = state.store_health.fault() {
         return Problem::unavailable(format!("not ready: {}", state.store_health.explain(fault)))

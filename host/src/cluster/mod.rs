@@ -24,8 +24,7 @@
 //! **Not built yet** (issue 19 is open): dividing the evaluation by the leases. Every
 //! node applies every partition today (the work is replicated); the owner of a partition
 //! should evaluate it alone and publish its units' changes for the others to apply, with
-//! a fenced takeover at a point of that changelog. Also: a reload at one point of the
-//! stream, and a check that every node has the same pseudonym key.
+//! a fenced takeover at a point of that changelog.
 
 pub mod log;
 pub mod ownership;

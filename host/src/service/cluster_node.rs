@@ -28,6 +28,12 @@
 //! **Clock.** With `[clock] follow_wall_clock`, a node whose wall clock makes a timer or
 //! an expiry due publishes a clock advance to the stream (de-duplicated by the second),
 //! and every node applies it at the same point of the stream.
+//!
+//! **Configuration.** The plugins and actions are the cluster's: a reload publishes them
+//! to the stream ([`ClusterNode::publish_config_change`]) and every node's follower swaps
+//! its plugin set when it reaches them ([`Reloader::apply_cluster_change`]), between the
+//! same two events everywhere. A node that cannot load them stops there (`stuck`), since
+//! going on with other plugins would give other verdicts.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -148,6 +154,14 @@ impl ClusterNode {
             reloader: std::sync::OnceLock::new(),
             stuck: Mutex::new(None),
         })
+    }
+
+    /// Why the follower cannot go on, if it cannot (the node is not ready then).
+    pub fn stuck(&self) -> Option<String> {
+        self.stuck
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// This node's name.
@@ -497,9 +511,15 @@ impl ClusterNode {
                 Ok(()) => {
                     let view = membership.view().clone();
                     metrics::gauge!("probity_cluster_partitions_held").set(view.held.len() as f64);
+                    metrics::gauge!("probity_cluster_nodes").set(view.nodes.len() as f64);
+                    metrics::gauge!("probity_cluster_owner_changes").set(view.owner_changes as f64);
                     *self.view.lock().unwrap_or_else(PoisonError::into_inner) = view;
                 }
                 Err(err) => tracing::warn!(error = %err, "a cluster membership round failed"),
+            }
+            if let Ok(state) = self.stream.state().await {
+                let lag = state.last_sequence.saturating_sub(self.applied());
+                metrics::gauge!("probity_cluster_lag_messages").set(lag as f64);
             }
         }
     }
@@ -512,11 +532,7 @@ impl ClusterNode {
             node: self.settings.node.clone(),
             evaluation: "replicated: every node applies every partition's events from the stream",
             lag: stream.map(|s| s.last_sequence.saturating_sub(applied)),
-            stuck: self
-                .stuck
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
+            stuck: self.stuck(),
             stream,
             applied,
             membership: self
