@@ -20,7 +20,9 @@ pub async fn healthz() -> Json<serde_json::Value> {
 pub async fn readyz(State(state): State<Arc<AppState>>) -> Response {
     if !state.ready.load(Ordering::Acquire) {
         let why = match &state.cluster {
-            Some(_) => "not ready: starting (catching up with the cluster's event stream) or shutting down",
+            Some(_) => {
+                "not ready: starting (catching up with the cluster's event stream) or shutting down"
+            }
             None => "not ready: starting or shutting down",
         };
         return Problem::unavailable(why).into_response();
