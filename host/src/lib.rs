@@ -18,11 +18,12 @@
 //! | [`config`] | the configuration file: parsing, layering, validation | `model`, `verdict` | wasmtime, sled, HTTP |
 //! | [`ingest`] | contract JSON → validated, pseudonymised events | `model`, `privacy` | wasmtime, sled, HTTP |
 //! | [`store`] | the event log (segments, `fdatasync`, group commit) and, in `store/sled` only, sled for what is derived | `model`, `verdict` | wasmtime, HTTP |
+//! | [`rating`] | sellers' credit ratings: facts recorded in event time, scores, grades and reasons | `config`, `model`, `store`, `verdict` | wasmtime, sled, HTTP |
 //! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | `config`, `model`, `store`, `verdict` | sled, HTTP |
-//! | [`pipeline`] | the sequencer (idempotency, clock, seller shard, parking, log first); event → plugins → verdicts in event time for a set of shards; timers; replay of the log | `config`, `model`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`pipeline`] | the sequencer (idempotency, clock, seller shard, parking, log first); event → plugins → verdicts in event time for a set of shards; timers; replay of the log | `config`, `model`, `rating`, `runtime`, `store`, `verdict` | sled, HTTP |
 //! | [`cluster`] | nodes on NATS JetStream: the event stream (the log of record), partition leases in a key-value bucket | `model` | wasmtime, sled, HTTP |
-//! | [`service`] | what requests call: the router and partition threads and group commit, a cluster node's ingest and follower, reload and audit, auth, pseudonym key, metrics | `cluster`, `config`, `model`, `pipeline`, `privacy`, `runtime`, `store`, `verdict` | sled, HTTP |
-//! | [`api`] | HTTP: routes, extractors, handlers, problem+json | `cluster`, `config`, `ingest`, `model`, `pipeline`, `privacy`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
+//! | [`service`] | what requests call: the router and partition threads and group commit, a cluster node's ingest and follower, reload and audit, auth, pseudonym key, metrics | `cluster`, `config`, `model`, `pipeline`, `privacy`, `rating`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`api`] | HTTP: routes, extractors, handlers, problem+json | `cluster`, `config`, `ingest`, `model`, `pipeline`, `privacy`, `rating`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
 //! | [`bundled`] | the bundled plugins' components, embedded in the binary | — | sled, HTTP |
 //! | [`server`] | `probity serve`: start-up, the listener, tickers, signals, shutdown | `api`, `bundled`, `cluster`, `config`, `model`, `pipeline`, `privacy`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
 //! | [`cli`] | the `probity` subcommands | `bundled`, `config`, `ingest`, `model`, `pipeline`, `privacy`, `runtime`, `server`, `service`, `store`, `verdict` | sled, HTTP |
@@ -36,6 +37,7 @@ pub mod ingest;
 pub mod model;
 pub mod pipeline;
 pub mod privacy;
+pub mod rating;
 pub mod runtime;
 pub mod server;
 pub mod service;

@@ -13,6 +13,7 @@ mod events;
 mod health;
 mod metrics;
 pub mod problem;
+mod ratings;
 pub mod rejection;
 mod verdicts;
 
@@ -115,6 +116,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                 "/v1/verdicts/{subject_type}/{subject_id}/history",
                 get(verdicts::history),
             )
+            .route("/v1/sellers/{seller_id}/rating", get(ratings::one))
+            .route("/v1/ratings", get(ratings::list))
             .route("/v1/plugins", get(admin::plugins))
             .route("/v1/cluster", get(cluster::status))
             .route("/metrics", get(health::metrics))

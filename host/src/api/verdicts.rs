@@ -29,7 +29,7 @@ fn subject(kind: &str, id: String) -> Result<Subject, Problem> {
     Ok(Subject { kind, id })
 }
 
-fn store_problem(state: &AppState, err: StoreError) -> Problem {
+pub(super) fn store_problem(state: &AppState, err: StoreError) -> Problem {
     if let Some(fault) = state.store_health.record(&err) {
         return Problem::storage(&state.store_health, fault);
     }

@@ -13,6 +13,7 @@ mod auth;
 mod clock;
 mod cluster;
 mod plugin;
+mod rating;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -27,6 +28,7 @@ pub use clock::{ClockConfig, parse_duration_ms};
 pub use cluster::ClusterConfig;
 pub(crate) use plugin::validate_name as validate_plugin_name;
 pub use plugin::{BreakerConfig, Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
+pub use rating::{Bands, INPUTS as RATING_INPUTS, InputConfig, RatingConfig};
 
 use crate::verdict::ActionMapping;
 
@@ -53,6 +55,8 @@ pub struct Config {
     pub plugins: BTreeMap<String, PluginConfig>,
     /// Several nodes on NATS JetStream; absent, the node runs alone.
     pub cluster: Option<ClusterConfig>,
+    /// How sellers' credit ratings are computed.
+    pub rating: RatingConfig,
 }
 
 /// The `[server]` table.
@@ -294,6 +298,9 @@ impl Config {
         self.auth
             .validate()
             .map_err(|(key, message)| invalid(&format!("auth.{key}"), &message))?;
+        self.rating
+            .validate()
+            .map_err(|(key, message)| invalid(&format!("rating.{key}"), &message))?;
         if let Some(cluster) = &self.cluster {
             cluster
                 .validate()

@@ -52,6 +52,7 @@ use crate::model::event::Event;
 use crate::model::shard::{ShardSet, namespace, split_namespace};
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
+use crate::rating::FactWrites;
 use crate::runtime::{CheckedFinding, PluginFailure, abi};
 use crate::store::{
     DeadlineHit, EventLogWrite, LogAppend, PluginScope, Store, StoreError, WriteBatch,
@@ -439,6 +440,18 @@ impl Pipeline {
                 hits: &deadline_hits,
             })?;
         }
+        let mut facts = FactWrites::default();
+        let seller = match event.seller_id() {
+            Some(seller) => Some(seller.to_string()),
+            None => match routing::reference_of(event) {
+                Some(reference) => self.store.seller_of(&reference)?,
+                None => None,
+            },
+        };
+        let read = |ns: &str, key: &str| Ok(self.store.state_get(ns, key)?.map(|v| v.bytes));
+        facts.of_event(event, seller.as_deref(), &read)?;
+        work.record_facts(&mut facts)?;
+        facts.into_batch(&mut batch);
         let (mut changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
         drop(_verdicts);

@@ -170,6 +170,9 @@ impl Pipeline {
             let (subject, finding) = to_finding(plugin, checked, event_id, at);
             work.apply(finding, subject, &plugins)?;
         }
+        let mut facts = crate::rating::FactWrites::default();
+        work.record_facts(&mut facts)?;
+        facts.into_batch(&mut batch);
         let (changes, _) = work.finish(&mut batch);
         self.store.commit(batch)?;
         Ok(changes)

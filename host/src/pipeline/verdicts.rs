@@ -7,6 +7,7 @@ use std::collections::btree_map::Entry;
 use super::PluginSet;
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
+use crate::rating::FactWrites;
 use crate::store::{Store, StoreError, WriteBatch};
 use crate::verdict::{Finding, Verdict};
 
@@ -113,6 +114,25 @@ impl<'a> VerdictWork<'a> {
             .clear_plugin_errors(plugin, &mapping)
         {
             mark_changed(&mut self.changed, subject);
+        }
+        Ok(())
+    }
+
+    /// The rating facts of this unit's new findings ([`crate::rating::facts`]): each on
+    /// the seller its subject belongs to, when that is known.
+    pub(super) fn record_facts(&self, facts: &mut FactWrites) -> Result<(), StoreError> {
+        let read = |ns: &str, key: &str| Ok(self.store.state_get(ns, key)?.map(|v| v.bytes));
+        for (subject, finding) in &self.history {
+            let seller = match subject.kind {
+                SubjectType::Seller => Some(subject.id.as_str()),
+                _ => self
+                    .verdicts
+                    .get(subject)
+                    .and_then(|v| v.seller_id.as_deref()),
+            };
+            if let Some(seller) = seller {
+                facts.of_finding(seller, subject, finding, &read)?;
+            }
         }
         Ok(())
     }

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use super::reload::{ReloadReport, Trigger};
-use crate::config::{Config, PluginConfig};
+use crate::config::{Config, PluginConfig, RatingConfig};
 use crate::pipeline::PluginSet;
 use crate::store::Store;
 use crate::verdict::ActionMapping;
@@ -38,6 +38,9 @@ pub struct Snapshot {
     pub actions: ActionMapping,
     /// The names of the API tokens and their roles.
     pub tokens: BTreeMap<String, Vec<String>>,
+    /// The rating settings (absent in snapshots saved before ratings).
+    #[serde(default)]
+    pub rating: Option<RatingConfig>,
 }
 
 impl Snapshot {
@@ -68,6 +71,7 @@ impl Snapshot {
                     (t.name.clone(), roles)
                 })
                 .collect(),
+            rating: Some(config.rating.clone()),
         }
     }
 }
@@ -130,6 +134,15 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Vec<Change> {
             "tokens",
             value(&old.tokens),
             value(&new.tokens),
+        ));
+    }
+    // A snapshot saved before ratings has none: not a change by itself.
+    if old.rating.is_some() && old.rating != new.rating {
+        changes.push(change(
+            None,
+            "rating",
+            value(&old.rating),
+            value(&new.rating),
         ));
     }
     changes

@@ -146,6 +146,9 @@ pub struct ClusterConfigChange {
     pub plugins: BTreeMap<String, PluginConfig>,
     /// The actions table.
     pub actions: ActionMapping,
+    /// The rating settings (the published ratings must be the same on every node).
+    #[serde(default)]
+    pub rating: crate::config::RatingConfig,
     /// The node whose reload published it.
     pub origin: String,
 }
@@ -153,7 +156,7 @@ pub struct ClusterConfigChange {
 impl ClusterConfigChange {
     /// Whether `a` and `b` decide verdicts alike.
     fn same_verdicts(a: &Config, b: &Config) -> bool {
-        a.plugins == b.plugins && a.actions == b.actions
+        a.plugins == b.plugins && a.actions == b.actions && a.rating == b.rating
     }
 
     /// `config` with this change's plugins and actions.
@@ -161,6 +164,7 @@ impl ClusterConfigChange {
         Config {
             plugins: self.plugins.clone(),
             actions: self.actions,
+            rating: self.rating.clone(),
             ..config.clone()
         }
     }
@@ -208,7 +212,7 @@ impl Reloader {
     /// verdicts.
     pub fn apply_cluster_change(&self, change: &ClusterConfigChange) -> Result<(), String> {
         let old = self.running.load_full();
-        if old.config.plugins == change.plugins && old.config.actions == change.actions {
+        if ClusterConfigChange::same_verdicts(&old.config, &change.applied_to(&old.config)) {
             return Ok(());
         }
         let config = change.applied_to(&old.config);
@@ -263,6 +267,7 @@ impl Reloader {
             let change = ClusterConfigChange {
                 plugins: next.config.plugins.clone(),
                 actions: next.config.actions,
+                rating: next.config.rating.clone(),
                 origin: cluster.node_name().to_string(),
             };
             tokio::runtime::Handle::current()
@@ -273,6 +278,7 @@ impl Reloader {
         let config = Config {
             plugins: now.config.plugins.clone(),
             actions: now.config.actions,
+            rating: now.config.rating.clone(),
             ..next.config
         };
         let snapshot = Snapshot::of(&config, &now.plugins);

@@ -24,6 +24,7 @@ mod partitions;
 mod plugin_cli;
 mod privacy;
 mod python_plugin;
+mod ratings;
 mod reload;
 mod sla_http;
 mod storage_faults;

@@ -1,0 +1,171 @@
+//! `GET /v1/sellers/{seller_id}/rating` and `GET /v1/ratings`: sellers' credit ratings,
+//! computed from their facts with the `[rating]` settings in force (see
+//! [`crate::rating`]).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use serde::{Deserialize, Serialize};
+
+use super::rejection::{path_problem, query_problem};
+use super::verdicts::store_problem;
+use super::{AppState, Problem};
+use crate::model::time::{self, Timestamp};
+use crate::rating::{self, Rating};
+
+/// Default page size of the rating list.
+const DEFAULT_LIMIT: usize = 100;
+/// Largest page size.
+const MAX_LIMIT: usize = 1000;
+/// Most sellers one list request looks at (a filter that matches few sellers answers a
+/// short page with a cursor to go on from).
+const MAX_SCANNED: usize = 10_000;
+
+/// The query of `GET …/rating`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RatingParams {
+    at: Option<String>,
+}
+
+fn parse_at(at: Option<&str>) -> Result<Option<Timestamp>, Problem> {
+    at.map(|text| {
+        time::parse_rfc3339(text).map_err(|_| {
+            Problem::invalid_parameter(format!(
+                "`at` must be an RFC 3339 time such as 2026-11-01T00:00:00Z, got `{text}`"
+            ))
+            .with_field(Some("at"))
+        })
+    })
+    .transpose()
+}
+
+/// The event time a rating is computed for when no `at` is given: the clock.
+fn now(state: &AppState) -> Result<Timestamp, Problem> {
+    Ok(state
+        .store
+        .clock()
+        .map_err(|err| store_problem(state, err))?
+        .unwrap_or_else(time::wall_clock_now))
+}
+
+fn rating_of(state: &AppState, seller: &str, as_of: Timestamp) -> Result<Rating, Problem> {
+    let facts = rating::seller_facts(state.store.as_ref(), seller)
+        .map_err(|err| store_problem(state, err))?;
+    Ok(rating::rate(
+        seller,
+        &facts,
+        &state.reloader.running().config.rating,
+        as_of,
+    ))
+}
+
+/// `GET /v1/sellers/{seller_id}/rating[?at=RFC3339]`: the rating now (at the event-time
+/// clock), or as it stood at `at`.
+pub async fn one(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<RatingParams>, QueryRejection>,
+) -> Result<Json<Rating>, Problem> {
+    let Path(seller) = path.map_err(path_problem)?;
+    let Query(params) = query.map_err(query_problem)?;
+    let at = parse_at(params.at.as_deref())?;
+    let known = rating::is_known(state.store.as_ref(), &seller)
+        .map_err(|err| store_problem(&state, err))?;
+    if !known {
+        return Err(Problem::not_found(format!(
+            "no order, complaint or finding of seller `{seller}` has been evaluated"
+        )));
+    }
+    let as_of = match at {
+        Some(at) => at,
+        None => now(&state)?,
+    };
+    Ok(Json(rating_of(&state, &seller, as_of)?))
+}
+
+/// The query of `GET /v1/ratings`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    grade: Option<String>,
+    status: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+/// A page of ratings.
+#[derive(Debug, Serialize)]
+pub struct RatingPage {
+    ratings: Vec<Rating>,
+    /// Pass back as `cursor` for the next page; `null` on the last one.
+    next_cursor: Option<String>,
+}
+
+/// `GET /v1/ratings?grade=&status=&limit=&cursor=`: current ratings by seller id.
+pub async fn list(
+    State(state): State<Arc<AppState>>,
+    query: Result<Query<ListParams>, QueryRejection>,
+) -> Result<Json<RatingPage>, Problem> {
+    let Query(params) = query.map_err(query_problem)?;
+    let limit = params.limit.unwrap_or(DEFAULT_LIMIT);
+    if !(1..=MAX_LIMIT).contains(&limit) {
+        return Err(Problem::invalid_parameter(format!(
+            "`limit` must be between 1 and {MAX_LIMIT}"
+        ))
+        .with_field(Some("limit")));
+    }
+    if let Some(grade) = &params.grade
+        && !["A", "B", "C", "D", "E"].contains(&grade.as_str())
+    {
+        return Err(Problem::invalid_parameter(format!(
+            "`grade` must be one of A, B, C, D, E; got `{grade}`"
+        ))
+        .with_field(Some("grade")));
+    }
+    if let Some(status) = &params.status
+        && !["rated", "not_rated"].contains(&status.as_str())
+    {
+        return Err(Problem::invalid_parameter(format!(
+            "`status` must be `rated` or `not_rated`; got `{status}`"
+        ))
+        .with_field(Some("status")));
+    }
+    let as_of = now(&state)?;
+    let mut ratings = Vec::new();
+    let mut after = params.cursor.clone();
+    let mut scanned = 0;
+    let next_cursor = loop {
+        let batch = rating::sellers(state.store.as_ref(), after.as_deref(), 256)
+            .map_err(|err| store_problem(&state, err))?;
+        let Some(last) = batch.last().cloned() else {
+            break None;
+        };
+        for seller in batch {
+            scanned += 1;
+            let rating = rating_of(&state, &seller, as_of)?;
+            let wanted = params
+                .grade
+                .as_deref()
+                .is_none_or(|g| rating.grade == Some(g))
+                && params.status.as_deref().is_none_or(|s| rating.status == s);
+            after = Some(seller);
+            if wanted {
+                ratings.push(rating);
+            }
+            if ratings.len() == limit || scanned == MAX_SCANNED {
+                break;
+            }
+        }
+        if ratings.len() == limit || scanned == MAX_SCANNED {
+            break after;
+        }
+        after = Some(last);
+    };
+    Ok(Json(RatingPage {
+        ratings,
+        next_cursor,
+    }))
+}

@@ -1,0 +1,259 @@
+//! Sellers' credit ratings end to end (issue 21): a generated market through the three
+//! bundled plugins, with four populations of sellers — honest ones, brushing ones (the
+//! market's rings), late shippers (their parcels never leave) and sellers who leave
+//! complaints unanswered — gives each population the grade and the stated reasons it
+//! earned; a rating as it stood earlier is computed from the facts up to then.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use probity_e2e::brush::market::{Market, Params};
+use probity_e2e::server::market::{send_all, three_plugins};
+use probity_e2e::server::{Client, Server};
+use serde_json::{Value, json};
+
+/// The populations, by seller id.
+struct Populations {
+    brushing: BTreeSet<String>,
+    late: BTreeSet<String>,
+    ignoring: BTreeSet<String>,
+    honest: BTreeSet<String>,
+}
+
+fn ms(e: &Value) -> i64 {
+    probity::model::time::parse_rfc3339(e["occurred_at"].as_str().unwrap_or_default())
+        .unwrap_or_default()
+}
+
+fn at(ms: i64) -> String {
+    probity::model::time::format_rfc3339(ms)
+}
+
+/// The market's events with late shippers' parcels removed, complaints left unanswered
+/// for the ignoring sellers (and answered within hours for some honest ones), in time
+/// order, and a last listing ten days later that moves the clock past every deadline.
+fn market() -> (Vec<Value>, Populations) {
+    let market = Market::generate(Params::small(11));
+    let brushing: BTreeSet<String> = market.ring_sellers.keys().cloned().collect();
+    let clean: Vec<String> = market
+        .sellers
+        .iter()
+        .map(|s| s.id.clone())
+        .filter(|s| !brushing.contains(s))
+        .collect();
+    let late: BTreeSet<String> = clean.iter().take(3).cloned().collect();
+    let ignoring: BTreeSet<String> = clean.iter().skip(3).take(3).cloned().collect();
+    let honest: BTreeSet<String> = clean.iter().skip(6).cloned().collect();
+    let seller_of: BTreeMap<String, String> = market
+        .orders
+        .iter()
+        .map(|(order, truth)| (order.clone(), truth.seller.clone()))
+        .collect();
+    let mut events: Vec<Value> = Vec::new();
+    let mut complaints = 0;
+    let mut per_seller: BTreeMap<String, usize> = BTreeMap::new();
+    for ev in &market.events {
+        let e = ev.json();
+        let order = e["order_id"].as_str().unwrap_or_default().to_string();
+        let seller = seller_of.get(&order).cloned().unwrap_or_default();
+        let kind = e["type"].as_str().unwrap_or_default().to_string();
+        if late.contains(&seller) && (kind == "order.shipped" || kind == "order.delivered") {
+            continue;
+        }
+        if kind == "order.delivered" && (ignoring.contains(&seller) || honest.contains(&seller)) {
+            let n = per_seller.entry(seller.clone()).or_default();
+            *n += 1;
+            let complain =
+                ignoring.contains(&seller) && *n <= 4 || honest.contains(&seller) && *n == 1;
+            if complain {
+                complaints += 1;
+                let id = format!("C-{complaints}");
+                let opened = ms(&e) + 3_600_000;
+                events.push(json!({
+                    "event_id": format!("ce-{complaints}"), "type": "complaint.opened",
+                    "occurred_at": at(opened), "complaint_id": id, "seller_id": seller,
+                    "order_id": order, "text": "the parcel was damaged"
+                }));
+                if honest.contains(&seller) {
+                    events.push(json!({
+                        "event_id": format!("cr-{complaints}"), "type": "complaint.responded",
+                        "occurred_at": at(opened + 2 * 3_600_000), "complaint_id": id,
+                        "text": "sorry, a replacement is on its way"
+                    }));
+                }
+            }
+        }
+        events.push(e);
+    }
+    events.sort_by_key(ms);
+    let last = events.iter().map(ms).max().unwrap_or_default();
+    events.push(json!({
+        "event_id": "clock-mover", "type": "listing.upserted", "occurred_at": at(last + 10 * 86_400_000),
+        "listing_id": "L-clock", "seller_id": "S-clock", "title": "plain soap",
+        "price": {"amount": "5.00", "currency": "CNY"}
+    }));
+    (
+        events,
+        Populations {
+            brushing,
+            late,
+            ignoring,
+            honest,
+        },
+    )
+}
+
+fn all_ratings(client: &Client) -> BTreeMap<String, Value> {
+    let mut all = BTreeMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/ratings?limit=7&cursor={c}"),
+            None => "/v1/ratings?limit=7".to_string(),
+        };
+        let page = client.get(&path).ok().clone();
+        for rating in page["ratings"].as_array().expect("ratings") {
+            let seller = rating["seller_id"].as_str().expect("seller_id").to_string();
+            assert!(
+                all.insert(seller, rating.clone()).is_none(),
+                "a seller twice"
+            );
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_string()),
+            None => return all,
+        }
+    }
+}
+
+fn score(rating: &Value) -> f64 {
+    rating["score"].as_f64().unwrap_or(-1.0)
+}
+
+fn reason<'a>(rating: &'a Value, input: &str) -> Option<&'a Value> {
+    rating["reasons"]
+        .as_array()
+        .and_then(|all| all.iter().find(|r| r["input"] == input))
+}
+
+#[test]
+fn each_population_of_sellers_gets_the_grade_and_reasons_it_earned() {
+    let (events, people) = market();
+    let server = Server::start(&three_plugins(2));
+    let client = server.client();
+    send_all(&client, &events);
+    let ratings = all_ratings(&client);
+    let grades = |group: &BTreeSet<String>| -> Vec<String> {
+        group
+            .iter()
+            .map(|s| {
+                ratings[s]["grade"]
+                    .as_str()
+                    .unwrap_or("not rated")
+                    .to_string()
+            })
+            .collect()
+    };
+    let lowest_honest = people
+        .honest
+        .iter()
+        .map(|s| score(&ratings[s]))
+        .fold(f64::INFINITY, f64::min);
+    let honest_reasons: Vec<String> = people
+        .honest
+        .iter()
+        .map(|s| ratings[s]["reasons"].to_string())
+        .collect();
+    assert!(
+        lowest_honest >= 80.0,
+        "honest sellers are A or B: {:?}\n{}",
+        grades(&people.honest),
+        honest_reasons.join("\n")
+    );
+    for seller in &people.brushing {
+        let r = &ratings[seller];
+        assert!(
+            score(r) < lowest_honest,
+            "brushing {seller} below every honest seller: {r}"
+        );
+        let top = &r["reasons"][0];
+        assert_eq!(top["input"], "brush_order", "{seller}'s first reason: {r}");
+        assert!(
+            top["text"]["zh"]
+                .as_str()
+                .is_some_and(|t| t.contains("刷单")),
+            "{top}"
+        );
+    }
+    for seller in &people.late {
+        let r = &ratings[seller];
+        assert!(
+            score(r) < lowest_honest,
+            "late shipper {seller} below every honest seller: {r}"
+        );
+        assert_eq!(r["reasons"][0]["input"], "sla_breach", "{seller}: {r}");
+    }
+    for seller in &people.ignoring {
+        let r = &ratings[seller];
+        assert!(
+            score(r) < lowest_honest,
+            "{seller} who ignores complaints: {r}"
+        );
+        let unanswered = reason(r, "complaint_unanswered").unwrap_or_else(|| panic!("{r}"));
+        assert_eq!(unanswered["count"], 4, "{r}");
+    }
+    // An honest seller's one complaint, answered in two hours, counts only in the rate.
+    let honest = people.honest.iter().next().expect("an honest seller");
+    let r = &ratings[honest];
+    assert!(
+        reason(r, "complaint_unanswered").is_none()
+            && reason(r, "complaint_answered_late").is_none(),
+        "{r}"
+    );
+
+    // One seller's rating, and as it stood before the market began: not rated yet.
+    let brushing = people.brushing.iter().next().expect("a brushing seller");
+    let now = client
+        .get(&format!("/v1/sellers/{brushing}/rating"))
+        .ok()
+        .clone();
+    assert_eq!(now, ratings[brushing]);
+    let first = events.iter().map(ms).min().unwrap_or_default();
+    let before = client
+        .get(&format!(
+            "/v1/sellers/{brushing}/rating?at={}",
+            at(first - 1)
+        ))
+        .ok()
+        .clone();
+    assert_eq!(before["status"], "not_rated", "{before}");
+    client
+        .get("/v1/sellers/nobody/rating")
+        .problem(404, "not-found");
+    client
+        .get("/v1/ratings?grade=Z")
+        .problem(400, "invalid-parameter");
+    let only_a = client.get("/v1/ratings?grade=A&limit=1000").ok()["ratings"].clone();
+    assert!(
+        only_a
+            .as_array()
+            .is_some_and(|all| all.iter().all(|r| r["grade"] == "A"))
+    );
+
+    let mut table = String::new();
+    for (name, group) in [
+        ("honest", &people.honest),
+        ("brushing", &people.brushing),
+        ("late shippers", &people.late),
+        ("complaints unanswered", &people.ignoring),
+    ] {
+        let mut count: BTreeMap<String, usize> = BTreeMap::new();
+        for g in grades(group) {
+            *count.entry(g).or_default() += 1;
+        }
+        table.push_str(&format!("  {name:<22} {count:?}\n"));
+    }
+    eprintln!(
+        "ratings by population ({} sellers):\n{table}",
+        ratings.len()
+    );
+}
