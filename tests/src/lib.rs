@@ -9,6 +9,7 @@
 //! assert!(good.ends_with("good.wasm"));
 //! ```
 
+pub mod browser;
 pub mod brush;
 pub mod claims;
 pub mod harness;

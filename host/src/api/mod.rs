@@ -13,6 +13,7 @@ mod events;
 mod health;
 mod metrics;
 pub mod problem;
+mod public;
 mod ratings;
 pub mod rejection;
 mod verdicts;
@@ -117,7 +118,13 @@ pub fn router(state: Arc<AppState>) -> Router {
                 get(verdicts::history),
             )
             .route("/v1/sellers/{seller_id}/rating", get(ratings::one))
+            .route("/v1/sellers/{seller_id}/measures", get(ratings::measures))
             .route("/v1/ratings", get(ratings::list))
+            .route("/v1/ratings/published", get(ratings::published))
+            .route(
+                "/v1/ratings/published/{period}",
+                get(ratings::published_period),
+            )
             .route("/v1/plugins", get(admin::plugins))
             .route("/v1/cluster", get(cluster::status))
             .route("/metrics", get(health::metrics))
@@ -130,11 +137,13 @@ pub fn router(state: Arc<AppState>) -> Router {
         Role::Admin,
         Router::new()
             .route("/v1/admin/reload", post(admin::reload))
+            .route("/v1/admin/ratings/publish", post(ratings::publish))
             .route("/v1/admin/audit", get(admin::audit)),
     );
     let open = Router::new()
         .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz));
+        .route("/readyz", get(health::readyz))
+        .route("/public/ratings", get(public::ratings));
     let timeout = state.limits.timeout;
     Router::new()
         .merge(ingest)

@@ -56,6 +56,8 @@ pub enum ProblemKind {
     BodyTooLarge,
     /// 409: an `event_id` accepted before with other content.
     EventIdConflict,
+    /// 409: a ratings period that is published already.
+    AlreadyPublished,
     /// 401: no or unknown token.
     Unauthorized,
     /// 403: a token without the endpoint's role, or a foreign `Host` with auth off.
@@ -84,13 +86,14 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// Every kind, in the README's order.
-    pub const ALL: [ProblemKind; 18] = [
+    pub const ALL: [ProblemKind; 19] = [
         ProblemKind::MalformedJson,
         ProblemKind::InvalidEvent,
         ProblemKind::UnsupportedMediaType,
         ProblemKind::MethodNotAllowed,
         ProblemKind::BodyTooLarge,
         ProblemKind::EventIdConflict,
+        ProblemKind::AlreadyPublished,
         ProblemKind::Unauthorized,
         ProblemKind::Forbidden,
         ProblemKind::NotFound,
@@ -135,6 +138,11 @@ impl ProblemKind {
                 "event-id-conflict",
                 StatusCode::CONFLICT,
                 "Event id conflict",
+            ),
+            AlreadyPublished => (
+                "already-published",
+                StatusCode::CONFLICT,
+                "Already published",
             ),
             Unauthorized => ("unauthorized", StatusCode::UNAUTHORIZED, "Unauthorized"),
             Forbidden => ("forbidden", StatusCode::FORBIDDEN, "Forbidden"),

@@ -51,15 +51,30 @@ fn now(state: &AppState) -> Result<Timestamp, Problem> {
         .unwrap_or_else(time::wall_clock_now))
 }
 
-fn rating_of(state: &AppState, seller: &str, as_of: Timestamp) -> Result<Rating, Problem> {
-    let facts = rating::seller_facts(state.store.as_ref(), seller)
-        .map_err(|err| store_problem(state, err))?;
-    Ok(rating::rate(
+/// A rating with the measures in force at its `as_of`.
+#[derive(Debug, Serialize)]
+pub struct RatingView {
+    #[serde(flatten)]
+    rating: Rating,
+    /// The measures in force then (see `GET …/measures` for all of them).
+    measures: Vec<rating::MeasureRecord>,
+}
+
+fn rating_of(state: &AppState, seller: &str, as_of: Timestamp) -> Result<RatingView, Problem> {
+    let store = state.store.as_ref();
+    let facts = rating::seller_facts(store, seller).map_err(|err| store_problem(state, err))?;
+    let rating = rating::rate(
         seller,
         &facts,
         &state.reloader.running().config.rating,
         as_of,
-    ))
+    );
+    let measures = rating::publish::measures(store, seller)
+        .map_err(|err| store_problem(state, err))?
+        .into_iter()
+        .filter(|m| m.active_at(as_of))
+        .collect();
+    Ok(RatingView { rating, measures })
 }
 
 /// `GET /v1/sellers/{seller_id}/rating[?at=RFC3339]`: the rating now (at the event-time
@@ -68,7 +83,7 @@ pub async fn one(
     State(state): State<Arc<AppState>>,
     path: Result<Path<String>, PathRejection>,
     query: Result<Query<RatingParams>, QueryRejection>,
-) -> Result<Json<Rating>, Problem> {
+) -> Result<Json<RatingView>, Problem> {
     let Path(seller) = path.map_err(path_problem)?;
     let Query(params) = query.map_err(query_problem)?;
     let at = parse_at(params.at.as_deref())?;
@@ -99,7 +114,7 @@ pub struct ListParams {
 /// A page of ratings.
 #[derive(Debug, Serialize)]
 pub struct RatingPage {
-    ratings: Vec<Rating>,
+    ratings: Vec<RatingView>,
     /// Pass back as `cursor` for the next page; `null` on the last one.
     next_cursor: Option<String>,
 }
@@ -149,8 +164,11 @@ pub async fn list(
             let wanted = params
                 .grade
                 .as_deref()
-                .is_none_or(|g| rating.grade == Some(g))
-                && params.status.as_deref().is_none_or(|s| rating.status == s);
+                .is_none_or(|g| rating.rating.grade == Some(g))
+                && params
+                    .status
+                    .as_deref()
+                    .is_none_or(|s| rating.rating.status == s);
             after = Some(seller);
             if wanted {
                 ratings.push(rating);
@@ -168,4 +186,89 @@ pub async fn list(
         ratings,
         next_cursor,
     }))
+}
+
+/// A seller's measures.
+#[derive(Debug, Serialize)]
+pub struct Measures {
+    seller_id: String,
+    /// Every measure ever taken, oldest first; those without `ended_at` are in force.
+    measures: Vec<rating::MeasureRecord>,
+}
+
+/// `GET /v1/sellers/{seller_id}/measures`.
+pub async fn measures(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Measures>, Problem> {
+    let Path(seller) = path.map_err(path_problem)?;
+    let known = rating::is_known(state.store.as_ref(), &seller)
+        .map_err(|err| store_problem(&state, err))?;
+    if !known {
+        return Err(Problem::not_found(format!(
+            "no order, complaint or finding of seller `{seller}` has been evaluated"
+        )));
+    }
+    let measures = rating::publish::measures(state.store.as_ref(), &seller)
+        .map_err(|err| store_problem(&state, err))?;
+    Ok(Json(Measures {
+        seller_id: seller,
+        measures,
+    }))
+}
+
+/// The periods published.
+#[derive(Debug, Serialize)]
+pub struct Periods {
+    /// Oldest first.
+    periods: Vec<rating::PeriodSummary>,
+}
+
+/// `GET /v1/ratings/published`.
+pub async fn published(State(state): State<Arc<AppState>>) -> Result<Json<Periods>, Problem> {
+    let periods =
+        rating::publish::periods(state.store.as_ref()).map_err(|err| store_problem(&state, err))?;
+    Ok(Json(Periods { periods }))
+}
+
+/// `GET /v1/ratings/published/{period}`: the period as it was published.
+pub async fn published_period(
+    State(state): State<Arc<AppState>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<serde_json::Value>, Problem> {
+    let Path(period) = path.map_err(path_problem)?;
+    rating::publish::period(state.store.as_ref(), &period)
+        .map_err(|err| store_problem(&state, err))?
+        .map(Json)
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "no period `{period}` was published; GET /v1/ratings/published lists them"
+            ))
+        })
+}
+
+/// `POST /v1/admin/ratings/publish`: publish every seller's rating now, as of the
+/// event-time clock; audited.
+pub async fn publish(
+    State(state): State<Arc<AppState>>,
+    caller: Option<axum::Extension<crate::service::auth::Caller>>,
+) -> Result<Json<rating::PeriodSummary>, Problem> {
+    let actor = caller.map(|axum::Extension(c)| c.name);
+    let store = state.store.clone();
+    let config = state.reloader.running().config.rating.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        crate::service::ratings::publish_now(store.as_ref(), &config, actor.as_deref())
+    })
+    .await
+    .map_err(|err| Problem::internal(format!("the publication task failed: {err}")))?;
+    match outcome {
+        Ok(summary) => Ok(Json(summary)),
+        Err(rating::PublishError::Exists(period)) => Err(Problem::of(
+            super::ProblemKind::AlreadyPublished,
+            format!(
+                "period `{period}` is published already (the event-time clock has not moved since); a publication never changes"
+            ),
+        )),
+        Err(rating::PublishError::Store(err)) => Err(store_problem(&state, err)),
+    }
 }

@@ -45,18 +45,35 @@ fn never_seen(subject: &Subject) -> Problem {
     ))
 }
 
-/// `GET /v1/verdicts/{subject_type}/{subject_id}`.
+/// `GET /v1/verdicts/{subject_type}/{subject_id}`; a seller's verdict also lists the
+/// measures in force against it (see `GET /v1/sellers/{seller_id}/measures`).
 pub async fn one(
     State(state): State<Arc<AppState>>,
     path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<Json<Verdict>, Problem> {
+) -> Result<Json<serde_json::Value>, Problem> {
     let Path((kind, id)) = path.map_err(path_problem)?;
     let subject = subject(&kind, id)?;
     let verdict = state
         .store
         .verdict(&subject)
-        .map_err(|err| store_problem(&state, err))?;
-    verdict.map(Json).ok_or_else(|| never_seen(&subject))
+        .map_err(|err| store_problem(&state, err))?
+        .ok_or_else(|| never_seen(&subject))?;
+    let mut value = serde_json::to_value(&verdict)
+        .map_err(|err| Problem::internal(format!("encoding the verdict failed: {err}")))?;
+    if subject.kind == SubjectType::Seller {
+        let in_force: Vec<_> = crate::rating::publish::measures(state.store.as_ref(), &subject.id)
+            .map_err(|err| store_problem(&state, err))?
+            .into_iter()
+            .filter(|m| m.ended_at.is_none())
+            .collect();
+        if let Some(object) = value.as_object_mut() {
+            object.insert(
+                "measures".into(),
+                serde_json::to_value(in_force).unwrap_or_default(),
+            );
+        }
+    }
+    Ok(Json(value))
 }
 
 /// A page of the history of one subject.

@@ -28,7 +28,7 @@ pub use clock::{ClockConfig, parse_duration_ms};
 pub use cluster::ClusterConfig;
 pub(crate) use plugin::validate_name as validate_plugin_name;
 pub use plugin::{BreakerConfig, Limits, MAX_MEMORY_MIB, OnError, PluginConfig, PluginSource};
-pub use rating::{Bands, INPUTS as RATING_INPUTS, InputConfig, RatingConfig};
+pub use rating::{Bands, INPUTS as RATING_INPUTS, InputConfig, MeasureConfig, RatingConfig};
 
 use crate::verdict::ActionMapping;
 

@@ -38,6 +38,43 @@ pub struct RatingConfig {
     pub bands: Bands,
     /// Per input, what it costs.
     pub inputs: BTreeMap<String, InputConfig>,
+    /// When ratings are published on a schedule in event time: `"monthly"` (each month
+    /// once the clock has passed it) or `"off"` (only on demand).
+    pub publish: String,
+    /// Whether `GET /public/ratings` (no token) shows the latest published period.
+    pub public_page: bool,
+    /// Measures against sellers, by grade or by a rule they were found breaking.
+    pub measures: Vec<MeasureConfig>,
+}
+
+/// A measure (`[[rating.measures]]`): taken when a published rating has one of `grades`,
+/// or when the seller has a counted finding of `rule` in the window; ended at the first
+/// publication where neither holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MeasureConfig {
+    /// Its name, unique (`"interview"`, `"traffic_limit"`, `"suspension"`).
+    pub name: String,
+    /// The grades it applies to.
+    #[serde(default)]
+    pub grades: Vec<String>,
+    /// A rule (as findings name it, e.g. `"brush.shared_device_ring"`) it applies to.
+    #[serde(default)]
+    pub rule: Option<String>,
+    /// The notice shown to the seller and in the publication, in English.
+    pub notice_en: String,
+    /// The same in Chinese.
+    pub notice_zh: String,
+}
+
+fn measure(name: &str, grade: &str, en: &str, zh: &str) -> MeasureConfig {
+    MeasureConfig {
+        name: name.into(),
+        grades: vec![grade.into()],
+        rule: None,
+        notice_en: en.into(),
+        notice_zh: zh.into(),
+    }
 }
 
 /// Grade bands: the lowest score of A, B, C and D.
@@ -125,6 +162,28 @@ impl Default for RatingConfig {
             answer_within: "48h".into(),
             bands: Bands::default(),
             inputs,
+            publish: "monthly".into(),
+            public_page: true,
+            measures: vec![
+                measure(
+                    "interview",
+                    "C",
+                    "Warning: the platform will hold an interview with the seller about its rating.",
+                    "警示：平台将就信用评级约谈商家。",
+                ),
+                measure(
+                    "traffic_limit",
+                    "D",
+                    "Traffic limited: the seller's listings are shown less until its rating recovers.",
+                    "限制流量：评级恢复前，商家商品的曝光将受到限制。",
+                ),
+                measure(
+                    "suspension",
+                    "E",
+                    "Suspended: the seller is removed from the platform pending review.",
+                    "清退：商家暂停经营，待平台复核。",
+                ),
+            ],
         }
     }
 }
@@ -178,6 +237,29 @@ impl RatingConfig {
                     "must fall from A to D within 0–100, e.g. A = 90, B = 80, C = 65, D = 50; got A = {a}, B = {b}, C = {c}, D = {d}"
                 ),
             );
+        }
+        if !["monthly", "off"].contains(&self.publish.as_str()) {
+            return fail(
+                "publish".into(),
+                format!("must be \"monthly\" or \"off\", got `{}`", self.publish),
+            );
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for (k, measure) in self.measures.iter().enumerate() {
+            let key = format!("measures[{k}]");
+            if measure.name.is_empty() || !names.insert(measure.name.as_str()) {
+                return fail(key, format!("needs a unique name, got `{}`", measure.name));
+            }
+            if let Some(grade) = measure
+                .grades
+                .iter()
+                .find(|g| !["A", "B", "C", "D", "E"].contains(&g.as_str()))
+            {
+                return fail(key, format!("grade `{grade}` is not one of A, B, C, D, E"));
+            }
+            if measure.grades.is_empty() && measure.rule.is_none() {
+                return fail(key, "needs `grades` or a `rule`".into());
+            }
         }
         for (name, input) in &self.inputs {
             if !INPUTS.contains(&name.as_str()) {

@@ -184,6 +184,26 @@ pub fn format_rfc3339(ts: Timestamp) -> String {
     }
 }
 
+/// The calendar month (UTC) of `ts`: `(year, month 1–12)`.
+pub fn month_of(ts: Timestamp) -> (i64, u32) {
+    let (year, month, _) = civil_from_days(ts.div_euclid(MS_PER_DAY));
+    (year, month)
+}
+
+/// The first millisecond of `month` of `year` (UTC).
+pub fn start_of_month(year: i64, month: u32) -> Timestamp {
+    days_from_civil(year, month, 1) * MS_PER_DAY
+}
+
+/// The month after `month` of `year`.
+pub fn next_month(year: i64, month: u32) -> (i64, u32) {
+    if month >= 12 {
+        (year + 1, 1)
+    } else {
+        (year, month + 1)
+    }
+}
+
 fn check_max(component: &'static str, value: u32, max: u32) -> Result<(), TimeError> {
     if value > max {
         Err(TimeError::ComponentOutOfRange {

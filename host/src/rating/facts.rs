@@ -70,6 +70,12 @@ pub struct FindingFact {
     pub category: Category,
     /// The event whose evaluation reported it first.
     pub event_id: String,
+    /// The plugin's rule id.
+    #[serde(default)]
+    pub rule: String,
+    /// The plugin that reported it.
+    #[serde(default)]
+    pub plugin: String,
 }
 
 /// Facts to write in one unit: `(namespace, key, value)`.
@@ -167,6 +173,8 @@ impl FactWrites {
             at: finding.at,
             category: finding.category,
             event_id: finding.event_id.clone(),
+            rule: finding.rule.clone(),
+            plugin: finding.plugin.clone(),
         };
         self.put(seller, key, serde_json::to_vec(&fact).unwrap_or_default());
         Ok(())

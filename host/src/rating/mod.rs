@@ -12,12 +12,14 @@
 //! This module knows the store only through the [`Store`] trait; nothing here knows HTTP.
 
 pub mod facts;
+pub mod publish;
 pub mod score;
 
 #[cfg(test)]
 mod tests;
 
 pub use facts::{ComplaintFact, FactWrites, FindingFact, RATING_NAMESPACE, seller_namespace};
+pub use publish::{MeasureRecord, PeriodSummary, PublishError};
 pub use score::{Rating, Reason, SellerFacts, Text, grade_of, rate};
 
 use crate::model::shard::{SHARDS, namespace};

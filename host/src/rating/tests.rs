@@ -15,6 +15,8 @@ fn finding(category: Category, at: i64) -> FindingFact {
         at,
         category,
         event_id: "e".into(),
+        rule: "r".into(),
+        plugin: "p".into(),
     }
 }
 

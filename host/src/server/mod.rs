@@ -234,6 +234,14 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         let (store, health) = (checkpointed.clone(), health.clone());
         tokio::task::spawn_blocking(move || checkpoint(store.as_ref(), &health));
     }));
+    let (published, publisher, health) =
+        (store.clone(), reloader.clone(), state.store_health.clone());
+    tokio::spawn(every(RATINGS_TICK, move || {
+        let (store, reloader, health) = (published.clone(), publisher.clone(), health.clone());
+        tokio::task::spawn_blocking(move || {
+            publish_due_ratings(store.as_ref(), &reloader, &health)
+        });
+    }));
     tokio::spawn(signals::reload_on_sighup(reloader));
     match &cluster {
         // Ready once the node has applied what the stream held when it started.
@@ -276,6 +284,22 @@ fn checkpoint(store: &dyn Store, health: &StoreHealth) {
     if let Err(err) = store.checkpoint() {
         health.record(&err);
         tracing::error!(error = %err, "checkpointing the store failed");
+    }
+}
+
+/// How often the server looks whether the event-time clock passed a publication date.
+const RATINGS_TICK: Duration = Duration::from_secs(5);
+
+/// Publish the ratings periods the clock has passed (`[rating] publish`); a failure is
+/// a storage fault, and the next tick tries again.
+fn publish_due_ratings(store: &dyn Store, reloader: &Reloader, health: &StoreHealth) {
+    if health.fault().is_some() {
+        return;
+    }
+    let config = reloader.running().config.rating.clone();
+    if let Err(err) = crate::service::ratings::publish_due(store, &config) {
+        health.record(&err);
+        tracing::error!(error = %err, "publishing ratings failed");
     }
 }
 

@@ -10,6 +10,7 @@
 //! | module | what |
 //! |---|---|
 //! | [`cluster_node`] | in a cluster: ingest through the JetStream stream, the follower that applies it in order, `GET /v1/cluster` |
+//! | [`ratings`] | publishing sellers' ratings, on the schedule and on demand, audited |
 //! | [`worker`] | the router thread (sequencing, fair scheduling), group commit (the event log's `fdatasync`), the flush thread |
 //! | [`router`] | the router thread: fair scheduling, the sequencer, ticks to the partitions |
 //! | [`partition`] | the partition threads that evaluate their seller shards' events |
@@ -25,6 +26,7 @@ pub mod cluster_node;
 pub mod keys;
 pub mod metrics;
 pub mod partition;
+pub mod ratings;
 pub mod reload;
 pub mod router;
 pub mod worker;

@@ -239,6 +239,8 @@ fn each_population_of_sellers_gets_the_grade_and_reasons_it_earned() {
             .is_some_and(|all| all.iter().all(|r| r["grade"] == "A"))
     );
 
+    publication_measures_and_the_public_page(&client, &people, &ratings);
+
     let mut table = String::new();
     for (name, group) in [
         ("honest", &people.honest),
@@ -256,4 +258,188 @@ fn each_population_of_sellers_gets_the_grade_and_reasons_it_earned() {
         "ratings by population ({} sellers):\n{table}",
         ratings.len()
     );
+}
+
+/// Publish on demand; the period holds every seller with its measures (suspension for E,
+/// an interview for C); a second publication at the same clock is refused; later events
+/// leave the period as it was; the public page renders in a real browser, finds a
+/// seller, and its grade links to its reasons.
+fn publication_measures_and_the_public_page(
+    client: &Client,
+    people: &Populations,
+    ratings: &BTreeMap<String, Value>,
+) {
+    let summary = client.post_empty("/v1/admin/ratings/publish").ok().clone();
+    let period = summary["period"].as_str().expect("period").to_string();
+    assert_eq!(summary["kind"], "on_demand");
+    assert_eq!(
+        summary["sellers"].as_u64(),
+        Some(ratings.len() as u64),
+        "{summary}"
+    );
+    client
+        .post_empty("/v1/admin/ratings/publish")
+        .problem(409, "already-published");
+    let listed = client.get("/v1/ratings/published").ok().clone();
+    assert!(
+        listed["periods"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|p| p["period"] == period.as_str())),
+        "{listed}"
+    );
+    let published = client
+        .get(&format!("/v1/ratings/published/{period}"))
+        .ok()
+        .clone();
+    let entry = |seller: &str| -> Value {
+        published["ratings"]
+            .as_array()
+            .and_then(|all| all.iter().find(|r| r["seller_id"] == seller))
+            .cloned()
+            .unwrap_or_else(|| panic!("{seller} in the publication"))
+    };
+    let measure_names = |r: &Value| -> Vec<String> {
+        r["measures"]
+            .as_array()
+            .map(|all| {
+                all.iter()
+                    .filter_map(|m| m["measure"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    for seller in people.brushing.iter().chain(&people.late) {
+        assert_eq!(measure_names(&entry(seller)), ["suspension"], "{seller}");
+    }
+    for seller in &people.ignoring {
+        assert_eq!(measure_names(&entry(seller)), ["interview"], "{seller}");
+    }
+    for seller in &people.honest {
+        assert!(measure_names(&entry(seller)).is_empty(), "{seller}");
+    }
+    let brushing = people.brushing.iter().next().expect("a brushing seller");
+    let measures = client
+        .get(&format!("/v1/sellers/{brushing}/measures"))
+        .ok()
+        .clone();
+    assert_eq!(
+        measures["measures"][0]["started_period"],
+        period.as_str(),
+        "{measures}"
+    );
+    let verdict = client.verdict("seller", brushing).ok().clone();
+    assert_eq!(verdict["measures"][0]["measure"], "suspension", "{verdict}");
+    let rating = client
+        .get(&format!("/v1/sellers/{brushing}/rating"))
+        .ok()
+        .clone();
+    assert_eq!(
+        rating["measures"][0]["notice_zh"],
+        "清退：商家暂停经营，待平台复核。"
+    );
+    let audit = client.get("/v1/admin/audit").ok().clone();
+    assert!(
+        audit["entries"].as_array().is_some_and(|all| all
+            .iter()
+            .any(|e| e["action"] == "ratings_published" && e["period"] == period.as_str())),
+        "the publication is audited: {audit}"
+    );
+
+    // Later events about an honest seller do not change what was published.
+    let honest = people.honest.iter().next().expect("an honest seller");
+    let clock = client.get(&format!("/v1/sellers/{honest}/rating")).ok()["as_of"]
+        .as_str()
+        .map(probity::model::time::parse_rfc3339)
+        .and_then(Result::ok)
+        .expect("as_of");
+    let mut later = String::new();
+    for k in 0..6 {
+        later.push_str(
+            &json!({
+                "event_id": format!("late-complaint-{k}"), "type": "complaint.opened",
+                "occurred_at": at(clock - 3_600_000), "complaint_id": format!("LC-{k}"),
+                "seller_id": honest
+            })
+            .to_string(),
+        );
+        later.push('\n');
+    }
+    client.send_ndjson(&later).ok();
+    assert_eq!(
+        client
+            .get(&format!("/v1/ratings/published/{period}"))
+            .ok()
+            .clone(),
+        published,
+        "a published period never changes"
+    );
+    assert!(
+        client.get(&format!("/v1/sellers/{honest}/rating")).ok()["reasons"]
+            .as_array()
+            .is_some_and(|all| all
+                .iter()
+                .any(|r| r["input"] == "complaint_rate" && r["count"] == 7)),
+        "the current rating sees the new complaints"
+    );
+
+    // The public page, in Chromium.
+    let base = client.url("/public/ratings");
+    let dom = probity_e2e::browser::dump_dom(&format!("{base}?q={brushing}"));
+    assert!(
+        dom.contains("商家信用评级公示") && dom.contains("Seller credit ratings"),
+        "{dom}"
+    );
+    let cards = dom.matches("class=\"card seller-card\"").count();
+    assert_eq!(cards, 1, "the search finds exactly that seller: {dom}");
+    assert!(
+        dom.contains(&format!("data-seller=\"{brushing}\"")),
+        "{dom}"
+    );
+    assert!(
+        dom.contains("<a class=\"grade E\" href=\"#s-0\""),
+        "the grade links to its reasons: {dom}"
+    );
+    let section = dom
+        .split("<section class=\"card\" id=\"s-0\">")
+        .nth(1)
+        .expect("the reasons section");
+    assert!(
+        section.contains("刷单") && section.contains("brushed"),
+        "{section}"
+    );
+    assert!(section.contains("清退"), "the measure is shown: {section}");
+    let whole = probity_e2e::browser::dump_dom(&base);
+    assert_eq!(
+        whole.matches("class=\"card seller-card\"").count(),
+        ratings.len(),
+        "every seller of the period"
+    );
+    let shot = tempfile::tempdir().expect("tempdir");
+    let png = shot.path().join("phone.png");
+    probity_e2e::browser::screenshot(&format!("{base}?q={brushing}#s-0"), &png, 390, 844);
+    let size = std::fs::metadata(&png).map(|m| m.len()).unwrap_or(0);
+    assert!(size > 5_000, "a phone-sized rendering: {size} bytes");
+    // To look at it: PROBITY_SCREENSHOT_DIR=/tmp cargo test … ratings
+    if let Some(dir) = std::env::var_os("PROBITY_SCREENSHOT_DIR") {
+        let _ = std::fs::copy(
+            &png,
+            std::path::Path::new(&dir).join("public-ratings-phone.png"),
+        );
+        let full = std::path::Path::new(&dir).join("public-ratings-full.png");
+        probity_e2e::browser::screenshot(&base, &full, 390, 1600);
+    }
+}
+
+/// `[rating] public_page = false` switches the page off.
+#[test]
+fn the_public_page_can_be_switched_off() {
+    let server = Server::start(
+        &probity_e2e::server::ConfigText::new()
+            .tail("[rating]\npublic_page = false\n")
+            .render(),
+    );
+    server
+        .client()
+        .get("/public/ratings")
+        .problem(404, "not-found");
 }
