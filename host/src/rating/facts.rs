@@ -27,6 +27,9 @@ use crate::model::time::Timestamp;
 use crate::store::{StateWrite, StoreError, StoredValue, WriteBatch};
 use crate::verdict::{Category, Finding, Mode};
 
+/// Reads a fact already stored: `(namespace, key)` → its bytes.
+pub type ReadFact<'a> = dyn Fn(&str, &str) -> Result<Option<Vec<u8>>, StoreError> + 'a;
+
 /// The state namespace's plugin name (not a valid plugin name, so never a plugin's).
 pub const RATING_NAMESPACE: &str = "@rating";
 
@@ -98,7 +101,7 @@ impl FactWrites {
         &mut self,
         event: &Event,
         seller: Option<&str>,
-        read: &dyn Fn(&str, &str) -> Result<Option<Vec<u8>>, StoreError>,
+        read: &ReadFact<'_>,
     ) -> Result<(), StoreError> {
         let Some(seller) = seller else {
             return Ok(());
@@ -132,7 +135,7 @@ impl FactWrites {
         &mut self,
         seller: &str,
         complaint: &str,
-        read: &dyn Fn(&str, &str) -> Result<Option<Vec<u8>>, StoreError>,
+        read: &ReadFact<'_>,
         change: impl FnOnce(&mut ComplaintFact),
     ) -> Result<(), StoreError> {
         let key = format!("{}{complaint}", prefix('c', seller));
@@ -151,7 +154,7 @@ impl FactWrites {
         seller: &str,
         subject: &Subject,
         finding: &Finding,
-        read: &dyn Fn(&str, &str) -> Result<Option<Vec<u8>>, StoreError>,
+        read: &ReadFact<'_>,
     ) -> Result<(), StoreError> {
         if finding.mode != Mode::Enforce || finding.category == Category::PluginError {
             return Ok(());
