@@ -241,6 +241,47 @@ pub struct Verdict {
     /// Event time of the last change.
     #[serde(with = "crate::model::time::rfc3339")]
     pub updated_at: Timestamp,
+    /// Reviewers' decisions on its findings, oldest first (an extension of the contract).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
+}
+
+/// What a reviewer decided about a finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecisionKind {
+    /// The finding stands.
+    Confirm,
+    /// The finding was wrong: it no longer counts.
+    Overturn,
+}
+
+/// A reviewer's decision (申诉 or review) on one finding of one subject.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Decision {
+    /// The subject whose finding it is.
+    pub subject: Subject,
+    /// `confirm` or `overturn`.
+    pub decision: DecisionKind,
+    /// The finding decided on, as it was then.
+    pub finding: Finding,
+    /// Why, in the reviewer's words.
+    pub note: String,
+    /// Who decided (the token's name).
+    pub reviewer: String,
+    /// Event time when it was decided (the clock then).
+    #[serde(with = "crate::model::time::rfc3339")]
+    pub at: Timestamp,
+    /// Its position in the event log.
+    pub seq: u64,
+}
+
+/// Why a decision cannot be taken.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DecideError {
+    /// The subject has no live finding of that plugin and rule (and event).
+    #[error("{0}")]
+    NoSuchFinding(String),
 }
 
 impl Verdict {
@@ -253,7 +294,63 @@ impl Verdict {
             seller_id: None,
             findings: Vec::new(),
             updated_at: at,
+            decisions: Vec::new(),
         }
+    }
+
+    /// The live finding of `plugin` and `rule` (from `event_id`, when given).
+    pub fn live_finding(
+        &self,
+        plugin: &str,
+        rule: &str,
+        event_id: Option<&str>,
+    ) -> Result<&Finding, DecideError> {
+        let found = self
+            .findings
+            .iter()
+            .find(|f| f.plugin == plugin && f.rule == rule)
+            .ok_or_else(|| {
+                DecideError::NoSuchFinding(format!(
+                    "{} `{}` has no live finding of plugin `{plugin}`, rule `{rule}`",
+                    self.subject.kind.as_str(),
+                    self.subject.id
+                ))
+            })?;
+        match event_id {
+            Some(event) if event != found.event_id => Err(DecideError::NoSuchFinding(format!(
+                "the live finding of plugin `{plugin}`, rule `{rule}` on {} `{}` comes from event `{}`, not `{event}`",
+                self.subject.kind.as_str(),
+                self.subject.id,
+                found.event_id
+            ))),
+            _ => Ok(found),
+        }
+    }
+
+    /// Record `decision`; an overturned finding leaves the live findings (and the action
+    /// and score), and the same finding for the same facts is not taken again (see
+    /// [`Verdict::apply`]). Returns whether the verdict changed: a decision already
+    /// recorded (the same log position, in a replay) changes nothing.
+    pub fn decide(&mut self, decision: Decision, mapping: &ActionMapping) -> bool {
+        if self.decisions.iter().any(|d| d.seq == decision.seq) {
+            return false;
+        }
+        if decision.decision == DecisionKind::Overturn {
+            let finding = &decision.finding;
+            self.findings
+                .retain(|f| !(f.plugin == finding.plugin && f.rule == finding.rule));
+            self.recompute(mapping);
+        }
+        self.updated_at = self.updated_at.max(decision.at);
+        self.decisions.push(decision);
+        true
+    }
+
+    /// Whether a reviewer overturned a finding saying the same as `finding`.
+    pub fn overturned(&self, finding: &Finding) -> bool {
+        self.decisions
+            .iter()
+            .any(|d| d.decision == DecisionKind::Overturn && d.finding.same_claim(finding))
     }
 
     /// Add `finding`, replacing an earlier one with the same plugin and rule, and
@@ -261,6 +358,10 @@ impl Verdict {
     /// says the same as the current one ([`Finding::same_claim`], e.g. a listing
     /// re-sent unchanged) changes nothing, and the current one keeps its event and time.
     pub fn apply(&mut self, finding: Finding, mapping: &ActionMapping) -> bool {
+        // Overturned by a reviewer: the same claim on the same facts is not raised again.
+        if self.overturned(&finding) {
+            return false;
+        }
         let same_rule = self
             .findings
             .iter_mut()
@@ -405,6 +506,63 @@ mod tests {
         );
         assert!(verdict.score > one && verdict.score < 1.0);
         assert_eq!(one, 0.4);
+    }
+
+    fn decision(of: &Finding, kind: DecisionKind, seq: u64) -> Decision {
+        Decision {
+            subject: order().subject,
+            decision: kind,
+            finding: of.clone(),
+            note: "n".into(),
+            reviewer: "r".into(),
+            at: 2_000,
+            seq,
+        }
+    }
+
+    #[test]
+    fn an_overturned_finding_leaves_the_verdict_and_is_not_taken_again() {
+        let mapping = ActionMapping::default();
+        let mut verdict = order();
+        let wrong = finding("p", "r", Severity::High, Mode::Enforce);
+        verdict.apply(wrong.clone(), &mapping);
+        verdict.apply(finding("q", "s", Severity::Medium, Mode::Enforce), &mapping);
+        assert_eq!(verdict.action, Action::Block);
+        assert!(verdict.decide(decision(&wrong, DecisionKind::Overturn, 7), &mapping));
+        assert_eq!(
+            verdict.action,
+            Action::Review,
+            "only the other finding is left"
+        );
+        assert_eq!(verdict.findings.len(), 1);
+        assert!(
+            !verdict.decide(decision(&wrong, DecisionKind::Overturn, 7), &mapping),
+            "a replay of the same decision changes nothing"
+        );
+        assert!(
+            !verdict.apply(wrong.clone(), &mapping),
+            "the same claim again"
+        );
+        let mut new_facts = wrong;
+        new_facts.message = "other facts".into();
+        assert!(
+            verdict.apply(new_facts, &mapping),
+            "new facts are a new claim"
+        );
+        assert_eq!(verdict.action, Action::Block);
+    }
+
+    #[test]
+    fn a_live_finding_is_found_by_plugin_rule_and_event() {
+        let mut verdict = order();
+        verdict.apply(
+            finding("p", "r", Severity::High, Mode::Enforce),
+            &ActionMapping::default(),
+        );
+        assert!(verdict.live_finding("p", "r", None).is_ok());
+        assert!(verdict.live_finding("p", "r", Some("e1")).is_ok());
+        assert!(verdict.live_finding("p", "r", Some("e2")).is_err());
+        assert!(verdict.live_finding("p", "x", None).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@
 
 mod admin;
 mod cluster;
+mod decisions;
 mod events;
 mod health;
 mod metrics;
@@ -133,6 +134,15 @@ pub fn router(state: Arc<AppState>) -> Router {
                 cluster::wait_for_min_sequence,
             )),
     );
+    let review = guarded(
+        Role::Review,
+        Router::new()
+            .route(
+                "/v1/verdicts/{subject_type}/{subject_id}/decisions",
+                post(decisions::decide),
+            )
+            .route("/v1/decisions", get(decisions::list)),
+    );
     let admin = guarded(
         Role::Admin,
         Router::new()
@@ -148,6 +158,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(ingest)
         .merge(read)
+        .merge(review)
         .merge(admin)
         .merge(open)
         .fallback(problem::no_route)

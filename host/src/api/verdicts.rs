@@ -80,7 +80,8 @@ pub async fn one(
 #[derive(Debug, Serialize)]
 pub struct History {
     subject: Subject,
-    findings: Vec<Finding>,
+    /// Each finding, with `"decisions"`: the reviewers' decisions on it, if any.
+    findings: Vec<serde_json::Value>,
     /// Pass back as `cursor` for the next page; `null` on the last one.
     next_cursor: Option<String>,
 }
@@ -107,23 +108,54 @@ pub async fn history(
     let after = cursor_param(params.cursor.as_deref(), |bytes| bytes.len() == 8)?
         .and_then(|bytes| <[u8; 8]>::try_from(bytes).ok())
         .map(u64::from_be_bytes);
-    if state
+    let verdict = state
         .store
         .verdict(&subject)
         .map_err(|err| store_problem(&state, err))?
-        .is_none()
-    {
-        return Err(never_seen(&subject));
-    }
+        .ok_or_else(|| never_seen(&subject))?;
     let page = state
         .store
         .history_page(&subject, after, limit)
         .map_err(|err| store_problem(&state, err))?;
+    let findings = page
+        .findings
+        .into_iter()
+        .map(|finding| with_decisions(finding, &verdict))
+        .collect();
     Ok(Json(History {
         subject,
-        findings: page.findings,
+        findings,
         next_cursor: page.next_after.map(|seq| hex::encode(seq.to_be_bytes())),
     }))
+}
+
+/// `finding` as JSON, with the decisions taken on it (the same plugin, rule and event)
+/// beside it.
+fn with_decisions(finding: Finding, verdict: &Verdict) -> serde_json::Value {
+    let decisions: Vec<serde_json::Value> = verdict
+        .decisions
+        .iter()
+        .filter(|d| {
+            d.finding.plugin == finding.plugin
+                && d.finding.rule == finding.rule
+                && d.finding.event_id == finding.event_id
+        })
+        .map(|d| {
+            serde_json::json!({
+                "decision": d.decision,
+                "note": d.note,
+                "reviewer": d.reviewer,
+                "at": crate::model::time::format_rfc3339(d.at),
+            })
+        })
+        .collect();
+    let mut value = serde_json::to_value(&finding).unwrap_or_default();
+    if !decisions.is_empty()
+        && let Some(object) = value.as_object_mut()
+    {
+        object.insert("decisions".into(), decisions.into());
+    }
+    value
 }
 
 /// The bytes of a `cursor` parameter (hex, as this server gave it out), if given;

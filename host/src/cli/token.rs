@@ -22,7 +22,7 @@ pub enum TokenCommand {
         /// Who will hold it.
         #[arg(long)]
         name: String,
-        /// Its roles, comma-separated: ingest, read, admin.
+        /// Its roles, comma-separated: ingest, read, admin, review.
         #[arg(long, value_delimiter = ',', required = true)]
         roles: Vec<RoleArg>,
     },
@@ -39,6 +39,8 @@ pub enum RoleArg {
     Read,
     /// `admin`.
     Admin,
+    /// `review`.
+    Review,
 }
 
 impl From<RoleArg> for Role {
@@ -47,6 +49,7 @@ impl From<RoleArg> for Role {
             RoleArg::Ingest => Role::Ingest,
             RoleArg::Read => Role::Read,
             RoleArg::Admin => Role::Admin,
+            RoleArg::Review => Role::Review,
         }
     }
 }

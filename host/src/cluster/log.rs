@@ -32,6 +32,8 @@ pub const STREAM: &str = "PROBITY_EVENTS";
 pub const CLOCK_SUBJECT: &str = "probity.events.clock";
 /// The subject of configuration changes (the plugins and actions every node runs).
 pub const CONFIG_SUBJECT: &str = "probity.events.config";
+/// The subject of reviewers' decisions.
+pub const DECISION_SUBJECT: &str = "probity.events.decision";
 /// The subject of events whose seller the publisher could not name.
 pub const UNROUTED_SUBJECT: &str = "probity.events.unrouted";
 /// The header naming the node that published a message (for operators; nothing
@@ -52,6 +54,8 @@ pub enum StreamEntry {
     ClockAdvance(Timestamp),
     /// From here on, run these plugins and actions (the service reads the JSON).
     ConfigChange(serde_json::Value),
+    /// A reviewer's decision (the service reads the JSON).
+    Decision(serde_json::Value),
     /// A message no Probity node could have written; skipped by every node alike.
     Undecodable(String),
 }
@@ -67,6 +71,12 @@ impl StreamEntry {
             return match serde_json::from_slice::<Advance>(payload) {
                 Ok(advance) => StreamEntry::ClockAdvance(advance.clock_advance),
                 Err(err) => StreamEntry::Undecodable(format!("a clock advance: {err}")),
+            };
+        }
+        if subject == DECISION_SUBJECT {
+            return match serde_json::from_slice::<serde_json::Value>(payload) {
+                Ok(value) => StreamEntry::Decision(value),
+                Err(err) => StreamEntry::Undecodable(format!("a decision: {err}")),
             };
         }
         if subject == CONFIG_SUBJECT {
@@ -213,6 +223,22 @@ impl EventStream {
         self.start_publish(CONFIG_SUBJECT.to_string(), id, json.into())
             .await?
             .await
+    }
+
+    /// Append a reviewer's decision (`id` de-duplicates a re-sent one) and wait until
+    /// JetStream has stored it.
+    pub async fn append_decision(
+        &self,
+        id: &str,
+        decision: &serde_json::Value,
+    ) -> Result<Appended, ClusterError> {
+        self.start_publish(
+            DECISION_SUBJECT.to_string(),
+            id,
+            decision.to_string().into(),
+        )
+        .await?
+        .await
     }
 
     async fn start_publish(

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// What a token may do. Roles do not imply each other.
+/// What a token may do. Roles do not imply each other, except that `admin` may also do
+/// what `review` does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
@@ -12,6 +13,8 @@ pub enum Role {
     Read,
     /// Reload the configuration and read the audit trail.
     Admin,
+    /// Confirm or overturn findings (reviewers, 申诉 handling) and export decisions.
+    Review,
 }
 
 impl Role {
@@ -21,6 +24,7 @@ impl Role {
             Role::Ingest => "ingest",
             Role::Read => "read",
             Role::Admin => "admin",
+            Role::Review => "review",
         }
     }
 }
@@ -72,7 +76,7 @@ impl AuthConfig {
             if token.roles.is_empty() {
                 return Err((
                     key("roles"),
-                    "must name at least one of ingest, read, admin".into(),
+                    "must name at least one of ingest, read, admin, review".into(),
                 ));
             }
         }

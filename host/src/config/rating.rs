@@ -9,11 +9,12 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Every input a rating has, in the order reasons are listed.
-pub const INPUTS: [&str; 12] = [
+pub const INPUTS: [&str; 13] = [
     "misleading_claim",
     "prohibited_claim",
     "price_deception",
     "brush_order",
+    "brush_ring",
     "review_manipulation",
     "payment_fraud",
     "sla_breach",
@@ -111,7 +112,8 @@ impl Default for Bands {
 #[serde(deny_unknown_fields, default)]
 pub struct InputConfig {
     /// Points taken off: per occurrence for counts (findings, complaints), or at a rate
-    /// of 100 % of orders for rates (`refund_rate`, `complaint_rate`, `sla_breach`).
+    /// of 100 % of orders for rates (`brush_order`, `refund_rate`, `complaint_rate`,
+    /// `sla_breach`).
     pub points: f64,
     /// The most points this input can take off.
     pub cap: f64,
@@ -143,9 +145,10 @@ impl Default for RatingConfig {
             ("misleading_claim", input(3.0, 30.0)),
             ("prohibited_claim", input(6.0, 40.0)),
             ("price_deception", input(4.0, 30.0)),
-            ("brush_order", input(3.0, 50.0)),
-            ("review_manipulation", input(3.0, 40.0)),
-            ("payment_fraud", input(8.0, 50.0)),
+            ("brush_order", input(50.0, 50.0)),
+            ("brush_ring", input(15.0, 30.0)),
+            ("review_manipulation", input(3.0, 25.0)),
+            ("payment_fraud", input(8.0, 40.0)),
             ("sla_breach", input(60.0, 60.0)),
             ("other", input(1.0, 10.0)),
             ("refund_rate", input(40.0, 40.0)),

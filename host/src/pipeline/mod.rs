@@ -29,6 +29,7 @@
 //! A partition also hears of every other event's clock (a *tick*), and fires its own
 //! timers due by then: a deadline passes on time even when its seller is quiet.
 
+mod decisions;
 mod findings;
 mod plugin_set;
 mod replay;
@@ -39,6 +40,7 @@ mod verdicts;
 
 use std::sync::Arc;
 
+pub use decisions::apply_decision;
 pub use findings::primary_subject;
 pub use plugin_set::{PluginSet, PluginSetError};
 pub use replay::due_by;

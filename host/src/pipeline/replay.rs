@@ -135,6 +135,10 @@ impl Pipeline {
                 }
             }
             (None, LogEntry::ClockAdvance { to, cause }) => self.tick(*to, cause)?,
+            (None, LogEntry::Decision(decision)) => {
+                self.replay_decision(seq, decision)?;
+                EventReport::default()
+            }
             // A parked event: it moved the clock all the same.
             (
                 None,

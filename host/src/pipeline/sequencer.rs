@@ -162,6 +162,11 @@ impl Sequencer {
         }
     }
 
+    /// Log a reviewer's decision (its `seq` is the position it gets); returns it.
+    pub fn log_decision(&mut self, decision: &crate::verdict::Decision) -> Result<u64, StoreError> {
+        self.append(LogAppend::Decision(decision))
+    }
+
     fn append(&mut self, record: LogAppend<'_>) -> Result<u64, StoreError> {
         let seq = self.store.append_log(record)?;
         self.last_seq = seq;
@@ -346,7 +351,8 @@ impl Sequencer {
             }
             LogEntry::EventDeadline { .. }
             | LogEntry::TimerDeadline(_)
-            | LogEntry::Reload { .. } => Ok(None),
+            | LogEntry::Reload { .. }
+            | LogEntry::Decision(_) => Ok(None),
         }
     }
 

@@ -25,7 +25,7 @@ use crate::model::shard::{namespace, shard_of};
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
 use crate::store::{StateWrite, StoreError, StoredValue, WriteBatch};
-use crate::verdict::{Category, Finding, Mode};
+use crate::verdict::{Category, Decision, DecisionKind, Finding, Mode};
 
 /// Reads a fact already stored: `(namespace, key)` → its bytes.
 pub type ReadFact<'a> = dyn Fn(&str, &str) -> Result<Option<Vec<u8>>, StoreError> + 'a;
@@ -54,6 +54,15 @@ pub fn time_of(key_part: &str) -> Option<Timestamp> {
     Some((bits ^ (1 << 63)) as Timestamp)
 }
 
+fn finding_key(seller: &str, subject: &Subject, plugin: &str, rule: &str) -> String {
+    format!(
+        "{}{}/{}\u{1f}{plugin}\u{1f}{rule}",
+        prefix('g', seller),
+        subject.kind.as_str(),
+        subject.id
+    )
+}
+
 /// A complaint's fact.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ComplaintFact {
@@ -79,6 +88,15 @@ pub struct FindingFact {
     /// The plugin that reported it.
     #[serde(default)]
     pub plugin: String,
+    /// The kind of subject it is on (`order`, `listing`, `seller`, `complaint`).
+    #[serde(default)]
+    pub subject_type: String,
+    /// When a reviewer overturned it: it no longer counts from then on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overturned_at: Option<Timestamp>,
+    /// When a reviewer confirmed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confirmed_at: Option<Timestamp>,
 }
 
 /// Facts to write in one unit: `(namespace, key, value)`.
@@ -159,14 +177,7 @@ impl FactWrites {
         if finding.mode != Mode::Enforce || finding.category == Category::PluginError {
             return Ok(());
         }
-        let key = format!(
-            "{}{}/{}\u{1f}{}\u{1f}{}",
-            prefix('g', seller),
-            subject.kind.as_str(),
-            subject.id,
-            finding.plugin,
-            finding.rule
-        );
+        let key = finding_key(seller, subject, &finding.plugin, &finding.rule);
         if read(&seller_namespace(seller), &key)?.is_some()
             || self.writes.iter().any(|(_, k, _)| *k == key)
         {
@@ -178,7 +189,33 @@ impl FactWrites {
             event_id: finding.event_id.clone(),
             rule: finding.rule.clone(),
             plugin: finding.plugin.clone(),
+            subject_type: subject.kind.as_str().to_string(),
+            overturned_at: None,
+            confirmed_at: None,
         };
+        self.put(seller, key, serde_json::to_vec(&fact).unwrap_or_default());
+        Ok(())
+    }
+
+    /// A reviewer's decision on a finding of `seller`'s subject: the finding's fact is
+    /// marked overturned (it stops counting from `decision.at`) or confirmed.
+    pub fn of_decision(
+        &mut self,
+        seller: &str,
+        decision: &Decision,
+        read: &ReadFact<'_>,
+    ) -> Result<(), StoreError> {
+        let f = &decision.finding;
+        let key = finding_key(seller, &decision.subject, &f.plugin, &f.rule);
+        let Some(mut fact) = read(&seller_namespace(seller), &key)?
+            .and_then(|bytes| serde_json::from_slice::<FindingFact>(&bytes).ok())
+        else {
+            return Ok(());
+        };
+        match decision.decision {
+            DecisionKind::Overturn => fact.overturned_at = Some(decision.at),
+            DecisionKind::Confirm => fact.confirmed_at = Some(decision.at),
+        }
         self.put(seller, key, serde_json::to_vec(&fact).unwrap_or_default());
         Ok(())
     }

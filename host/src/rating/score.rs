@@ -2,8 +2,9 @@
 //!
 //! Pure: the same facts, settings and `as_of` give the same rating. The score starts at
 //! 100; each input takes points off — per flagged subject for findings of fraud and false
-//! claims, per complaint for complaints not answered (or answered late), in proportion to
-//! orders for refunds, complaints and broken service promises (a seller with ten times
+//! claims (per ring for brushing rings on the seller), per complaint for complaints not
+//! answered (or answered late), in proportion to orders for brushed orders, refunds,
+//! complaints and broken service promises (a seller with ten times
 //! the orders may break ten times as many promises for the same rate) — each at most its
 //! `cap`, counting only facts inside its rolling window
 //! `(as_of − window, as_of]`. A seller with fewer than `min_orders` orders in the window is
@@ -81,6 +82,11 @@ pub fn grade_of(score: f64, config: &RatingConfig) -> &'static str {
     }
 }
 
+/// Whether a finding counts at `as_of`: not overturned by then.
+fn counts(finding: &FindingFact, as_of: Timestamp) -> bool {
+    finding.overturned_at.is_none_or(|at| at > as_of)
+}
+
 fn in_window(at: Timestamp, as_of: Timestamp, window: i64) -> bool {
     at <= as_of && at > as_of - window
 }
@@ -119,7 +125,10 @@ fn finding_words(input: &str) -> (&'static str, &'static str) {
             "listing(s) with a fake reference price",
             "个商品存在虚构原价",
         ),
-        "brush_order" => ("brushed (fake) orders or rings", "笔刷单（虚假交易）记录"),
+        "brush_ring" => (
+            "brushing ring(s) or pattern(s) found on the seller or its listings",
+            "个刷单团伙或刷单迹象（商家或其商品）",
+        ),
         "review_manipulation" => ("manipulated reviews", "条操纵评价记录"),
         "payment_fraud" => ("payment fraud findings", "条支付欺诈记录"),
         _ => ("other findings", "条其他违规记录"),
@@ -146,8 +155,18 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
         let w = window(input);
         let (per, cap) = points(input);
         let (count, effect, en, zh) = match input {
-            "refund_rate" | "complaint_rate" | "sla_breach" => {
+            "refund_rate" | "complaint_rate" | "sla_breach" | "brush_order" => {
                 let count = match input {
+                    "brush_order" => facts
+                        .findings
+                        .iter()
+                        .filter(|f| counts(f, as_of))
+                        .filter(|f| {
+                            f.category == Category::BrushOrder
+                                && f.subject_type == "order"
+                                && in_window(f.at, as_of, w)
+                        })
+                        .count(),
                     "refund_rate" => facts
                         .refunds
                         .iter()
@@ -161,6 +180,7 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
                     _ => facts
                         .findings
                         .iter()
+                        .filter(|f| counts(f, as_of))
                         .filter(|f| f.category == Category::SlaBreach && in_window(f.at, as_of, w))
                         .count(),
                 } as u64;
@@ -176,6 +196,10 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
                 };
                 let pct = (rate * 1000.0).round() / 10.0;
                 let (what_en, what_zh) = match input {
+                    "brush_order" => (
+                        plural(count, "brushed (fake) order", "brushed (fake) orders"),
+                        "笔刷单（虚假交易）",
+                    ),
                     "refund_rate" => (plural(count, "refund", "refunds"), "笔退款"),
                     "complaint_rate" => (plural(count, "complaint", "complaints"), "个投诉"),
                     _ => (
@@ -235,8 +259,14 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
                 let count = facts
                     .findings
                     .iter()
+                    .filter(|f| counts(f, as_of))
                     .filter(|f| {
-                        category_input(f.category) == Some(input) && in_window(f.at, as_of, w)
+                        let input_of = match f.category {
+                            Category::BrushOrder if f.subject_type == "order" => None,
+                            Category::BrushOrder => Some("brush_ring"),
+                            category => category_input(category),
+                        };
+                        input_of == Some(input) && in_window(f.at, as_of, w)
                     })
                     .count() as u64;
                 let (what_en, what_zh) = finding_words(input);
@@ -252,12 +282,31 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
             reasons.push(Reason {
                 input,
                 count,
-                effect: -round1(effect),
+                effect: if effect == 0.0 { 0.0 } else { -round1(effect) },
                 text: Text { en, zh },
             });
         }
     }
     reasons.sort_by(|a, b| a.effect.total_cmp(&b.effect).then(a.input.cmp(b.input)));
+    let overturned = facts
+        .findings
+        .iter()
+        .filter(|f| f.overturned_at.is_some_and(|at| at <= as_of))
+        .count() as u64;
+    if overturned > 0 {
+        reasons.push(Reason {
+            input: "overturned",
+            count: overturned,
+            effect: 0.0,
+            text: Text {
+                en: format!(
+                    "{overturned} {} overturned on review (not counted)",
+                    plural(overturned, "finding", "findings")
+                ),
+                zh: format!("{overturned}条违规记录经复核撤销（不计入）"),
+            },
+        });
+    }
     let days_base = days(base_window);
     reasons.push(Reason {
         input: "orders",

@@ -17,6 +17,9 @@ fn finding(category: Category, at: i64) -> FindingFact {
         event_id: "e".into(),
         rule: "r".into(),
         plugin: "p".into(),
+        subject_type: "order".into(),
+        overturned_at: None,
+        confirmed_at: None,
     }
 }
 
@@ -60,17 +63,20 @@ fn too_few_orders_is_not_rated_yet_and_says_why() {
 #[test]
 fn findings_take_points_each_up_to_their_cap_and_only_in_their_window() {
     let mut config = RatingConfig::default();
-    let brush = config.inputs.get_mut("brush_order").expect("brush_order");
-    brush.points = 10.0;
-    brush.cap = 25.0;
+    let fraud = config
+        .inputs
+        .get_mut("payment_fraud")
+        .expect("payment_fraud");
+    fraud.points = 10.0;
+    fraud.cap = 25.0;
     let facts = SellerFacts {
         orders: orders(20),
         findings: vec![
-            finding(Category::BrushOrder, NOW - DAY),
-            finding(Category::BrushOrder, NOW - 2 * DAY),
-            finding(Category::BrushOrder, NOW - 3 * DAY),
+            finding(Category::PaymentFraud, NOW - DAY),
+            finding(Category::PaymentFraud, NOW - 2 * DAY),
+            finding(Category::PaymentFraud, NOW - 3 * DAY),
             // Out of the 90-day window: does not count.
-            finding(Category::BrushOrder, NOW - 100 * DAY),
+            finding(Category::PaymentFraud, NOW - 100 * DAY),
             finding(Category::MisleadingClaim, NOW - DAY),
             // A plugin error is never a seller's fault.
             finding(Category::PluginError, NOW - DAY),
@@ -78,12 +84,12 @@ fn findings_take_points_each_up_to_their_cap_and_only_in_their_window() {
         ..SellerFacts::default()
     };
     let rating = rate("S-1", &facts, &config, NOW);
-    assert_eq!(effect(&rating, "brush_order"), Some(-25.0), "capped");
+    assert_eq!(effect(&rating, "payment_fraud"), Some(-25.0), "capped");
     assert_eq!(effect(&rating, "misleading_claim"), Some(-3.0));
     assert_eq!(rating.score, Some(72.0));
     assert_eq!(rating.grade, Some("C"));
     assert_eq!(
-        rating.reasons[0].input, "brush_order",
+        rating.reasons[0].input, "payment_fraud",
         "largest effect first"
     );
     assert_eq!(rating.reasons[0].count, 3);
@@ -156,4 +162,48 @@ fn grades_follow_the_configured_bands() {
     ] {
         assert_eq!(grade_of(score, &config), grade, "{score}");
     }
+}
+
+#[test]
+fn an_overturned_finding_counts_only_before_it_was_overturned() {
+    let mut overturned = finding(Category::MisleadingClaim, NOW - 2 * DAY);
+    overturned.overturned_at = Some(NOW - DAY);
+    let facts = SellerFacts {
+        orders: orders(10),
+        findings: vec![overturned],
+        ..SellerFacts::default()
+    };
+    let config = RatingConfig::default();
+    let now = rate("S-1", &facts, &config, NOW);
+    assert_eq!(now.score, Some(100.0));
+    assert_eq!(effect(&now, "overturned"), Some(0.0));
+    let then = rate("S-1", &facts, &config, NOW - DAY - 1);
+    assert_eq!(
+        effect(&then, "misleading_claim"),
+        Some(-3.0),
+        "before the decision it counted"
+    );
+}
+
+#[test]
+fn brushed_orders_count_as_a_rate_and_rings_on_the_seller_each() {
+    let mut ring = finding(Category::BrushOrder, NOW - DAY);
+    ring.subject_type = "seller".into();
+    let facts = SellerFacts {
+        orders: orders(10),
+        findings: vec![
+            finding(Category::BrushOrder, NOW - DAY),
+            finding(Category::BrushOrder, NOW - 2 * DAY),
+            ring,
+        ],
+        ..SellerFacts::default()
+    };
+    let rating = rate("S-1", &facts, &RatingConfig::default(), NOW);
+    assert_eq!(
+        effect(&rating, "brush_order"),
+        Some(-10.0),
+        "50 points × 20 %"
+    );
+    assert_eq!(effect(&rating, "brush_ring"), Some(-15.0));
+    assert_eq!(rating.score, Some(75.0));
 }

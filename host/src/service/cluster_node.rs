@@ -43,7 +43,9 @@ use futures_util::StreamExt;
 use tokio::sync::{oneshot, watch};
 
 use super::reload::{ClusterConfigChange, Reloader};
-use super::worker::{EventOutcome, Worker, WorkerError};
+use super::worker::{
+    DecisionMade, DecisionRefused, DecisionRequest, EventOutcome, Worker, WorkerError,
+};
 use crate::cluster::log::{EventStream, FollowedEntry, StreamEntry, StreamState};
 use crate::cluster::ownership::{Membership, View};
 use crate::model::event::Event;
@@ -88,6 +90,8 @@ pub enum ClusterOutcome {
 
 type Waiters = HashMap<String, Vec<oneshot::Sender<EventOutcome>>>;
 
+type DecisionAnswer = Result<DecisionMade, DecisionRefused>;
+
 /// This node in a cluster (see the module docs).
 pub struct ClusterNode {
     settings: ClusterNodeSettings,
@@ -100,6 +104,8 @@ pub struct ClusterNode {
     reloader: std::sync::OnceLock<Arc<Reloader>>,
     /// Why the follower is stuck, if it is (a configuration change it cannot load).
     stuck: Mutex<Option<String>>,
+    /// Requests waiting for their decision to come back through the stream, by id.
+    decisions: Mutex<HashMap<String, oneshot::Sender<DecisionAnswer>>>,
 }
 
 impl std::fmt::Debug for ClusterNode {
@@ -153,6 +159,7 @@ impl ClusterNode {
             applied: watch::Sender::new(applied),
             reloader: std::sync::OnceLock::new(),
             stuck: Mutex::new(None),
+            decisions: Mutex::new(HashMap::new()),
         })
     }
 
@@ -180,6 +187,82 @@ impl ClusterNode {
         let _ = self.reloader.set(reloader);
         tokio::spawn(self.clone().run_follower());
         tokio::spawn(self.clone().run_membership(membership, renew_every));
+    }
+
+    /// Publish a reviewer's decision to the stream and wait until this node applied it
+    /// (every node applies it at the same point, and records it in its audit trail).
+    pub async fn decide(&self, request: DecisionRequest) -> Result<DecisionAnswer, WorkerError> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|err| {
+            WorkerError::Stream(format!("no randomness for a decision id: {err}"))
+        })?;
+        let id = hex::encode(bytes);
+        let (tx, rx) = oneshot::channel();
+        self.decisions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id.clone(), tx);
+        let value = serde_json::json!({ "id": id, "request": request });
+        let appended = self
+            .stream
+            .append_decision(&format!("decision:{id}"), &value)
+            .await;
+        if let Err(err) = appended {
+            self.decisions
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .remove(&id);
+            return Err(WorkerError::Stream(err.to_string()));
+        }
+        match tokio::time::timeout(self.settings.answer_wait, rx).await {
+            Ok(Ok(answer)) => Ok(answer),
+            _ => Err(WorkerError::Stream(
+                "the decision is stored in the event stream but this node has not applied it yet; every node applies it when it gets there".into(),
+            )),
+        }
+    }
+
+    /// Apply a decision from the stream: through the pipeline, audited on every node;
+    /// its answer to the request waiting for it here, if one is.
+    async fn apply_decision(&self, value: serde_json::Value) -> Result<bool, String> {
+        let id = value["id"].as_str().unwrap_or_default().to_string();
+        let Ok(request) = serde_json::from_value::<DecisionRequest>(value["request"].clone())
+        else {
+            metrics::counter!("probity_cluster_undecodable_total").increment(1);
+            tracing::error!("skipped a decision this node cannot read");
+            return Ok(false);
+        };
+        let reviewer = request.reviewer.clone();
+        let answer = match self.worker.decide(request).await {
+            Ok(answer) => answer,
+            Err(WorkerError::ShuttingDown) => return Ok(true),
+            Err(err) => return Err(format!("applying a decision: {err}")),
+        };
+        if let Err(DecisionRefused::Store(err)) = &answer {
+            return Err(format!("applying a decision: {err}"));
+        }
+        if let Ok(made) = &answer {
+            let entry = serde_json::json!({
+                "at": crate::model::time::format_rfc3339(crate::model::time::wall_clock_now()),
+                "trigger": "cluster",
+                "actor": reviewer,
+                "applied": true,
+                "action": "decision",
+                "decision": made.decision,
+            });
+            if let Err(err) = self.store.append_audit(entry) {
+                tracing::error!(error = %err, "recording a decision in the audit trail failed");
+            }
+        }
+        if let Some(waiter) = self
+            .decisions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&id)
+        {
+            let _ = waiter.send(answer);
+        }
+        Ok(false)
     }
 
     /// Publish a configuration change and wait until this node applied it.
@@ -391,6 +474,15 @@ impl ClusterNode {
                         return Ok(true);
                     }
                     if self.worker.advance_clock(to).await.is_err() {
+                        return Ok(true);
+                    }
+                }
+                StreamEntry::Decision(value) => {
+                    if self.submit_local(std::mem::take(&mut events)).await? {
+                        return Ok(true);
+                    }
+                    self.record_applied(last);
+                    if self.apply_decision(value).await? {
                         return Ok(true);
                     }
                 }

@@ -52,6 +52,11 @@ pub(super) enum Item {
         seq: u64,
         done: std_mpsc::Sender<()>,
     },
+    /// Say on `done` that everything sent before (up to log position `seq`) is done.
+    Barrier {
+        seq: u64,
+        done: std_mpsc::Sender<()>,
+    },
     /// Finish and end.
     Stop,
 }
@@ -279,6 +284,10 @@ pub(super) fn run_partition(
             }
             Item::SetPlugins { plugins, seq, done } => {
                 pipeline.set_plugins(plugins);
+                progress.finished(index, seq);
+                let _ = done.send(());
+            }
+            Item::Barrier { seq, done } => {
                 progress.finished(index, seq);
                 let _ = done.send(());
             }

@@ -18,11 +18,14 @@ use std::thread::JoinHandle;
 use tokio::sync::mpsc;
 
 use super::partition::{Item, JobState, Progress, Slot};
-use super::worker::{Ack, EventOutcome, Job};
+use super::worker::{Ack, DecisionMade, DecisionRefused, DecisionRequest, EventOutcome, Job};
 use crate::model::event::Event;
 use crate::model::shard::ShardSet;
-use crate::pipeline::{Route, Routed, Sequencer, due_by, verdicts_of_event};
+use crate::pipeline::{
+    PluginSet, Route, Routed, Sequencer, apply_decision, due_by, verdicts_of_event,
+};
 use crate::store::StoreHealth;
+use crate::verdict::{Decision, DecisionKind};
 
 /// Events routed from one job before the next job's turn.
 pub const SLICE_EVENTS: usize = 16;
@@ -105,6 +108,7 @@ impl Partitions {
 pub(super) fn run_router(
     sequencer: Sequencer,
     partitions: Partitions,
+    plugins: Arc<PluginSet>,
     mut jobs: mpsc::Receiver<Job>,
     acks: std_mpsc::Sender<Ack>,
     health: &StoreHealth,
@@ -112,6 +116,7 @@ pub(super) fn run_router(
     let mut router = Router {
         sequencer,
         partitions,
+        plugins,
         acks,
         health,
     };
@@ -183,6 +188,8 @@ pub(super) fn run_router(
 struct Router<'a> {
     sequencer: Sequencer,
     partitions: Partitions,
+    /// The plugin set in force (its action mapping applies to decisions).
+    plugins: Arc<PluginSet>,
     acks: std_mpsc::Sender<Ack>,
     health: &'a StoreHealth,
 }
@@ -300,6 +307,7 @@ impl Router<'_> {
                         self.sequencer.decided()
                     }
                 };
+                self.plugins = plugins.clone();
                 for partition in 0..self.partitions.queues.len() {
                     let item = Item::SetPlugins {
                         plugins: plugins.clone(),
@@ -316,6 +324,9 @@ impl Router<'_> {
                 let _ = done.send(());
             }
             Job::FollowWallClock { to } => self.follow(to),
+            Job::Decide { request, reply } => {
+                let _ = reply.send(self.decide(request));
+            }
             Job::PurgeLog { cutoff } => match self.sequencer.store().purge_log_before(cutoff) {
                 Ok(0) => {}
                 Ok(purged) => {
@@ -330,6 +341,78 @@ impl Router<'_> {
             // Finish what is held and queued before it, then stop.
             Job::Shutdown => *stopping = true,
         }
+    }
+
+    /// Wait until every partition has done what it was sent.
+    fn barrier(&self) {
+        let (done, each) = std_mpsc::channel();
+        let seq = self.sequencer.decided();
+        for partition in 0..self.partitions.queues.len() {
+            let item = Item::Barrier {
+                seq,
+                done: done.clone(),
+            };
+            self.partitions.send(partition, seq, item);
+        }
+        drop(done);
+        for _ in 0..self.partitions.queues.len() {
+            let _ = each.recv();
+        }
+    }
+
+    /// A reviewer's decision: once every partition has done what it was sent, check the
+    /// finding is live, log the decision, apply it, and make it durable.
+    fn decide(&mut self, request: DecisionRequest) -> Result<DecisionMade, DecisionRefused> {
+        self.barrier();
+        let store = self.sequencer.store().clone();
+        let failed = |err: crate::store::StoreError| {
+            self.health.record(&err);
+            DecisionRefused::Store(err.to_string())
+        };
+        let verdict = store
+            .verdict(&request.subject)
+            .map_err(failed)?
+            .ok_or_else(|| {
+                DecisionRefused::NoSubject(format!(
+                    "no event about {} `{}` has been evaluated",
+                    request.subject.kind.as_str(),
+                    request.subject.id
+                ))
+            })?;
+        let finding = verdict
+            .live_finding(&request.plugin, &request.rule, request.event_id.as_deref())
+            .map_err(|err| DecisionRefused::NoSuchFinding(err.to_string()))?
+            .clone();
+        let mut decision = Decision {
+            subject: request.subject,
+            decision: request.decision,
+            finding,
+            note: request.note,
+            reviewer: request.reviewer,
+            at: self
+                .sequencer
+                .clock()
+                .unwrap_or_else(crate::model::time::wall_clock_now),
+            seq: 0,
+        };
+        decision.seq = self.sequencer.log_decision(&decision).map_err(failed)?;
+        let mapping = *self.plugins.mapping();
+        let verdict = apply_decision(
+            store.as_ref(),
+            self.sequencer.in_flight(),
+            &mapping,
+            &decision,
+        )
+        .map_err(failed)?
+        .unwrap_or(verdict);
+        store.flush().map_err(failed)?;
+        self.note_decided();
+        metrics::counter!("probity_decisions_total", "decision" => match decision.decision {
+            DecisionKind::Confirm => "confirm",
+            DecisionKind::Overturn => "overturn",
+        })
+        .increment(1);
+        Ok(DecisionMade { decision, verdict })
     }
 
     /// Advance event time to the wall clock's `to` when a timer or an expiry is due by

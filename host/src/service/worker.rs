@@ -101,11 +101,58 @@ pub(super) enum Job {
     FollowWallClock {
         to: crate::model::time::Timestamp,
     },
+    /// A reviewer's decision on a finding (between two events, logged).
+    Decide {
+        request: DecisionRequest,
+        reply: oneshot::Sender<Result<DecisionMade, DecisionRefused>>,
+    },
     /// Purge the event log's entries dated before `cutoff` (between two units).
     PurgeLog {
         cutoff: crate::model::time::Timestamp,
     },
     Shutdown,
+}
+
+/// A reviewer's decision, as asked for.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct DecisionRequest {
+    /// The subject.
+    pub subject: crate::model::subject::Subject,
+    /// The finding's plugin.
+    pub plugin: String,
+    /// The finding's rule.
+    pub rule: String,
+    /// The finding's event, if the reviewer names it.
+    pub event_id: Option<String>,
+    /// Confirm or overturn.
+    pub decision: crate::verdict::DecisionKind,
+    /// Why.
+    pub note: String,
+    /// Who.
+    pub reviewer: String,
+}
+
+/// A decision taken, with the subject's verdict afterwards.
+#[derive(Clone, Debug)]
+pub struct DecisionMade {
+    /// The decision as recorded.
+    pub decision: crate::verdict::Decision,
+    /// The verdict with it.
+    pub verdict: Verdict,
+}
+
+/// Why a decision was not taken. Nothing was logged.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DecisionRefused {
+    /// The subject was never seen.
+    #[error("{0}")]
+    NoSubject(String),
+    /// It has no such live finding.
+    #[error("{0}")]
+    NoSuchFinding(String),
+    /// The store failed.
+    #[error("the decision was not recorded: {0}")]
+    Store(String),
 }
 
 /// A handle to the pipeline thread; cheap to clone.
@@ -190,8 +237,16 @@ impl Worker {
         let (jobs, job_rx) = mpsc::channel(queue.max(1));
         let (acks, ack_rx) = std_mpsc::channel();
         let router_health = health.clone();
+        let router_plugins = plugins.clone();
         let router = spawn_crash_only("probity-router".into(), move || {
-            run_router(sequencer, partitions, job_rx, acks, &router_health)
+            run_router(
+                sequencer,
+                partitions,
+                router_plugins,
+                job_rx,
+                acks,
+                &router_health,
+            )
         })?;
         let flush = std::thread::Builder::new()
             .name("probity-flush".into())
@@ -237,6 +292,20 @@ impl Worker {
             .send(Job::FollowWallClock { to })
             .await
             .map_err(|_| WorkerError::ShuttingDown)
+    }
+
+    /// Take a reviewer's decision between two events: logged, applied, durable when this
+    /// returns `Ok`.
+    pub async fn decide(
+        &self,
+        request: DecisionRequest,
+    ) -> Result<Result<DecisionMade, DecisionRefused>, WorkerError> {
+        let (reply, answer) = oneshot::channel();
+        self.jobs
+            .send(Job::Decide { request, reply })
+            .await
+            .map_err(|_| WorkerError::ShuttingDown)?;
+        answer.await.map_err(|_| WorkerError::ShuttingDown)
     }
 
     /// Ask the pipeline to move event time to the wall clock's `to` when something comes

@@ -213,6 +213,7 @@ pub fn decode_timer(bytes: &[u8]) -> Result<(Vec<u8>, Option<TimerRetry>), Store
 /// | clock advance | `{"clock_advance": <ms>, "cause": "…"}` |
 /// | `on-timer` deadline hit | `{"timer_deadline": {…}}` |
 /// | a configuration took effect | `{"reload": "sha256:…"}` |
+/// | a reviewer's decision | `{"decision": {…}}` |
 ///
 /// Logs written before shards hold an event as its bare JSON, or as `{"event": {…},
 /// "deadline_hits": […]}`; both are still read.
@@ -243,6 +244,7 @@ pub fn encode_log_append(record: LogAppend<'_>) -> Vec<u8> {
         LogAppend::Reload { config_digest } => {
             encode_json(&serde_json::json!({ "reload": config_digest }))
         }
+        LogAppend::Decision(decision) => encode_json(&serde_json::json!({ "decision": decision })),
     }
 }
 
@@ -273,6 +275,10 @@ pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
             .unwrap_or("clock-advance")
             .to_string();
         return Ok(LogEntry::ClockAdvance { to, cause });
+    }
+    if let Some(decision) = value.get_mut("decision").map(serde_json::Value::take) {
+        let decision = serde_json::from_value(decision).map_err(|err| corrupt(err.to_string()))?;
+        return Ok(LogEntry::Decision(Box::new(decision)));
     }
     if let Some(digest) = value.get("reload") {
         return Ok(LogEntry::Reload {

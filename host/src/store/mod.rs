@@ -42,7 +42,7 @@ use crate::model::event::Event;
 use crate::model::shard::Shard;
 use crate::model::subject::Subject;
 use crate::model::time::Timestamp;
-use crate::verdict::{Finding, Verdict};
+use crate::verdict::{Decision, Finding, Verdict};
 
 /// A stored state value with its expiry in event time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +165,9 @@ pub enum LogEntry {
         /// The configuration's digest (`sha256:…`), as the audit trail names it.
         config_digest: String,
     },
+    /// A reviewer's decision on a finding, applied here: a replay applies it at the same
+    /// point.
+    Decision(Box<Decision>),
 }
 
 /// A record to append to the event log (see [`LogEntry`] for what each means).
@@ -207,6 +210,8 @@ pub enum LogAppend<'a> {
         /// The configuration's digest.
         config_digest: &'a str,
     },
+    /// See [`LogEntry::Decision`] (its `seq` is set when it is read back).
+    Decision(&'a Decision),
 }
 
 /// How the reference index spells an order or complaint id: `o/<id>` or `c/<id>`.

@@ -398,6 +398,32 @@ fn a_reload_on_one_node_applies_on_every_node_at_the_same_point_of_the_stream() 
         .and_then(|all| all.iter().find(|e| e["trigger"] == "cluster"))
         .unwrap_or_else(|| panic!("a cluster entry in b's audit trail: {entries}"));
     assert_eq!(cluster_entry["actor"], "a", "{cluster_entry}");
+    // A reviewer's decision on a travels the stream too: b applies it at the same point.
+    let decided = a
+        .client()
+        .post_json(
+            "/v1/verdicts/listing/L-3/decisions",
+            &serde_json::json!({"plugin": "good", "rule": "good.word", "decision": "overturn", "note": "a brand"}),
+        )
+        .ok()
+        .clone();
+    assert_eq!(decided["verdict"]["action"], "allow", "{decided}");
+    let started = Instant::now();
+    while b.client().verdict("listing", "L-3").ok()["action"] != "allow" {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "b never applied the decision"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for node in [&a, &b] {
+        let exported = node.client().get("/v1/decisions").ok().clone();
+        assert_eq!(
+            exported["decisions"].as_array().map(Vec::len),
+            Some(1),
+            "{exported}"
+        );
+    }
     for n in 1..=4 {
         let id = format!("L-{n}");
         let on_a = a.client().verdict("listing", &id).ok().clone();

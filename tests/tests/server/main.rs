@@ -10,6 +10,7 @@ mod check_cli;
 mod claims_http;
 mod cluster;
 mod crashes;
+mod decisions;
 mod durability;
 mod edge;
 mod event_time;

@@ -24,6 +24,7 @@ impl SledStore {
                 Ok(LogEntry::ClockAdvance { to, .. }) => to,
                 Ok(LogEntry::Release { clock, .. }) => clock,
                 Ok(LogEntry::TimerDeadline(hit)) => hit.due,
+                Ok(LogEntry::Decision(decision)) => decision.at,
                 // Goes with its event, which comes before it.
                 Ok(LogEntry::EventDeadline { .. } | LogEntry::Reload { .. }) => Timestamp::MIN,
                 Err(err) => {
