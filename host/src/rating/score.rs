@@ -95,19 +95,9 @@ fn days(ms: i64) -> i64 {
     (ms / 86_400_000).max(1)
 }
 
-/// The category an input counts, for the finding inputs.
+/// The input a finding category counts in (its contract name), for the finding inputs.
 fn category_input(category: Category) -> Option<&'static str> {
-    Some(match category {
-        Category::MisleadingClaim => "misleading_claim",
-        Category::ProhibitedClaim => "prohibited_claim",
-        Category::PriceDeception => "price_deception",
-        Category::BrushOrder => "brush_order",
-        Category::ReviewManipulation => "review_manipulation",
-        Category::PaymentFraud => "payment_fraud",
-        Category::SlaBreach => "sla_breach",
-        Category::Other => "other",
-        Category::PluginError => return None,
-    })
+    (category != Category::PluginError).then(|| category.as_str())
 }
 
 /// Words for a finding input: (English, Chinese) names.
