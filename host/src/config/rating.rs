@@ -62,6 +62,9 @@ pub struct MeasureConfig {
     /// A rule (as findings name it, e.g. `"brush.shared_device_ring"`) it applies to.
     #[serde(default)]
     pub rule: Option<String>,
+    /// With `rule`: only findings a reviewer confirmed count (e.g. a confirmed ring).
+    #[serde(default)]
+    pub confirmed: bool,
     /// The notice shown to the seller and in the publication, in English.
     pub notice_en: String,
     /// The same in Chinese.
@@ -73,6 +76,7 @@ fn measure(name: &str, grade: &str, en: &str, zh: &str) -> MeasureConfig {
         name: name.into(),
         grades: vec![grade.into()],
         rule: None,
+        confirmed: false,
         notice_en: en.into(),
         notice_zh: zh.into(),
     }

@@ -178,9 +178,12 @@ impl FactWrites {
             return Ok(());
         }
         let key = finding_key(seller, subject, &finding.plugin, &finding.rule);
-        if read(&seller_namespace(seller), &key)?.is_some()
-            || self.writes.iter().any(|(_, k, _)| *k == key)
-        {
+        // One fact per subject and rule; after a reviewer overturned it, the same rule
+        // on new facts (a finding the verdict took again) counts afresh.
+        let counted = read(&seller_namespace(seller), &key)?
+            .and_then(|bytes| serde_json::from_slice::<FindingFact>(&bytes).ok())
+            .is_some_and(|fact| fact.overturned_at.is_none());
+        if counted || self.writes.iter().any(|(_, k, _)| *k == key) {
             return Ok(());
         }
         let fact = FindingFact {

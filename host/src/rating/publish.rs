@@ -197,10 +197,13 @@ fn take_measures(
             .grade
             .filter(|g| measure.grades.iter().any(|m| m == g));
         let by_rule = measure.rule.as_ref().filter(|rule| {
-            facts
-                .findings
-                .iter()
-                .any(|f| &f.rule == *rule && f.at <= as_of && f.at > as_of - window)
+            facts.findings.iter().any(|f| {
+                &f.rule == *rule
+                    && f.at <= as_of
+                    && f.at > as_of - window
+                    && f.overturned_at.is_none_or(|at| at > as_of)
+                    && (!measure.confirmed || f.confirmed_at.is_some_and(|at| at <= as_of))
+            })
         });
         let applies = by_grade.is_some() || by_rule.is_some();
         let open = records

@@ -134,3 +134,10 @@ pub fn compare(
         assert_eq!(history, other_history, "{label}: the history of {subject}");
     }
 }
+
+/// Every seller's current rating (one page: the generated markets have few sellers).
+pub fn ratings(client: &Client) -> Value {
+    let page = client.get("/v1/ratings?limit=1000").ok().clone();
+    assert!(page["next_cursor"].is_null(), "one page: {page}");
+    page["ratings"].clone()
+}

@@ -268,7 +268,9 @@ fn wait_until_applied(nodes: &[&probity_e2e::server::Server]) -> u64 {
 #[test]
 fn three_nodes_give_one_nodes_verdicts_through_a_node_sigkill_and_a_nats_restart() {
     use probity_e2e::server::Server;
-    use probity_e2e::server::market::{compare, everything, send_all, stream, three_plugins};
+    use probity_e2e::server::market::{
+        compare, everything, ratings, send_all, stream, three_plugins,
+    };
 
     let mut nats = NatsServer::start();
     let url = nats.url();

@@ -12,14 +12,18 @@ const REVIEWER: &str = "reviewer-token-0123456789abcdef0001";
 const READER: &str = "reader-token-0123456789abcdef000002";
 const ADMIN: &str = "admin-token-0123456789abcdef0000003";
 
-fn config() -> String {
+fn config(misleading_points: u32) -> String {
     ConfigText::new()
         .server("watch_config = false")
         .tail(&format!(
-            "{}{}{}",
+            "{}{}{}[rating.inputs.misleading_claim]\npoints = {misleading_points}\n\n{}",
             token_table("reviewer", REVIEWER, &["review"]),
             token_table("reader", READER, &["read", "ingest"]),
             token_table("admin", ADMIN, &["admin", "read"]),
+            concat!(
+                "[[rating.measures]]\nname = \"listing_review\"\nrule = \"good.word\"\n",
+                "confirmed = true\nnotice_en = \"Listings under review.\"\nnotice_zh = \"商品复核中。\"\n",
+            ),
         ))
         .render()
 }
@@ -31,7 +35,7 @@ fn rating(client: &probity_e2e::server::Client) -> Value {
 #[test]
 fn an_overturned_finding_stops_counting_and_is_not_raised_again() {
     let _ = hash_token;
-    let mut server = Server::start(&config());
+    let mut server = Server::start(&config(3));
     let reader = server.client().with_token(READER);
     let reviewer = server.client().with_token(REVIEWER);
     let admin = server.client().with_token(ADMIN);
@@ -161,6 +165,28 @@ fn an_overturned_finding_stops_counting_and_is_not_raised_again() {
         .ok()
         .clone();
     assert_eq!(confirmed["verdict"]["action"], "block");
+    // The finding taken again on new facts counts again (3 points; and 1 for `good`'s
+    // seller finding at the third listing event); confirmed, it starts the measure that
+    // asks for a confirmed `good.word`.
+    assert_eq!(rating(&reader)["score"], 96.0);
+    let published = admin.post_empty("/v1/admin/ratings/publish").ok().clone();
+    let period = published["period"].as_str().expect("period").to_string();
+    let measures = reader.get("/v1/sellers/S-1/measures").ok().clone();
+    assert_eq!(
+        measures["measures"][0]["measure"], "listing_review",
+        "{measures}"
+    );
+    assert_eq!(measures["measures"][0]["started_period"], period.as_str());
+
+    // The rating's settings reload live and are audited.
+    server.set_config(&config(10));
+    let reload = admin.post_empty("/v1/admin/reload").ok().clone();
+    assert!(reload.to_string().contains("\"rating\""), "{reload}");
+    assert_eq!(
+        rating(&reader)["score"],
+        89.0,
+        "10 points a misleading claim now"
+    );
 
     // Exported as labelled data, oldest first.
     let export = reviewer.get("/v1/decisions").ok().clone();
@@ -184,6 +210,7 @@ fn an_overturned_finding_stops_counting_and_is_not_raised_again() {
     );
 
     // In the event log: a restart (and a rebuild) keeps every decision's effect.
+    let rated = rating(&reader);
     server.stop();
     let rebuilt = server.rebuild();
     assert!(rebuilt.contains("rebuilt"), "{rebuilt}");
@@ -196,5 +223,5 @@ fn an_overturned_finding_stops_counting_and_is_not_raised_again() {
         "{verdict}"
     );
     assert_eq!(verdict["action"], "block");
-    assert!(rating(&reader).to_string().contains("overturned on review"));
+    assert_eq!(rating(&reader), rated, "the same rating after a rebuild");
 }

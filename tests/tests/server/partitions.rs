@@ -9,7 +9,9 @@
 //! `probity rebuild` (which replays the four-partition server's log on one thread)
 //! must give them again.
 
-use probity_e2e::server::market::{compare, everything, send_all, stream, three_plugins as config};
+use probity_e2e::server::market::{
+    compare, everything, ratings, send_all, stream, three_plugins as config,
+};
 use probity_e2e::server::{ConfigText, Server};
 use serde_json::Value;
 
@@ -54,6 +56,9 @@ fn one_partition_and_four_give_the_same_verdicts_and_a_rebuild_repeats_them() {
     send_all(&one.client(), &events);
     let by_one = everything(&one.client());
     compare("1 vs 4 partitions", &by_four, &by_one);
+    let rated_by_four = ratings(&four.client());
+    assert!(rated_by_four.as_array().is_some_and(|all| all.len() > 10));
+    assert_eq!(rated_by_four, ratings(&one.client()), "the same ratings");
 
     four.stop();
     let stderr = four.rebuild();
@@ -63,6 +68,11 @@ fn one_partition_and_four_give_the_same_verdicts_and_a_rebuild_repeats_them() {
         "a rebuild on one thread",
         &by_four,
         &everything(&four.client()),
+    );
+    assert_eq!(
+        rated_by_four,
+        ratings(&four.client()),
+        "the same ratings after a rebuild"
     );
     eprintln!(
         "partitions: {} events ({waiting} before their order), {} subjects ({flagged} flagged), the same with 1 and 4 partitions and after a rebuild",
