@@ -325,6 +325,14 @@ fn three_nodes_give_one_nodes_verdicts_through_a_node_sigkill_and_a_nats_restart
         &everything(&single.client()),
         &by_a,
     );
+    let rated = ratings(&single.client());
+    for node in [&a, &b, &c] {
+        assert_eq!(
+            ratings(&node.client()),
+            rated,
+            "every node rates as a single node"
+        );
+    }
     let status = a.client().get("/v1/cluster").ok().clone();
     assert_eq!(
         status["membership"]["nodes"].as_array().map(Vec::len),
