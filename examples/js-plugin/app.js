@@ -11,7 +11,11 @@
 //     `ship_within_hours` and remembers the order in state;
 //   - `order.shipped` / `order.cancelled`: cancels that timer and forgets the order;
 //   - the timer: reports `js-late-shipping.not_shipped` (sla-breach, medium) on the order
-//     and increments the per-seller counter `late:<seller>`.
+//     and increments the per-seller counter `late:<seller>`;
+//   - `listing.upserted`: a listing whose title or description promises fast shipping
+//     ("24h shipping", "ships today", "当天发货", "24小时发货"…) from a seller with late
+//     orders on record is reported as `js-late-shipping.unkept_promise`
+//     (misleading-claim, low) on the listing, with the promise's UTF-8 byte span.
 //
 // Settings (the `[plugins.js-late-shipping.settings]` table, as JSON):
 //
@@ -29,6 +33,10 @@ import { cancel, schedule } from 'probity:plugin/timers@0.1.0';
 import {
   PluginError,
   SettingsError,
+  counter,
+  evidenceDetail,
+  evidenceMatch,
+  finding,
   getJson,
   guard,
   guardSettings,
@@ -40,6 +48,10 @@ import {
 
 const NAME = 'js-late-shipping';
 const RULE_NOT_SHIPPED = `${NAME}.not_shipped`;
+const RULE_UNKEPT_PROMISE = `${NAME}.unkept_promise`;
+
+// Promises of fast shipping, as sellers write them (matched case-insensitively).
+const PROMISES = ['24h shipping', '24-hour shipping', 'ships today', 'same-day shipping', '当天发货', '24小时发货', '极速发货'];
 
 const DEFAULT_SHIP_WITHIN_HOURS = 48;
 // A year: a longer window is surely a typo (hours given as minutes…).
@@ -145,9 +157,51 @@ function onDone(orderId) {
   return [];
 }
 
+/** The first fast-shipping promise in `text`: `[index, promise]`, or undefined. */
+function findPromise(text) {
+  const lower = text.toLowerCase();
+  for (const promise of PROMISES) {
+    const index = lower.indexOf(promise.toLowerCase());
+    if (index >= 0) {
+      return [index, promise];
+    }
+  }
+  return undefined;
+}
+
+function onListing(listing) {
+  const late = counter(LATE_PREFIX + listing.sellerId);
+  if (late === 0) {
+    return [];
+  }
+  const evidence = [];
+  for (const [field, text] of [['title', listing.title], ['description', listing.description]]) {
+    const found = text === undefined ? undefined : findPromise(text);
+    if (found !== undefined) {
+      evidence.push(evidenceMatch(field, text, found[0], found[1]));
+    }
+  }
+  if (evidence.length === 0) {
+    return [];
+  }
+  evidence.push(evidenceDetail('seller_id', `${late} late order(s) of seller ${listing.sellerId} on record`));
+  return [
+    finding({
+      subject: { kind: 'listing', id: listing.listingId },
+      rule: RULE_UNKEPT_PROMISE,
+      category: 'misleading-claim',
+      severity: 'low',
+      message: `listing ${listing.listingId} promises fast shipping, but its seller has shipped late`,
+      evidence,
+    }),
+  ];
+}
+
 function handleEnvelope(envelope) {
   const { tag, val } = envelope.event;
   switch (tag) {
+    case 'listing-upserted':
+      return onListing(val);
     case 'order-placed':
       return onPlaced(val);
     case 'order-paid':
@@ -214,8 +268,9 @@ export function manifest() {
   return {
     name: NAME,
     version: '0.1.0',
-    description: 'orders not shipped within ship_within_hours of payment (a JavaScript plugin)',
-    subscribes: ['order-placed', 'order-paid', 'order-shipped', 'order-cancelled'],
+    description:
+      'orders not shipped within ship_within_hours of payment, and fast-shipping promises of sellers who ship late (a JavaScript plugin)',
+    subscribes: ['listing-upserted', 'order-placed', 'order-paid', 'order-shipped', 'order-cancelled'],
   };
 }
 

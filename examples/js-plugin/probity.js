@@ -160,6 +160,21 @@ export function increment(key, delta = 1, ttlMs = undefined) {
   }
 }
 
+/**
+ * The counter under `key` (as `increment` keeps it: 8 bytes, little-endian) as a Number;
+ * 0 when absent. Reading does not create it.
+ */
+export function counter(key) {
+  const bytes = state.get(key);
+  if (bytes === undefined) {
+    return 0;
+  }
+  if (bytes.length !== 8) {
+    throw new PluginError('bad_state', `state \`${key}\` is not a counter (${bytes.length} bytes)`);
+  }
+  return Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigInt64(0, true));
+}
+
 /** Remove `key`; returns whether it was present. */
 export function remove(key) {
   return state.delete(key);
@@ -177,3 +192,51 @@ export const logger = {
   warn: (message) => log.write('warn', message),
   error: (message) => log.write('error', message),
 };
+
+// Findings. The WIT `finding` record, written out: `subject` is `{kind, id}` with `kind`
+// one of 'listing' | 'order' | 'seller' | 'complaint'; `category` and `severity` are the
+// kebab-case case names ('misleading-claim', 'sla-breach'…; 'info'…'critical'); every
+// `evidence` entry has all four fields, `undefined` for an absent option.
+
+const CATEGORIES = new Set([
+  'misleading-claim', 'prohibited-claim', 'price-deception', 'brush-order',
+  'review-manipulation', 'payment-fraud', 'sla-breach', 'other',
+]);
+const SEVERITIES = new Set(['info', 'low', 'medium', 'high', 'critical']);
+const KINDS = new Set(['listing', 'order', 'seller', 'complaint']);
+
+/**
+ * A finding, checked: a wrong category, severity or subject kind throws a `PluginError`
+ * here, with the value named, instead of failing (as a trap) when the host lowers it.
+ */
+export function finding({ subject, rule, category, severity, message, evidence = [] }) {
+  if (!subject || !KINDS.has(subject.kind) || typeof subject.id !== 'string') {
+    throw new PluginError('bad_finding', `subject must be {kind, id} with kind one of ${[...KINDS].join(', ')}`);
+  }
+  if (!CATEGORIES.has(category)) {
+    throw new PluginError('bad_finding', `category \`${category}\` is not one of ${[...CATEGORIES].join(', ')}`);
+  }
+  if (!SEVERITIES.has(severity)) {
+    throw new PluginError('bad_finding', `severity \`${severity}\` is not one of ${[...SEVERITIES].join(', ')}`);
+  }
+  return { subject, rule, category, severity, message: String(message), evidence };
+}
+
+/** Evidence about a field, with a free-text `detail` for a reviewer. */
+export function evidenceDetail(field, detail) {
+  return { field, span: undefined, excerpt: undefined, detail: String(detail) };
+}
+
+/**
+ * Evidence of a match in the text of `field`: the match of `needle` at UTF-16 index
+ * `index` of `text` (what `String.prototype.indexOf` and `RegExp` give), turned into the
+ * UTF-8 byte span the host wants (`{start, end}`, one past the last byte), with the
+ * matched text as its excerpt. `文字` is 3 bytes a character in UTF-8, 1 in UTF-16: the
+ * host refuses a span that does not fall on the field's characters.
+ */
+export function evidenceMatch(field, text, index, needle) {
+  const start = encoder.encode(text.slice(0, index)).length;
+  const excerpt = text.slice(index, index + needle.length);
+  const end = start + encoder.encode(excerpt).length;
+  return { field, span: { start, end }, excerpt, detail: undefined };
+}

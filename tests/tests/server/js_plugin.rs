@@ -60,7 +60,7 @@ fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_
 
     let (code, out) = plugin(&["test", wasm_arg, fixtures.to_str().expect("utf-8 path")]);
     assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("14 case(s): 14 passed, 0 failed"), "{out}");
+    assert!(out.contains("16 case(s): 16 passed, 0 failed"), "{out}");
 
     let (code, out) = plugin(&["inspect", "--json", wasm_arg]);
     assert_eq!(code, Some(0), "{out}");
@@ -71,6 +71,7 @@ fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_
     assert_eq!(
         info["manifest"]["subscribes"],
         serde_json::json!([
+            "listing.upserted",
             "order.cancelled",
             "order.paid",
             "order.placed",
