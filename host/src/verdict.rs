@@ -274,6 +274,9 @@ pub struct Decision {
     pub at: Timestamp,
     /// Its position in the event log.
     pub seq: u64,
+    /// In a cluster: its id in the event stream (a message read twice is one decision).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
 }
 
 /// Why a decision cannot be taken.
@@ -517,6 +520,7 @@ mod tests {
             reviewer: "r".into(),
             at: 2_000,
             seq,
+            id: None,
         }
     }
 

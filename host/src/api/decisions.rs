@@ -89,6 +89,7 @@ pub async fn decide(
         decision: body.decision,
         note: body.note,
         reviewer: reviewer.clone(),
+        id: None,
     };
     let made = match &state.cluster {
         Some(cluster) => cluster.decide(request).await,

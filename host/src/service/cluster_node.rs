@@ -21,9 +21,10 @@
 //! duplicate).
 //!
 //! **Position.** The last stream sequence applied is kept in the store's meta
-//! (`cluster_applied`), written after the local log's flush. A crash between the two
-//! makes the follower read a few messages again; the sequencer recognises them as
-//! duplicates, so nothing is applied twice.
+//! (`cluster_applied`), written after the local log's flush, at most once a second. A
+//! crash makes the follower read the messages since again; the sequencer recognises
+//! their events as duplicates, a configuration change already in force changes nothing,
+//! and a decision carries its stream id, so nothing is applied twice.
 //!
 //! **Clock.** With `[clock] follow_wall_clock`, a node whose wall clock makes a timer or
 //! an expiry due publishes a clock advance to the stream (de-duplicated by the second),
@@ -61,6 +62,9 @@ const CONFIG_META: &str = "cluster_config";
 
 /// How long a reload waits for its own change to come back through the stream.
 const CONFIG_WAIT: Duration = Duration::from_secs(120);
+
+/// How often the applied position is written to the store.
+const POSITION_EVERY: Duration = Duration::from_secs(1);
 
 /// Most messages the follower submits as one batch.
 const FOLLOW_BATCH: usize = 512;
@@ -104,6 +108,8 @@ pub struct ClusterNode {
     reloader: std::sync::OnceLock<Arc<Reloader>>,
     /// Why the follower is stuck, if it is (a configuration change it cannot load).
     stuck: Mutex<Option<String>>,
+    /// When the applied position was last written to the store.
+    position_written: Mutex<Option<std::time::Instant>>,
     /// Requests waiting for their decision to come back through the stream, by id.
     decisions: Mutex<HashMap<String, oneshot::Sender<DecisionAnswer>>>,
 }
@@ -160,6 +166,7 @@ impl ClusterNode {
             reloader: std::sync::OnceLock::new(),
             stuck: Mutex::new(None),
             decisions: Mutex::new(HashMap::new()),
+            position_written: Mutex::new(None),
         })
     }
 
@@ -226,12 +233,13 @@ impl ClusterNode {
     /// its answer to the request waiting for it here, if one is.
     async fn apply_decision(&self, value: serde_json::Value) -> Result<bool, String> {
         let id = value["id"].as_str().unwrap_or_default().to_string();
-        let Ok(request) = serde_json::from_value::<DecisionRequest>(value["request"].clone())
+        let Ok(mut request) = serde_json::from_value::<DecisionRequest>(value["request"].clone())
         else {
             metrics::counter!("probity_cluster_undecodable_total").increment(1);
             tracing::error!("skipped a decision this node cannot read");
             return Ok(false);
         };
+        request.id = Some(id.clone());
         let reviewer = request.reviewer.clone();
         let answer = match self.worker.decide(request).await {
             Ok(answer) => answer,
@@ -584,9 +592,20 @@ impl ClusterNode {
         if sequence <= self.applied() {
             return;
         }
-        if let Err(err) = self.store.set_meta(APPLIED_META, &sequence.to_be_bytes()) {
-            // The position is only a hint: a lost one makes the follower read messages
-            // again, which the sequencer recognises.
+        // The position is a hint (a message read twice is recognised, see the module
+        // docs), written with a sync of the store: at most once a second.
+        let due = {
+            let mut last = self
+                .position_written
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let due = last.is_none_or(|at| at.elapsed() >= POSITION_EVERY);
+            if due {
+                *last = Some(std::time::Instant::now());
+            }
+            due
+        };
+        if due && let Err(err) = self.store.set_meta(APPLIED_META, &sequence.to_be_bytes()) {
             tracing::warn!(error = %err, "recording the stream position failed");
         }
         metrics::gauge!("probity_cluster_applied_sequence").set(sequence as f64);

@@ -379,6 +379,15 @@ impl Router<'_> {
                     request.subject.id
                 ))
             })?;
+        if let Some(id) = &request.id
+            && let Some(taken) = verdict.decisions.iter().find(|d| d.id.as_ref() == Some(id))
+        {
+            // Read twice from the stream: taken already.
+            return Ok(DecisionMade {
+                decision: taken.clone(),
+                verdict,
+            });
+        }
         let finding = verdict
             .live_finding(&request.plugin, &request.rule, request.event_id.as_deref())
             .map_err(|err| DecisionRefused::NoSuchFinding(err.to_string()))?
@@ -394,6 +403,7 @@ impl Router<'_> {
                 .clock()
                 .unwrap_or_else(crate::model::time::wall_clock_now),
             seq: 0,
+            id: request.id,
         };
         decision.seq = self.sequencer.log_decision(&decision).map_err(failed)?;
         let mapping = *self.plugins.mapping();

@@ -130,6 +130,10 @@ pub struct DecisionRequest {
     pub note: String,
     /// Who.
     pub reviewer: String,
+    /// In a cluster: its id in the event stream, so that a message read twice (after a
+    /// crash) is taken once.
+    #[serde(default)]
+    pub id: Option<String>,
 }
 
 /// A decision taken, with the subject's verdict afterwards.
