@@ -2,8 +2,8 @@
 //! `GET /v1/decisions`, the labelled data they make.
 //!
 //! A decision goes through the pipeline ([`crate::pipeline::apply_decision`]): logged,
-//! applied between two events, durable before the answer. Each one is also written to the
-//! audit trail, which `GET /v1/decisions` exports.
+//! applied between two events, durable before the answer, and written to the audit trail
+//! where it is taken ([`crate::service::router`]), which `GET /v1/decisions` exports.
 
 use std::sync::Arc;
 
@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{Extension, Path, Query, State};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::rejection::{path_problem, query_problem};
 use super::verdicts::store_problem;
@@ -88,7 +88,7 @@ pub async fn decide(
         event_id: body.event_id,
         decision: body.decision,
         note: body.note,
-        reviewer: reviewer.clone(),
+        reviewer,
         id: None,
     };
     let made = match &state.cluster {
@@ -106,20 +106,6 @@ pub async fn decide(
         DecisionRefused::Store(message) => Problem::store_stopped(&state.store_health)
             .unwrap_or_else(|| Problem::internal(message)),
     })?;
-    // In a cluster every node's follower audits it (see `ClusterNode::decide`).
-    if state.cluster.is_none() {
-        let entry = json!({
-            "at": time::format_rfc3339(time::wall_clock_now()),
-            "trigger": "api",
-            "actor": reviewer,
-            "applied": true,
-            "action": "decision",
-            "decision": made.decision,
-        });
-        if let Err(err) = state.store.append_audit(entry) {
-            tracing::error!(error = %err, "recording a decision in the audit trail failed");
-        }
-    }
     Ok(Json(DecisionAnswer {
         decision: made.decision,
         verdict: made.verdict,

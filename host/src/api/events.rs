@@ -155,8 +155,8 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
     })?;
     let event_id = event.event_id.clone();
     let mut outcomes = submit(state, vec![event]).await?;
-    let (outcome, stream_sequence) = match outcomes.pop() {
-        Some(ClusterOutcome::Applied(outcome)) => (outcome, None),
+    let outcome = match outcomes.pop() {
+        Some(ClusterOutcome::Applied(outcome)) => outcome,
         Some(ClusterOutcome::Pending { sequence }) => {
             let pending = SingleResponse {
                 event_id,
@@ -169,7 +169,8 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
         }
         None => return Err(Problem::internal("the pipeline returned no outcome")),
     };
-    let stream_sequence = stream_sequence.or_else(|| state.cluster.as_ref().map(|c| c.applied()));
+    // Applied here: this node has applied the stream at least up to the event.
+    let stream_sequence = state.cluster.as_ref().map(|c| c.applied());
     let mut waiting_for = None;
     let (status, verdicts) = match outcome {
         EventOutcome::Accepted { verdicts } => ("accepted", verdicts),

@@ -207,9 +207,7 @@ impl EventStream {
     pub async fn append_clock_advance(&self, to: Timestamp) -> Result<Appended, ClusterError> {
         let id = format!("clock:{}", to.div_euclid(1000));
         let json = serde_json::json!({ "clock_advance": to }).to_string();
-        self.start_publish(CLOCK_SUBJECT.to_string(), &id, json.into())
-            .await?
-            .await
+        self.publish_stored(CLOCK_SUBJECT, &id, json).await
     }
 
     /// Append a configuration change (`id` de-duplicates the same change published by
@@ -220,9 +218,7 @@ impl EventStream {
         change: &serde_json::Value,
     ) -> Result<Appended, ClusterError> {
         let json = serde_json::json!({ "config_change": change }).to_string();
-        self.start_publish(CONFIG_SUBJECT.to_string(), id, json.into())
-            .await?
-            .await
+        self.publish_stored(CONFIG_SUBJECT, id, json).await
     }
 
     /// Append a reviewer's decision (`id` de-duplicates a re-sent one) and wait until
@@ -232,13 +228,20 @@ impl EventStream {
         id: &str,
         decision: &serde_json::Value,
     ) -> Result<Appended, ClusterError> {
-        self.start_publish(
-            DECISION_SUBJECT.to_string(),
-            id,
-            decision.to_string().into(),
-        )
-        .await?
-        .await
+        self.publish_stored(DECISION_SUBJECT, id, decision.to_string())
+            .await
+    }
+
+    /// Publish `json` to `subject` (de-duplicated by `id`) and wait until it is stored.
+    async fn publish_stored(
+        &self,
+        subject: &str,
+        id: &str,
+        json: String,
+    ) -> Result<Appended, ClusterError> {
+        self.start_publish(subject.to_string(), id, json.into())
+            .await?
+            .await
     }
 
     async fn start_publish(

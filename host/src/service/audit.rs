@@ -223,6 +223,32 @@ pub fn record(
     }
 }
 
+/// Append an audit entry for an action other than a configuration change — a
+/// publication of ratings, a reviewer's decision: the common fields (`at`, `trigger`,
+/// `actor`, `applied`, `action`), then `fields`. Failures are logged: the action is
+/// already done.
+pub fn record_action(
+    store: &dyn Store,
+    trigger: &str,
+    actor: Option<&str>,
+    action: &str,
+    fields: Value,
+) {
+    let mut entry = json!({
+        "at": crate::model::time::format_rfc3339(crate::model::time::wall_clock_now()),
+        "trigger": trigger,
+        "actor": actor,
+        "applied": true,
+        "action": action,
+    });
+    if let (Some(entry), Value::Object(fields)) = (entry.as_object_mut(), fields) {
+        entry.extend(fields);
+    }
+    if let Err(err) = store.append_audit(entry) {
+        tracing::error!(error = %err, action, "could not append to the audit trail");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

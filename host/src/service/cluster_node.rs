@@ -229,8 +229,8 @@ impl ClusterNode {
         }
     }
 
-    /// Apply a decision from the stream: through the pipeline, audited on every node;
-    /// its answer to the request waiting for it here, if one is.
+    /// Apply a decision from the stream through the pipeline (which audits it); its
+    /// answer to the request waiting for it here, if one is.
     async fn apply_decision(&self, value: serde_json::Value) -> Result<bool, String> {
         let id = value["id"].as_str().unwrap_or_default().to_string();
         let Ok(mut request) = serde_json::from_value::<DecisionRequest>(value["request"].clone())
@@ -240,7 +240,6 @@ impl ClusterNode {
             return Ok(false);
         };
         request.id = Some(id.clone());
-        let reviewer = request.reviewer.clone();
         let answer = match self.worker.decide(request).await {
             Ok(answer) => answer,
             Err(WorkerError::ShuttingDown) => return Ok(true),
@@ -248,19 +247,6 @@ impl ClusterNode {
         };
         if let Err(DecisionRefused::Store(err)) = &answer {
             return Err(format!("applying a decision: {err}"));
-        }
-        if let Ok(made) = &answer {
-            let entry = serde_json::json!({
-                "at": crate::model::time::format_rfc3339(crate::model::time::wall_clock_now()),
-                "trigger": "cluster",
-                "actor": reviewer,
-                "applied": true,
-                "action": "decision",
-                "decision": made.decision,
-            });
-            if let Err(err) = self.store.append_audit(entry) {
-                tracing::error!(error = %err, "recording a decision in the audit trail failed");
-            }
         }
         if let Some(waiter) = self
             .decisions

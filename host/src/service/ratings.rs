@@ -53,18 +53,11 @@ pub fn publish_now(
 }
 
 fn audit(store: &dyn Store, trigger: &str, actor: Option<&str>, summary: &PeriodSummary) {
-    let entry = json!({
-        "at": time::format_rfc3339(time::wall_clock_now()),
-        "trigger": trigger,
-        "actor": actor,
-        "applied": true,
-        "action": "ratings_published",
+    let fields = json!({
         "period": summary.period,
         "as_of": time::format_rfc3339(summary.as_of),
         "sellers": summary.sellers,
         "grades": summary.grades,
     });
-    if let Err(err) = store.append_audit(entry) {
-        tracing::error!(error = %err, "recording a publication in the audit trail failed");
-    }
+    super::audit::record_action(store, trigger, actor, "ratings_published", fields);
 }

@@ -417,6 +417,16 @@ impl Router<'_> {
         .unwrap_or(verdict);
         store.flush().map_err(failed)?;
         self.note_decided();
+        // Audited where it is taken: on the node asked, and in a cluster (where the
+        // request carries its stream id) on every node.
+        let trigger = if decision.id.is_some() {
+            "cluster"
+        } else {
+            "api"
+        };
+        let fields = serde_json::json!({ "decision": decision });
+        let reviewer = decision.reviewer.clone();
+        super::audit::record_action(store.as_ref(), trigger, Some(&reviewer), "decision", fields);
         metrics::counter!("probity_decisions_total", "decision" => match decision.decision {
             DecisionKind::Confirm => "confirm",
             DecisionKind::Overturn => "overturn",
