@@ -95,9 +95,15 @@ fn days(ms: i64) -> i64 {
     (ms / 86_400_000).max(1)
 }
 
-/// The input a finding category counts in (its contract name), for the finding inputs.
-fn category_input(category: Category) -> Option<&'static str> {
-    (category != Category::PluginError).then(|| category.as_str())
+/// The input a finding counts in: brushed orders (`brush_order`) apart from rings and
+/// patterns on the seller or its listings (`brush_ring`); otherwise its category's
+/// contract name; none for a plugin error.
+fn finding_input(finding: &FindingFact) -> Option<&'static str> {
+    match finding.category {
+        Category::PluginError => None,
+        Category::BrushOrder if finding.subject_type != "order" => Some("brush_ring"),
+        category => Some(category.as_str()),
+    }
 }
 
 /// Words for a finding input: (English, Chinese) names.
@@ -140,6 +146,15 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
         .iter()
         .filter(|at| in_window(**at, as_of, base_window))
         .count() as u64;
+    // The findings that count at `as_of` for `input`, inside window `w`.
+    let findings_in = |input: &str, w: i64| {
+        facts
+            .findings
+            .iter()
+            .filter(|f| counts(f, as_of) && in_window(f.at, as_of, w))
+            .filter(|f| finding_input(f) == Some(input))
+            .count()
+    };
     let mut reasons = Vec::new();
     for input in RATING_INPUTS {
         let w = window(input);
@@ -147,16 +162,6 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
         let (count, effect, en, zh) = match input {
             "refund_rate" | "complaint_rate" | "sla_breach" | "brush_order" => {
                 let count = match input {
-                    "brush_order" => facts
-                        .findings
-                        .iter()
-                        .filter(|f| counts(f, as_of))
-                        .filter(|f| {
-                            f.category == Category::BrushOrder
-                                && f.subject_type == "order"
-                                && in_window(f.at, as_of, w)
-                        })
-                        .count(),
                     "refund_rate" => facts
                         .refunds
                         .iter()
@@ -167,12 +172,7 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
                         .iter()
                         .filter(|c| c.opened.is_some_and(|at| in_window(at, as_of, w)))
                         .count(),
-                    _ => facts
-                        .findings
-                        .iter()
-                        .filter(|f| counts(f, as_of))
-                        .filter(|f| f.category == Category::SlaBreach && in_window(f.at, as_of, w))
-                        .count(),
+                    _ => findings_in(input, w),
                 } as u64;
                 let placed = facts
                     .orders
@@ -246,19 +246,7 @@ pub fn rate(seller: &str, facts: &SellerFacts, config: &RatingConfig, as_of: Tim
                 (count, (per * count as f64).min(cap), en, zh)
             }
             _ => {
-                let count = facts
-                    .findings
-                    .iter()
-                    .filter(|f| counts(f, as_of))
-                    .filter(|f| {
-                        let input_of = match f.category {
-                            Category::BrushOrder if f.subject_type == "order" => None,
-                            Category::BrushOrder => Some("brush_ring"),
-                            category => category_input(category),
-                        };
-                        input_of == Some(input) && in_window(f.at, as_of, w)
-                    })
-                    .count() as u64;
+                let count = findings_in(input, w) as u64;
                 let (what_en, what_zh) = finding_words(input);
                 (
                     count,
