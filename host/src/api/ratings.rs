@@ -149,39 +149,29 @@ pub async fn list(
         .with_field(Some("status")));
     }
     let as_of = now(&state)?;
+    // One scan of the sellers after the cursor, rated until the page is full.
+    let sellers = rating::sellers(state.store.as_ref(), params.cursor.as_deref(), MAX_SCANNED)
+        .map_err(|err| store_problem(&state, err))?;
     let mut ratings = Vec::new();
-    let mut after = params.cursor.clone();
-    let mut scanned = 0;
-    let next_cursor = loop {
-        let batch = rating::sellers(state.store.as_ref(), after.as_deref(), 256)
-            .map_err(|err| store_problem(&state, err))?;
-        let Some(last) = batch.last().cloned() else {
-            break None;
-        };
-        for seller in batch {
-            scanned += 1;
-            let rating = rating_of(&state, &seller, as_of)?;
-            let wanted = params
-                .grade
+    let mut next_cursor = None;
+    for (scanned, seller) in sellers.iter().enumerate() {
+        let rating = rating_of(&state, seller, as_of)?;
+        let wanted = params
+            .grade
+            .as_deref()
+            .is_none_or(|g| rating.rating.grade == Some(g))
+            && params
+                .status
                 .as_deref()
-                .is_none_or(|g| rating.rating.grade == Some(g))
-                && params
-                    .status
-                    .as_deref()
-                    .is_none_or(|s| rating.rating.status == s);
-            after = Some(seller);
-            if wanted {
-                ratings.push(rating);
-            }
-            if ratings.len() == limit || scanned == MAX_SCANNED {
-                break;
-            }
+                .is_none_or(|s| rating.rating.status == s);
+        if wanted {
+            ratings.push(rating);
         }
-        if ratings.len() == limit || scanned == MAX_SCANNED {
-            break after;
+        if ratings.len() == limit || scanned + 1 == MAX_SCANNED {
+            next_cursor = Some(seller.clone());
+            break;
         }
-        after = Some(last);
-    };
+    }
     Ok(Json(RatingPage {
         ratings,
         next_cursor,

@@ -443,15 +443,18 @@ impl Pipeline {
             })?;
         }
         let mut facts = FactWrites::default();
-        let seller = match event.seller_id() {
-            Some(seller) => Some(seller.to_string()),
-            None => match routing::reference_of(event) {
-                Some(reference) => self.store.seller_of(&reference)?,
-                None => None,
-            },
-        };
-        let read = |ns: &str, key: &str| Ok(self.store.state_get(ns, key)?.map(|v| v.bytes));
-        facts.of_event(event, seller.as_deref(), &read)?;
+        if FactWrites::records(event) {
+            // The seller of a refund or an answer is its order's or complaint's.
+            let seller = match event.seller_id() {
+                Some(seller) => Some(seller.to_string()),
+                None => match routing::reference_of(event) {
+                    Some(reference) => self.store.seller_of(&reference)?,
+                    None => None,
+                },
+            };
+            let read = |ns: &str, key: &str| Ok(self.store.state_get(ns, key)?.map(|v| v.bytes));
+            facts.of_event(event, seller.as_deref(), &read)?;
+        }
         work.record_facts(&mut facts)?;
         facts.into_batch(&mut batch);
         let (mut changes, verdicts) = work.finish(&mut batch);

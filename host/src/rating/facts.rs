@@ -113,6 +113,17 @@ impl FactWrites {
         self.writes.push((namespace, key, value));
     }
 
+    /// Whether `event` makes any fact known (only then is its seller worth looking up).
+    pub fn records(event: &Event) -> bool {
+        matches!(
+            event.body,
+            EventBody::OrderPlaced(_)
+                | EventBody::RefundCompleted(_)
+                | EventBody::ComplaintOpened(_)
+                | EventBody::ComplaintResponded(_)
+        )
+    }
+
     /// The facts `event`, of `seller` (its own, or its order's or complaint's), makes
     /// known; `read` reads a fact already stored.
     pub fn of_event(

@@ -63,6 +63,20 @@ pub fn is_known(store: &dyn Store, seller: &str) -> Result<bool, StoreError> {
         .is_some())
 }
 
+/// Whether any seller has facts (stops at the first one found).
+pub fn has_sellers(store: &dyn Store) -> Result<bool, StoreError> {
+    for shard in 0..SHARDS {
+        if let Some(entry) = store
+            .state_scan(&namespace(RATING_NAMESPACE, shard), "s")
+            .next()
+        {
+            entry?;
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Every seller with facts, in id order, after `after`, at most `limit`.
 pub fn sellers(
     store: &dyn Store,

@@ -18,7 +18,7 @@ pub fn publish_due(store: &dyn Store, config: &RatingConfig) -> Result<usize, St
     };
     let mut published = 0;
     for (period, as_of) in rating::publish::due_periods(store, config, clock)? {
-        if rating::sellers(store, None, 1)?.is_empty() {
+        if !rating::has_sellers(store)? {
             // Nothing to publish yet; the month is passed all the same.
             rating::publish::mark_scheduled(store, &period)?;
             continue;
