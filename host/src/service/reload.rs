@@ -154,6 +154,16 @@ pub struct ClusterConfigChange {
 }
 
 impl ClusterConfigChange {
+    /// What of `config` decides verdicts, published by `origin`.
+    fn of(config: &Config, origin: &str) -> Self {
+        ClusterConfigChange {
+            plugins: config.plugins.clone(),
+            actions: config.actions,
+            rating: config.rating.clone(),
+            origin: origin.to_string(),
+        }
+    }
+
     /// Whether `a` and `b` decide verdicts alike.
     fn same_verdicts(a: &Config, b: &Config) -> bool {
         a.plugins == b.plugins && a.actions == b.actions && a.rating == b.rating
@@ -212,10 +222,10 @@ impl Reloader {
     /// verdicts.
     pub fn apply_cluster_change(&self, change: &ClusterConfigChange) -> Result<(), String> {
         let old = self.running.load_full();
-        if ClusterConfigChange::same_verdicts(&old.config, &change.applied_to(&old.config)) {
+        let config = change.applied_to(&old.config);
+        if ClusterConfigChange::same_verdicts(&old.config, &config) {
             return Ok(());
         }
-        let config = change.applied_to(&old.config);
         config.validate().map_err(|err| err.to_string())?;
         let (plugins, _) = PluginSet::load_reusing(
             &self.engine,
@@ -264,23 +274,15 @@ impl Reloader {
         next: Running,
     ) -> Result<Running, ReloadRefused> {
         if !ClusterConfigChange::same_verdicts(&old.config, &next.config) {
-            let change = ClusterConfigChange {
-                plugins: next.config.plugins.clone(),
-                actions: next.config.actions,
-                rating: next.config.rating.clone(),
-                origin: cluster.node_name().to_string(),
-            };
+            let change = ClusterConfigChange::of(&next.config, cluster.node_name());
             tokio::runtime::Handle::current()
                 .block_on(cluster.publish_config_change(&change))
                 .map_err(ReloadRefused)?;
         }
+        // The cluster's plugins, actions and rating (now in force), the rest this file's.
         let now = self.running.load_full();
-        let config = Config {
-            plugins: now.config.plugins.clone(),
-            actions: now.config.actions,
-            rating: now.config.rating.clone(),
-            ..next.config
-        };
+        let config =
+            ClusterConfigChange::of(&now.config, cluster.node_name()).applied_to(&next.config);
         let snapshot = Snapshot::of(&config, &now.plugins);
         Ok(Running {
             config,
