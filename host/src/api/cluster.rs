@@ -50,11 +50,11 @@ pub async fn wait_for_min_sequence(
         .into_response();
     };
     if let Some(cluster) = &state.cluster
-        && !cluster.wait_applied(wanted, MIN_SEQUENCE_WAIT).await
+        && !cluster.wait_reflected(wanted, MIN_SEQUENCE_WAIT).await
     {
         return Problem::unavailable(format!(
-            "this node has applied the event stream up to {}, not yet {wanted}; retry, or read from the node that answered the POST",
-            cluster.applied()
+            "this node reflects the event stream up to {}, not yet {wanted}; retry, or read from the node that answered the POST",
+            cluster.reflected()
         ))
         .with_retry_after(1)
         .into_response();

@@ -198,6 +198,9 @@ async fn single(state: &AppState, body: &[u8]) -> Result<Response, Problem> {
                 "the event was not applied ({error}); nothing of it was stored, retry later"
             )));
         }
+        // Stored; its partition's owner evaluates it (the cluster node waits for that, so
+        // this is the answer only when it did not come in time).
+        EventOutcome::Elsewhere => ("pending", Vec::new()),
     };
     Ok(Json(SingleResponse {
         event_id,
@@ -335,6 +338,10 @@ async fn batch(state: Arc<AppState>, body: Bytes) -> Result<Response, Problem> {
                 field: Some("event_id".into()),
             }),
             EventOutcome::Failed { error } => failed.push(format!("line {line}: {error}")),
+            EventOutcome::Elsewhere => {
+                response.accepted += 1;
+                response.pending += 1;
+            }
         }
     }
     if !failed.is_empty() {

@@ -21,11 +21,12 @@
 //! A partition here is the unit that moves between nodes: a fixed set of the 32 seller
 //! shards ([`crate::model::shard`]), shard `s` in partition `s mod partitions`.
 //!
-//! **Not built yet** (issue 19 is open): dividing the evaluation by the leases. Every
-//! node applies every partition today (the work is replicated); the owner of a partition
-//! should evaluate it alone and publish its units' changes for the others to apply, with
-//! a fenced takeover at a point of that changelog.
+//! - **The changelog** ([`changelog`]): `PROBITY_CHANGES`, where each partition's owner
+//!   publishes what its units wrote, so that only the owner runs the plugins and every
+//!   other node applies the writes ([`crate::service::division`]); a fence there marks
+//!   each takeover.
 
+pub mod changelog;
 pub mod log;
 pub mod ownership;
 

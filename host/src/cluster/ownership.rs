@@ -7,11 +7,12 @@
 //!    `probity_owners`, same expiry) and which live node *should* own it — the highest
 //!    rendezvous hash of (node, partition), the same answer on every node;
 //! 3. it renews each lease it holds with a compare-and-set on the revision it last
-//!    wrote (a lost race means someone else owns it now); hands a partition back when
-//!    another live node should own it (a delete that expects its revision), so a joining
-//!    node gets its share one partition at a time, without a pause of the others; and
-//!    claims a partition it should own that nobody holds (a create, which only one node
-//!    wins).
+//!    wrote (a lost race means someone else owns it now); marks a partition to hand
+//!    back when another live node should own it — the node stops evaluating it, then
+//!    gives the lease up with a delete that expects its revision
+//!    ([`Membership::hand_back`]), so a joining node gets its share one partition at a
+//!    time, without a pause of the others; and claims a partition it should own that
+//!    nobody holds (a create, which only one node wins).
 //!
 //! **At most one owner.** A lease is valid on its node until `lease − margin` after the
 //! moment its last renewal was *sent*; JetStream expires the key only `lease` after it
@@ -107,6 +108,8 @@ pub struct Membership {
     owners: kv::Store,
     nodes: kv::Store,
     mine: BTreeMap<u32, Lease>,
+    /// Held partitions another live node should own.
+    handing_back: BTreeSet<u32>,
     owner_changes: u64,
     view: View,
 }
@@ -188,6 +191,7 @@ impl Membership {
             owners,
             nodes,
             mine: BTreeMap::new(),
+            handing_back: BTreeSet::new(),
             owner_changes: 0,
             view,
         })
@@ -257,14 +261,11 @@ impl Membership {
         match current {
             Some((owner, revision)) if owner == me => {
                 if target.is_some_and(|target| target != me) {
-                    // Another live node should own it: hand it back.
-                    self.mine.remove(&partition);
-                    self.owner_changes += 1;
-                    self.owners
-                        .delete_expect_revision(&key, Some(revision))
-                        .await
-                        .map_err(|err| nats("handing a partition back")(err.into()))?;
-                    return Ok(None);
+                    // Another live node should own it: hand it back once this node has
+                    // stopped evaluating it ([`Membership::hand_back`]); renewed until then.
+                    self.handing_back.insert(partition);
+                } else {
+                    self.handing_back.remove(&partition);
                 }
                 let sent = Instant::now();
                 match self.owners.update(&key, me.clone().into(), revision).await {
@@ -299,7 +300,45 @@ impl Membership {
         }
     }
 
+    /// The partitions whose lease this node holds now, each with the instant until which
+    /// it may count on it.
+    pub fn held_until(&self) -> Vec<(u32, Instant)> {
+        let valid = self.settings.lease - self.settings.margin();
+        let now = Instant::now();
+        self.mine
+            .iter()
+            .map(|(partition, lease)| (*partition, lease.sent + valid))
+            .filter(|(_, until)| now < *until)
+            .collect()
+    }
+
+    /// The partitions another live node should own: hand each back with
+    /// [`Membership::hand_back`] once this node has stopped evaluating it.
+    pub fn handing_back(&self) -> Vec<u32> {
+        self.handing_back
+            .iter()
+            .copied()
+            .filter(|partition| self.mine.contains_key(partition))
+            .collect()
+    }
+
+    /// Give a partition's lease up (a delete that expects this node's revision), so that
+    /// the node that should own it claims it.
+    pub async fn hand_back(&mut self, partition: u32) -> Result<(), ClusterError> {
+        self.handing_back.remove(&partition);
+        let Some(lease) = self.mine.remove(&partition) else {
+            return Ok(());
+        };
+        self.owner_changes += 1;
+        self.owners
+            .delete_expect_revision(format!("p.{partition}"), Some(lease.revision))
+            .await
+            .map_err(|err| nats("handing a partition back")(err.into()))?;
+        Ok(())
+    }
+
     fn lose(&mut self, partition: u32) {
+        self.handing_back.remove(&partition);
         if self.mine.remove(&partition).is_some() {
             self.owner_changes += 1;
         }

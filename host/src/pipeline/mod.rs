@@ -132,6 +132,11 @@ pub fn verdicts_of_event(store: &dyn Store, event_id: &str) -> Result<Vec<Verdic
     Ok(verdicts)
 }
 
+/// SHA-256 (hex) of an event's pseudonymised JSON, as its idempotency record keeps it.
+pub fn event_digest(event: &Event) -> String {
+    LoggedEvent::new(event).digest
+}
+
 /// An event as the log stores it, with its content digest.
 struct LoggedEvent {
     json: Vec<u8>,
@@ -477,6 +482,39 @@ impl Pipeline {
             changes,
             timers_fired,
         })
+    }
+
+    /// In a cluster, an event of a partition another node owns: commit only what the
+    /// sequencer depends on — its idempotency record (with `subjects`, when the owner's
+    /// units already said which) and the order or complaint it makes known — so that
+    /// this node's sequencer routes the events after it as the owner's did. The
+    /// owner's units bring the rest ([`crate::service::division`]).
+    pub fn record_only(
+        &mut self,
+        routed: &Routed,
+        subjects: Vec<Subject>,
+    ) -> Result<(), PipelineError> {
+        let event = routed.event.as_ref();
+        let introduced = routing::introduces(event);
+        let mut batch = WriteBatch {
+            clock: Some(routed.clock),
+            event: Some(EventLogWrite {
+                event_id: event.event_id.clone(),
+                digest: routed.digest.clone(),
+                subjects,
+                seq: routed.event_seq,
+            }),
+            ..WriteBatch::default()
+        };
+        if let Some((reference, seller)) = &introduced {
+            batch.refs.push((reference.clone(), seller.to_string()));
+        }
+        self.store.commit(batch)?;
+        self.in_flight.committed(
+            &event.event_id,
+            introduced.as_ref().map(|(reference, _)| reference.as_str()),
+        );
+        Ok(())
     }
 
     /// Keep a successful call's writes; turn storage failures into a pipeline error.

@@ -10,10 +10,14 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 
+use tokio::sync::mpsc;
+
+use crate::cluster::changelog::ChangeLog;
 use crate::cluster::log::EventStream;
 use crate::cluster::ownership::{Membership, Settings};
 use crate::config::ClusterConfig;
-use crate::service::cluster_node::{ClusterNode, ClusterNodeSettings};
+use crate::service::cluster_node::{ClusterNode, ClusterNodeSettings, Dividing};
+use crate::service::division::{Division, Outgoing};
 use crate::service::reload::Reloader;
 use crate::service::worker::Worker;
 use crate::store::Store;
@@ -56,6 +60,8 @@ pub(super) async fn join(
     config: &ClusterConfig,
     worker: Worker,
     store: Arc<dyn Store>,
+    division: Arc<Division>,
+    outgoing: mpsc::UnboundedReceiver<Outgoing>,
 ) -> Result<JoinedNode> {
     let url = &config.nats_url;
     let client = crate::cluster::connect(url).await.with_context(|| {
@@ -95,6 +101,14 @@ pub(super) async fn join(
     .context(
         "opening the event stream PROBITY_EVENTS (does the NATS server run with JetStream, `-js`?)",
     )?;
+    let changelog = ChangeLog::open(
+        client.clone(),
+        &config.node,
+        usize::from(config.replicas),
+        window,
+    )
+    .await
+    .context("opening the changelog stream PROBITY_CHANGES")?;
     let started_at = stream
         .state()
         .await
@@ -122,6 +136,11 @@ pub(super) async fn join(
         stream,
         worker,
         store,
+        Dividing {
+            division,
+            changelog,
+            outgoing,
+        },
     );
     tracing::info!(
         node = %config.node,
@@ -139,15 +158,17 @@ pub(super) async fn join(
     })
 }
 
-/// Mark the node ready once it has applied what the stream held when it started.
+/// Mark the node ready once every partition reflects what the stream held when it
+/// started.
 pub(super) async fn ready_when_caught_up(node: StartedNode, ready: Arc<AtomicBool>) {
     while !node
         .node
-        .wait_applied(node.started_at, Duration::from_secs(5))
+        .wait_reflected(node.started_at, Duration::from_secs(5))
         .await
     {
         tracing::info!(
             applied = node.node.applied(),
+            reflected = node.node.reflected(),
             target = node.started_at,
             "catching up with the event stream before taking requests"
         );

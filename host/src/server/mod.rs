@@ -51,7 +51,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         path: config_path.clone(),
         bundled: bundled::BUNDLED,
     };
-    let (mut config, digest) = source.read().map_err(|err| anyhow::anyhow!("{err}"))?;
+    let (config, digest) = source.read().map_err(|err| anyhow::anyhow!("{err}"))?;
     let listen = config.server.listen;
     if config.auth.tokens.is_empty() && !listen.ip().is_loopback() {
         bail!(
@@ -61,6 +61,16 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let data_dir = config.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+    if let Some(cluster) = &config.cluster {
+        // A cluster node's store is a copy of the cluster's streams: rebuilt at start.
+        crate::store::clear_cluster_copy(&data_dir).with_context(|| {
+            format!(
+                "clearing the cluster node `{}`'s copy in {}",
+                cluster.node,
+                data_dir.display()
+            )
+        })?;
+    }
     let sled = Arc::new(
         SledStore::open(&data_dir, config.server.store_cache_mib * 1024 * 1024)
             .with_context(|| format!("opening the store in {}", data_dir.display()))?
@@ -83,14 +93,6 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
         );
     }
 
-    if config.cluster.is_some()
-        && let Some(change) = crate::service::cluster_node::stored_config_change(store.as_ref())
-    {
-        // A cluster node runs the cluster's plugins and actions (the last change it
-        // applied from the stream), not its file's, until the next change.
-        config = change.applied_to(&config);
-        tracing::info!(origin = %change.origin, "running the cluster's plugins and actions as last applied from the event stream");
-    }
     let engine = Arc::new(PluginEngine::new(&config.runtime, config.cache_dir())?);
     let (plugins, _) = PluginSet::load(&engine, &config, bundled::BUNDLED)?;
     let plugins = Arc::new(plugins);
@@ -115,20 +117,37 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     }
     store.checkpoint()?;
     let store_health = Arc::new(StoreHealth::new(&data_dir));
-    let partitions = config.server.partition_count();
+    let cluster_config = config.cluster.clone();
+    // In a cluster, a partition thread per cluster partition, each evaluating or
+    // following as its lease says.
+    let division = cluster_config.as_ref().map(|cluster| {
+        crate::service::division::Division::new(&cluster.node, cluster.partitions, store.clone())
+    });
+    let partitions = match &division {
+        Some((division, _)) => division.partitions(),
+        None => config.server.partition_count(),
+    };
     tracing::info!(
         partitions,
         "evaluating the seller shards on {partitions} partition thread(s)"
     );
-    let (worker, threads) = Worker::start(pipeline, partitions, QUEUE_DEPTH, store_health.clone())?;
-    let cluster_config = config.cluster.clone();
+    let (worker, threads) = Worker::start(
+        pipeline,
+        partitions,
+        QUEUE_DEPTH,
+        store_health.clone(),
+        division.as_ref().map(|(division, _)| division.clone()),
+    )?;
     if cluster_config.is_some() && config.privacy.pseudonym_key.is_none() {
         bail!(
             "a cluster node needs `privacy.pseudonym_key` (or PROBITY_PSEUDONYM_KEY), the same on every node: events are pseudonymised by the node that takes them in, and every node must compute the same pseudonyms"
         );
     }
     let cluster = match &cluster_config {
-        Some(settings) => Some(cluster::join(settings, worker.clone(), store.clone()).await?),
+        Some(settings) => {
+            let (division, outgoing) = division.context("a cluster node divides its work")?;
+            Some(cluster::join(settings, worker.clone(), store.clone(), division, outgoing).await?)
+        }
         None => None,
     };
 

@@ -41,12 +41,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use tokio::sync::{oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 
+use super::division::leases::{self, Taken};
+use super::division::{Division, Outgoing, PartitionView, tasks};
 use super::reload::{ClusterConfigChange, Reloader};
 use super::worker::{
     DecisionMade, DecisionRefused, DecisionRequest, EventOutcome, Worker, WorkerError,
 };
+use crate::cluster::changelog::ChangeLog;
 use crate::cluster::log::{EventStream, FollowedEntry, StreamEntry, StreamState};
 use crate::cluster::ownership::{Membership, View};
 use crate::model::event::Event;
@@ -54,17 +57,8 @@ use crate::model::shard::{ShardSet, shard_of};
 use crate::model::time::Timestamp;
 use crate::store::Store;
 
-/// The store's meta key of the last stream sequence applied.
-const APPLIED_META: &str = "cluster_applied";
-
-/// The store's meta key of the last configuration change applied from the stream.
-const CONFIG_META: &str = "cluster_config";
-
 /// How long a reload waits for its own change to come back through the stream.
 const CONFIG_WAIT: Duration = Duration::from_secs(120);
-
-/// How often the applied position is written to the store.
-const POSITION_EVERY: Duration = Duration::from_secs(1);
 
 /// Most messages the follower submits as one batch.
 const FOLLOW_BATCH: usize = 512;
@@ -92,7 +86,17 @@ pub enum ClusterOutcome {
     },
 }
 
-type Waiters = HashMap<String, Vec<oneshot::Sender<EventOutcome>>>;
+type Waiters = Arc<Mutex<HashMap<String, Vec<oneshot::Sender<EventOutcome>>>>>;
+
+/// What a node needs to divide the work (see [`crate::service::division`]).
+pub struct Dividing {
+    /// The node's share of the work.
+    pub division: Arc<Division>,
+    /// The changelog stream.
+    pub changelog: ChangeLog,
+    /// What the partition threads queue for the changelog.
+    pub outgoing: mpsc::UnboundedReceiver<Outgoing>,
+}
 
 type DecisionAnswer = Result<DecisionMade, DecisionRefused>;
 
@@ -102,14 +106,17 @@ pub struct ClusterNode {
     stream: EventStream,
     worker: Worker,
     store: Arc<dyn Store>,
-    waiters: Mutex<Waiters>,
+    waiters: Waiters,
     applied: watch::Sender<u64>,
+    division: Arc<Division>,
+    changelog: ChangeLog,
+    /// The last changelog sequence applied here.
+    changes_applied: watch::Sender<u64>,
+    outgoing: Mutex<Option<mpsc::UnboundedReceiver<Outgoing>>>,
     view: Mutex<View>,
     reloader: std::sync::OnceLock<Arc<Reloader>>,
     /// Why the follower is stuck, if it is (a configuration change it cannot load).
     stuck: Mutex<Option<String>>,
-    /// When the applied position was last written to the store.
-    position_written: Mutex<Option<std::time::Instant>>,
     /// Requests waiting for their decision to come back through the stream, by id.
     decisions: Mutex<HashMap<String, oneshot::Sender<DecisionAnswer>>>,
 }
@@ -131,8 +138,13 @@ pub struct ClusterStatus {
     pub evaluation: &'static str,
     /// The stream as JetStream reports it (absent when NATS does not answer).
     pub stream: Option<StreamState>,
-    /// The last stream sequence this node applied.
+    /// The last stream sequence this node's sequencer applied.
     pub applied: u64,
+    /// Every partition's verdicts here reflect the stream up to this sequence.
+    pub reflected: u64,
+    /// Each partition: whether this node evaluates it (`owner`) or applies its owner's
+    /// changelog (`follower`), and how far it is reflected here.
+    pub partitions: Vec<PartitionView>,
     /// Messages stored but not applied here yet.
     pub lag: Option<u64>,
     /// Why this node cannot follow the stream, if it cannot (e.g. a configuration change
@@ -150,8 +162,15 @@ impl ClusterNode {
         stream: EventStream,
         worker: Worker,
         store: Arc<dyn Store>,
+        dividing: Dividing,
     ) -> Arc<Self> {
-        let applied = applied_position(store.as_ref());
+        let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
+        let to_waiters = waiters.clone();
+        dividing
+            .division
+            .set_outcome_hook(Box::new(move |outcomes| {
+                deliver(&to_waiters, outcomes);
+            }));
         Arc::new(ClusterNode {
             view: Mutex::new(View {
                 node: settings.node.clone(),
@@ -161,12 +180,16 @@ impl ClusterNode {
             stream,
             worker,
             store,
-            waiters: Mutex::new(HashMap::new()),
-            applied: watch::Sender::new(applied),
+            waiters,
+            // The store was rebuilt empty at start: the stream is followed from its start.
+            applied: watch::Sender::new(0),
+            division: dividing.division,
+            changelog: dividing.changelog,
+            changes_applied: watch::Sender::new(0),
+            outgoing: Mutex::new(Some(dividing.outgoing)),
             reloader: std::sync::OnceLock::new(),
             stuck: Mutex::new(None),
             decisions: Mutex::new(HashMap::new()),
-            position_written: Mutex::new(None),
         })
     }
 
@@ -192,6 +215,24 @@ impl ClusterNode {
         renew_every: Duration,
     ) {
         let _ = self.reloader.set(reloader);
+        if let Some(outgoing) = self
+            .outgoing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+        {
+            tokio::spawn(tasks::run_publisher(
+                self.changelog.clone(),
+                outgoing,
+                self.division.clone(),
+            ));
+        }
+        tokio::spawn(tasks::run_applier(
+            self.changelog.clone(),
+            self.division.clone(),
+            self.changes_applied.clone(),
+            self.applied.subscribe(),
+        ));
         tokio::spawn(self.clone().run_follower());
         tokio::spawn(self.clone().run_membership(membership, renew_every));
     }
@@ -293,6 +334,26 @@ impl ClusterNode {
             .is_ok_and(|reached| reached.is_ok())
     }
 
+    /// The lowest stream sequence every partition reflects here.
+    pub fn reflected(&self) -> u64 {
+        self.division.reflected().min(self.applied())
+    }
+
+    /// Wait (at most `wait`) until every partition here reflects the stream up to
+    /// `sequence`; whether they do.
+    pub async fn wait_reflected(&self, sequence: u64, wait: Duration) -> bool {
+        let until = tokio::time::Instant::now() + wait;
+        loop {
+            if self.reflected() >= sequence {
+                return true;
+            }
+            if tokio::time::Instant::now() >= until {
+                return false;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Publish `events` to the stream (acknowledged by JetStream before this returns
     /// anything) and wait for their outcomes (see the module docs).
     pub async fn submit(&self, events: Vec<Event>) -> Result<Vec<ClusterOutcome>, WorkerError> {
@@ -318,18 +379,12 @@ impl ClusterNode {
         for ((event, answer), ack) in events.into_iter().zip(answers).zip(acks) {
             let outcome = if ack.duplicate {
                 // JetStream dropped this copy: no outcome will come for it. Once the
-                // first copy is applied here, the sequencer answers for it.
+                // first copy is reflected here, its record answers for it.
                 drop(answer);
                 self.forget_waiters(std::slice::from_ref(&event));
                 let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
-                match self.wait_applied(ack.sequence, wait).await {
-                    true => ClusterOutcome::Applied(
-                        self.worker
-                            .submit(vec![event])
-                            .await?
-                            .pop()
-                            .unwrap_or(EventOutcome::Conflict),
-                    ),
+                match self.wait_reflected(ack.sequence, wait).await {
+                    true => ClusterOutcome::Applied(self.answer_copy(event).await?),
                     false => ClusterOutcome::Pending {
                         sequence: ack.sequence,
                     },
@@ -345,6 +400,30 @@ impl ClusterNode {
             outcomes.push(outcome);
         }
         Ok(outcomes)
+    }
+
+    /// The answer to a re-sent event whose first copy is reflected here: its record's
+    /// verdicts, or a conflict if its content differs.
+    async fn answer_copy(&self, event: Event) -> Result<EventOutcome, WorkerError> {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || {
+            let digest = crate::pipeline::event_digest(&event);
+            let failed = |err: crate::store::StoreError| EventOutcome::Failed {
+                error: err.to_string(),
+            };
+            match store.event_record(&event.event_id) {
+                Ok(Some(record)) if record.digest != digest => EventOutcome::Conflict,
+                Ok(_) => {
+                    match crate::pipeline::verdicts_of_event(store.as_ref(), &event.event_id) {
+                        Ok(verdicts) => EventOutcome::Duplicate { verdicts },
+                        Err(err) => failed(err),
+                    }
+                }
+                Err(err) => failed(err),
+            }
+        })
+        .await
+        .map_err(|err| WorkerError::Stream(err.to_string()))
     }
 
     /// Publish every event (pipelined) and wait for JetStream's acknowledgements.
@@ -455,24 +534,28 @@ impl ClusterNode {
     /// Apply one batch of the stream, in order; `true` when the worker is gone.
     async fn apply(&self, batch: Vec<FollowedEntry>) -> Result<bool, String> {
         let mut events = Vec::new();
+        let mut positions = Vec::new();
         let mut last = self.applied();
         for FollowedEntry { sequence, entry } in batch {
             if sequence <= last {
                 continue;
             }
             match entry {
-                StreamEntry::Event(event) => events.push(*event),
+                StreamEntry::Event(event) => {
+                    events.push(*event);
+                    positions.push(sequence);
+                }
                 StreamEntry::ClockAdvance(to) => {
                     // Events before it first, then the advance, in the stream's order.
-                    if self.submit_local(std::mem::take(&mut events)).await? {
+                    if self.submit_local(&mut events, &mut positions).await? {
                         return Ok(true);
                     }
-                    if self.worker.advance_clock(to).await.is_err() {
+                    if self.worker.advance_clock(to, sequence).await.is_err() {
                         return Ok(true);
                     }
                 }
                 StreamEntry::Decision(value) => {
-                    if self.submit_local(std::mem::take(&mut events)).await? {
+                    if self.submit_local(&mut events, &mut positions).await? {
                         return Ok(true);
                     }
                     self.record_applied(last);
@@ -481,7 +564,7 @@ impl ClusterNode {
                     }
                 }
                 StreamEntry::ConfigChange(value) => {
-                    if self.submit_local(std::mem::take(&mut events)).await? {
+                    if self.submit_local(&mut events, &mut positions).await? {
                         return Ok(true);
                     }
                     self.record_applied(last);
@@ -494,22 +577,30 @@ impl ClusterNode {
             }
             last = sequence;
         }
-        if self.submit_local(events).await? {
+        if self.submit_local(&mut events, &mut positions).await? {
             return Ok(true);
         }
         self.record_applied(last);
         Ok(false)
     }
 
-    /// Submit events to the local pipeline and pass their outcomes to their waiters;
-    /// `true` when the worker is gone. A storage failure stops the follow (it starts
-    /// again from the last position recorded, which is before these events).
-    async fn submit_local(&self, events: Vec<Event>) -> Result<bool, String> {
+    /// Submit events (taken from `events`, at stream `positions`) to the local pipeline
+    /// and pass the outcomes of those evaluated here to their waiters (the others come
+    /// with their owners' changelogs); `true` when the worker is gone. A storage failure
+    /// stops the follow (it starts again from the last position recorded, which is
+    /// before these events).
+    async fn submit_local(
+        &self,
+        events: &mut Vec<Event>,
+        positions: &mut Vec<u64>,
+    ) -> Result<bool, String> {
+        let events = std::mem::take(events);
+        let positions = std::mem::take(positions);
         if events.is_empty() {
             return Ok(false);
         }
         let ids: Vec<String> = events.iter().map(|e| e.event_id.clone()).collect();
-        let outcomes = match self.worker.submit_waiting(events).await {
+        let outcomes = match self.worker.submit_waiting(events, positions).await {
             Ok(outcomes) => outcomes,
             Err(WorkerError::ShuttingDown) => return Ok(true),
             Err(err) => return Err(format!("applying stream events: {err}")),
@@ -520,14 +611,12 @@ impl ClusterNode {
         {
             return Err(format!("applying stream events: {error}"));
         }
-        let mut waiters = self.waiters.lock().unwrap_or_else(PoisonError::into_inner);
-        for (id, outcome) in ids.into_iter().zip(outcomes) {
-            if let Some(list) = waiters.remove(&id) {
-                for waiter in list {
-                    let _ = waiter.send(outcome.clone());
-                }
-            }
-        }
+        let here = ids
+            .into_iter()
+            .zip(outcomes)
+            .filter(|(_, outcome)| !matches!(outcome, EventOutcome::Elsewhere))
+            .collect();
+        deliver(&self.waiters, here);
         Ok(false)
     }
 
@@ -556,12 +645,6 @@ impl ClusterNode {
         match applied {
             Ok(()) => {
                 *stuck = None;
-                if let Err(err) = self
-                    .store
-                    .set_meta(CONFIG_META, value.to_string().as_bytes())
-                {
-                    tracing::warn!(error = %err, "recording the cluster's configuration failed");
-                }
                 Ok(())
             }
             Err(err) => {
@@ -578,22 +661,6 @@ impl ClusterNode {
         if sequence <= self.applied() {
             return;
         }
-        // The position is a hint (a message read twice is recognised, see the module
-        // docs), written with a sync of the store: at most once a second.
-        let due = {
-            let mut last = self
-                .position_written
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            let due = last.is_none_or(|at| at.elapsed() >= POSITION_EVERY);
-            if due {
-                *last = Some(std::time::Instant::now());
-            }
-            due
-        };
-        if due && let Err(err) = self.store.set_meta(APPLIED_META, &sequence.to_be_bytes()) {
-            tracing::warn!(error = %err, "recording the stream position failed");
-        }
         metrics::gauge!("probity_cluster_applied_sequence").set(sequence as f64);
         self.applied.send_replace(sequence);
     }
@@ -602,9 +669,20 @@ impl ClusterNode {
     async fn run_membership(self: Arc<Self>, mut membership: Membership, renew_every: Duration) {
         let mut tick = tokio::time::interval(renew_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        let mut taken = Taken::new();
         loop {
             tick.tick().await;
-            match membership.round().await {
+            let round = membership.round().await;
+            // Leases that lapsed stop their threads even when NATS does not answer.
+            leases::follow(
+                &self.division,
+                &self.changelog,
+                &self.changes_applied,
+                &mut membership,
+                &mut taken,
+            )
+            .await;
+            match round {
                 Ok(()) => {
                     let view = membership.view().clone();
                     metrics::gauge!("probity_cluster_partitions_held").set(view.held.len() as f64);
@@ -627,7 +705,9 @@ impl ClusterNode {
         let applied = self.applied();
         ClusterStatus {
             node: self.settings.node.clone(),
-            evaluation: "replicated: every node applies every partition's events from the stream",
+            evaluation: "divided: each partition's owner evaluates it; the other nodes apply its changelog",
+            reflected: self.reflected(),
+            partitions: self.division.view(),
             lag: stream.map(|s| s.last_sequence.saturating_sub(applied)),
             stuck: self.stuck(),
             stream,
@@ -641,19 +721,17 @@ impl ClusterNode {
     }
 }
 
-/// The plugins and actions of the last configuration change this node applied from the
-/// stream, if any: a restarting node runs them, not its file's, until the next change.
-pub fn stored_config_change(store: &dyn Store) -> Option<ClusterConfigChange> {
-    let bytes = store.meta(CONFIG_META).ok().flatten()?;
-    serde_json::from_slice(&bytes).ok()
-}
-
-/// The stream position recorded in `store` (0: nothing applied yet).
-fn applied_position(store: &dyn Store) -> u64 {
-    store
-        .meta(APPLIED_META)
-        .ok()
-        .flatten()
-        .and_then(|bytes| <[u8; 8]>::try_from(bytes.as_slice()).ok())
-        .map_or(0, u64::from_be_bytes)
+/// Hand outcomes to the requests waiting for them.
+fn deliver(waiters: &Waiters, outcomes: Vec<(String, EventOutcome)>) {
+    if outcomes.is_empty() {
+        return;
+    }
+    let mut waiters = waiters.lock().unwrap_or_else(PoisonError::into_inner);
+    for (id, outcome) in outcomes {
+        if let Some(list) = waiters.remove(&id) {
+            for waiter in list {
+                let _ = waiter.send(outcome.clone());
+            }
+        }
+    }
 }

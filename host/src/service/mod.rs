@@ -9,7 +9,8 @@
 //!
 //! | module | what |
 //! |---|---|
-//! | [`cluster_node`] | in a cluster: ingest through the JetStream stream, the follower that applies it in order, `GET /v1/cluster` |
+//! | [`cluster_node`] | in a cluster: ingest through the JetStream stream, the follower that applies it in order, leases, `GET /v1/cluster` |
+//! | [`division`] | in a cluster: each partition evaluated by its owner alone, the changelog the others apply, fenced takeovers |
 //! | [`ratings`] | publishing sellers' ratings, on the schedule and on demand, audited |
 //! | [`worker`] | the router thread (sequencing, fair scheduling), group commit (the event log's `fdatasync`), the flush thread |
 //! | [`router`] | the router thread: fair scheduling, the sequencer, ticks to the partitions |
@@ -23,6 +24,7 @@
 pub mod audit;
 pub mod auth;
 pub mod cluster_node;
+pub mod division;
 pub mod keys;
 pub mod metrics;
 pub mod partition;

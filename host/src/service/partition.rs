@@ -21,6 +21,7 @@ use crate::model::time::Timestamp;
 use crate::pipeline::{Pipeline, PipelineError, PluginSet, Routed};
 use crate::store::{Store, StoreHealth};
 
+use super::division::duty::{Buffered, Duty, WATERMARK_EVERY};
 use super::worker::{Ack, EventOutcome, Reply};
 
 /// Items queued for one partition before the router waits.
@@ -57,6 +58,8 @@ pub(super) enum Item {
         seq: u64,
         done: std_mpsc::Sender<()>,
     },
+    /// In a divided cluster: everything up to the item's position was sent.
+    Sync,
     /// Finish and end.
     Stop,
 }
@@ -135,6 +138,7 @@ impl Slot {
             EventOutcome::Conflict => "conflict",
             EventOutcome::Parked { .. } => "parked",
             EventOutcome::Failed { .. } => "failed",
+            EventOutcome::Elsewhere => "elsewhere",
         };
         metrics::counter!("probity_events_total", "outcome" => label).increment(1);
         if let Some(place) = self
@@ -212,21 +216,69 @@ impl Progress {
     }
 }
 
-/// Run one partition until [`Item::Stop`] (or the router is gone).
+/// Run one partition until [`Item::Stop`] (or the router is gone). With a `duty` (a
+/// divided cluster), the thread evaluates or follows as its partition's lease says.
 pub(super) fn run_partition(
     index: usize,
     mut pipeline: Pipeline,
-    items: std_mpsc::Receiver<Item>,
+    items: std_mpsc::Receiver<(u64, Item)>,
     progress: Arc<Progress>,
     health: Arc<StoreHealth>,
+    mut duty: Option<Duty>,
 ) {
     let store: Arc<dyn Store> = pipeline.store().clone();
     let label = index.to_string();
-    while let Ok(item) = items.recv() {
+    let here = Here {
+        index,
+        progress: &progress,
+        health: &health,
+    };
+    loop {
+        let received = match duty.as_mut() {
+            None => items.recv().ok(),
+            Some(duty) => loop {
+                if let Err(err) = duty.between(&mut pipeline) {
+                    record(&err, &health);
+                    tracing::error!(partition = index, error = %err, "taking the partition over failed; trying again");
+                }
+                match items.recv_timeout(WATERMARK_EVERY) {
+                    Ok(item) => break Some(item),
+                    Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
+                    Err(std_mpsc::RecvTimeoutError::Disconnected) => break None,
+                }
+            },
+        };
+        let Some((position, item)) = received else {
+            break;
+        };
         if matches!(item, Item::Evaluate { .. }) {
             metrics::counter!("probity_partition_events_total", "partition" => label.clone())
                 .increment(1);
         }
+        let stop = match duty.as_mut() {
+            Some(duty) => here.divided(duty, &mut pipeline, position, item),
+            None => here.handle(&mut pipeline, item),
+        };
+        if stop {
+            break;
+        }
+        metrics::gauge!("probity_partition_lag_entries", "partition" => label.clone())
+            .set(progress.behind(index) as f64);
+        store.note_log_applied(progress.applied());
+    }
+}
+
+/// A partition thread's own particulars.
+struct Here<'a> {
+    index: usize,
+    progress: &'a Progress,
+    health: &'a StoreHealth,
+}
+
+impl Here<'_> {
+    /// Do one item; `true` to stop.
+    fn handle(&self, pipeline: &mut Pipeline, item: Item) -> bool {
+        let (index, progress, health) = (self.index, self.progress, self.health);
         match item {
             Item::Evaluate { routed, slot } => {
                 let outcome = match pipeline.evaluate_routed(&routed) {
@@ -240,7 +292,7 @@ pub(super) fn run_partition(
                     }
                     // Not marked finished: the log stays unapplied from here, and a
                     // restart replays the event.
-                    Err(err) => failed(&err, &routed.event.event_id, &health),
+                    Err(err) => failed(&err, &routed.event.event_id, health),
                 };
                 match slot {
                     Some(slot) => slot.fill(outcome),
@@ -256,7 +308,7 @@ pub(super) fn run_partition(
             } => {
                 let outcome = match pipeline.duplicate_verdicts(&event_id) {
                     Ok(verdicts) => EventOutcome::Duplicate { verdicts },
-                    Err(err) => failed(&PipelineError::Store(err), &event_id, &health),
+                    Err(err) => failed(&PipelineError::Store(err), &event_id, health),
                 };
                 slot.fill(outcome);
                 progress.finished(index, seq);
@@ -274,7 +326,7 @@ pub(super) fn run_partition(
                         progress.finished(index, seq);
                     }
                     Err(err) => {
-                        record(&err, &health);
+                        record(&err, health);
                         tracing::error!(error = %err, "firing due timers failed");
                     }
                 }
@@ -291,11 +343,98 @@ pub(super) fn run_partition(
                 progress.finished(index, seq);
                 let _ = done.send(());
             }
-            Item::Stop => break,
+            Item::Sync => {}
+            Item::Stop => return true,
         }
-        metrics::gauge!("probity_partition_lag_entries", "partition" => label.clone())
-            .set(progress.behind(index) as f64);
-        store.note_log_applied(progress.applied());
+        false
+    }
+
+    /// Do one item in a divided cluster: as the owner, evaluate it and publish its
+    /// units; as a follower, keep it (see [`crate::service::division`]). `true` to stop.
+    fn divided(&self, duty: &mut Duty, pipeline: &mut Pipeline, position: u64, item: Item) -> bool {
+        duty.arrived(position);
+        let (index, progress) = (self.index, self.progress);
+        match item {
+            Item::Sync => {
+                duty.synced(position);
+                false
+            }
+            Item::Stop => true,
+            item @ Item::Duplicate { .. } => self.handle(pipeline, item),
+            Item::Barrier { seq, done } => {
+                // What comes after (a decision) must see every earlier item reflected.
+                while !duty.owns() && !duty.caught_up() {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    if let Err(err) = duty.between(pipeline) {
+                        record(&err, self.health);
+                    }
+                }
+                progress.finished(index, seq);
+                let _ = done.send(());
+                false
+            }
+            Item::Evaluate { routed, slot } => {
+                let mark = duty.next_mark(position);
+                if duty.owns() {
+                    let stop = self.handle(pipeline, Item::Evaluate { routed, slot });
+                    duty.evaluated(mark);
+                    return stop;
+                }
+                let subjects = duty.pending_subjects(&routed.event.event_id);
+                let outcome = match pipeline.record_only(&routed, subjects) {
+                    Ok(()) => {
+                        progress.finished(index, routed.seq);
+                        EventOutcome::Elsewhere
+                    }
+                    Err(err) => failed(&err, &routed.event.event_id, self.health),
+                };
+                if let Some(slot) = slot {
+                    slot.fill(outcome);
+                }
+                duty.keep(mark, Buffered::Evaluate(routed));
+                false
+            }
+            Item::Tick {
+                clock,
+                cause,
+                seq,
+                wait,
+            } => {
+                let mark = duty.next_mark(position);
+                if duty.owns() {
+                    let stop = self.handle(
+                        pipeline,
+                        Item::Tick {
+                            clock,
+                            cause,
+                            seq,
+                            wait,
+                        },
+                    );
+                    duty.evaluated(mark);
+                    return stop;
+                }
+                duty.keep(mark, Buffered::Tick { clock, cause });
+                progress.finished(index, seq);
+                if let Some(job) = wait {
+                    job.release();
+                }
+                false
+            }
+            Item::SetPlugins { plugins, seq, done } => {
+                let mark = duty.next_mark(position);
+                if duty.owns() {
+                    duty.swapped(plugins.clone());
+                    let stop = self.handle(pipeline, Item::SetPlugins { plugins, seq, done });
+                    duty.evaluated(mark);
+                    return stop;
+                }
+                duty.keep(mark, Buffered::SetPlugins(plugins));
+                progress.finished(index, seq);
+                let _ = done.send(());
+                false
+            }
+        }
     }
 }
 

@@ -33,9 +33,11 @@ pub const SLICE_EVENTS: usize = 16;
 /// Most jobs held in evaluation at once; more wait in the channel.
 const MAX_ACTIVE_JOBS: usize = 1024;
 
-/// A job being routed: its events not yet routed, how many were, and its outcomes.
+/// A job being routed: its events not yet routed (with their event stream positions in a
+/// cluster), how many were, and its outcomes.
 struct ActiveJob {
     events: std::collections::VecDeque<Event>,
+    positions: std::collections::VecDeque<u64>,
     routed: usize,
     total: usize,
     state: Arc<JobState>,
@@ -43,9 +45,15 @@ struct ActiveJob {
 
 /// The router's view of the partitions.
 pub(super) struct Partitions {
-    pub(super) queues: Vec<std_mpsc::SyncSender<Item>>,
+    pub(super) queues: Vec<std_mpsc::SyncSender<(u64, Item)>>,
     pub(super) threads: Vec<JoinHandle<()>>,
     pub(super) progress: Arc<Progress>,
+    /// In a divided cluster: the event stream position of what is being routed (its
+    /// items' marks, see [`crate::service::division`]).
+    pub(super) position: u64,
+    /// Whether the partitions divide a cluster's work (they then hear where each job
+    /// ends).
+    pub(super) divided: bool,
 }
 
 impl Partitions {
@@ -57,7 +65,18 @@ impl Partitions {
         self.progress.sending(partition, seq);
         if let Some(queue) = self.queues.get(partition) {
             // A partition ends only after `Stop`, which the router sends last.
-            let _ = queue.send(item);
+            let _ = queue.send((self.position, item));
+        }
+    }
+
+    /// In a divided cluster: tell every partition that everything up to the current
+    /// position was sent.
+    fn sync(&self) {
+        if !self.divided {
+            return;
+        }
+        for queue in &self.queues {
+            let _ = queue.send((self.position, Item::Sync));
         }
     }
 
@@ -97,7 +116,7 @@ impl Partitions {
 
     fn stop(self) {
         for queue in &self.queues {
-            let _ = queue.send(Item::Stop);
+            let _ = queue.send((self.position, Item::Stop));
         }
         for thread in self.threads {
             let _ = thread.join();
@@ -160,6 +179,9 @@ pub(super) fn run_router(
                 let Some(event) = job.events.pop_front() else {
                     break;
                 };
+                if let Some(position) = job.positions.pop_front() {
+                    router.partitions.position = position;
+                }
                 let slot = Slot {
                     job: job.state.clone(),
                     index: job.routed,
@@ -172,6 +194,7 @@ pub(super) fn run_router(
             }
             if job.routed == job.total {
                 active.remove(index);
+                router.partitions.sync();
             }
         }
         router.note_decided();
@@ -278,7 +301,11 @@ impl Router<'_> {
         stopping: &mut bool,
     ) {
         match job {
-            Job::Events { events, reply } => {
+            Job::Events {
+                events,
+                positions,
+                reply,
+            } => {
                 let state = JobState::new(events.len(), reply, self.acks.clone());
                 if events.is_empty() {
                     state.finish_empty();
@@ -288,6 +315,7 @@ impl Router<'_> {
                     total: events.len(),
                     routed: 0,
                     events: events.into(),
+                    positions: positions.into(),
                     state,
                 });
             }
@@ -324,8 +352,14 @@ impl Router<'_> {
                 let _ = done.send(());
             }
             Job::FollowWallClock { to } => self.follow(to),
+            Job::AdvanceClock { to, position } => {
+                self.partitions.position = position;
+                self.advance(to);
+                self.partitions.sync();
+            }
             Job::Decide { request, reply } => {
                 let _ = reply.send(self.decide(request));
+                self.partitions.sync();
             }
             Job::PurgeLog { cutoff } => match self.sequencer.store().purge_log_before(cutoff) {
                 Ok(0) => {}
@@ -445,6 +479,22 @@ impl Router<'_> {
                 true => self.sequencer.advance(to, "wall-clock"),
                 false => Ok(None),
             });
+        self.advanced(to, advanced);
+    }
+
+    /// Advance event time to `to` whatever is due (a cluster's clock advance from the
+    /// stream: whether something is due depends on this node's store, which in a
+    /// divided cluster lags behind the owners', so every node must take it alike).
+    fn advance(&mut self, to: crate::model::time::Timestamp) {
+        let advanced = self.sequencer.advance(to, "wall-clock");
+        self.advanced(to, advanced);
+    }
+
+    fn advanced(
+        &mut self,
+        to: crate::model::time::Timestamp,
+        advanced: Result<Option<(u64, Vec<Routed>)>, crate::store::StoreError>,
+    ) {
         match advanced {
             Ok(Some((seq, released))) => {
                 for routed in released {

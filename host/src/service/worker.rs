@@ -27,6 +27,9 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::division::Division;
+use super::division::duty::Duty;
+use super::division::recording::RecordingStore;
 use super::partition::{PARTITION_QUEUE, Progress, run_partition};
 use super::router::{Partitions, run_router};
 use crate::model::event::Event;
@@ -50,6 +53,9 @@ pub enum EventOutcome {
     },
     /// Accepted before with different content; nothing done.
     Conflict,
+    /// In a divided cluster: another node evaluates it; its outcome comes with the
+    /// owner's changelog.
+    Elsewhere,
     /// Logged; evaluated once its order or complaint (`waiting_for`) is known.
     Parked {
         /// `o/<order id>` or `c/<complaint id>`.
@@ -89,6 +95,8 @@ pub(super) type Ack = (Reply, Vec<EventOutcome>);
 pub(super) enum Job {
     Events {
         events: Vec<Event>,
+        /// In a cluster, their event stream positions (empty otherwise).
+        positions: Vec<u64>,
         reply: Reply,
     },
     SetPlugins {
@@ -100,6 +108,11 @@ pub(super) enum Job {
     /// expire (see [`Pipeline::due_by`]).
     FollowWallClock {
         to: crate::model::time::Timestamp,
+    },
+    /// A cluster's clock advance, at event stream `position`: taken whatever is due.
+    AdvanceClock {
+        to: crate::model::time::Timestamp,
+        position: u64,
     },
     /// A reviewer's decision on a finding (between two events, logged).
     Decide {
@@ -202,24 +215,45 @@ impl Worker {
     /// Start the router, `partitions` partition threads and the flush thread. `pipeline`
     /// is the one that replayed the log at start-up: its sequencer routes from here on.
     /// Storage faults are recorded in `health`.
+    ///
+    /// With `division` (a divided cluster), there is one partition thread per cluster
+    /// partition, each evaluating or following as its lease says
+    /// ([`crate::service::division`]); `partitions` is then the cluster's count.
     pub fn start(
         mut pipeline: Pipeline,
         partitions: u16,
         queue: usize,
         health: Arc<StoreHealth>,
+        division: Option<Arc<Division>>,
     ) -> std::io::Result<(Worker, WorkerThreads)> {
         let sequencer = pipeline
             .take_sequencer()
             .ok_or_else(|| std::io::Error::other("the pipeline's sequencer was taken already"))?;
         let store = pipeline.store().clone();
         let plugins = pipeline.plugins().clone();
-        let count = partitions.max(1);
+        let count = match &division {
+            Some(division) => division.partitions(),
+            None => partitions.max(1),
+        };
         let progress = Arc::new(Progress::new(count as usize, sequencer.decided()));
         let mut queues = Vec::with_capacity(count as usize);
         let mut threads = Vec::with_capacity(count as usize);
         for index in 0..count {
+            let (partition_store, duty): (Arc<dyn Store>, Option<Duty>) = match &division {
+                Some(division) => {
+                    let recorder = Arc::new(RecordingStore::new(store.clone()));
+                    let duty = Duty::new(
+                        division.clone(),
+                        u32::from(index),
+                        recorder.clone(),
+                        plugins.clone(),
+                    );
+                    (recorder, Some(duty))
+                }
+                None => (store.clone(), None),
+            };
             let partition = Pipeline::partition(
-                store.clone(),
+                partition_store,
                 plugins.clone(),
                 ShardSet::partition(index, count),
                 sequencer.in_flight().clone(),
@@ -229,7 +263,7 @@ impl Worker {
             let (progress, health) = (progress.clone(), health.clone());
             threads.push(spawn_crash_only(
                 format!("probity-part-{index}"),
-                move || run_partition(index as usize, partition, item_rx, progress, health),
+                move || run_partition(index as usize, partition, item_rx, progress, health, duty),
             )?);
             queues.push(items);
         }
@@ -237,6 +271,8 @@ impl Worker {
             queues,
             threads,
             progress,
+            position: 0,
+            divided: division.is_some(),
         };
         let (jobs, job_rx) = mpsc::channel(queue.max(1));
         let (acks, ack_rx) = std_mpsc::channel();
@@ -263,7 +299,11 @@ impl Worker {
     pub async fn submit(&self, events: Vec<Event>) -> Result<Vec<EventOutcome>, WorkerError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .try_send(Job::Events { events, reply })
+            .try_send(Job::Events {
+                events,
+                positions: Vec::new(),
+                reply,
+            })
             .map_err(|err| match err {
                 mpsc::error::TrySendError::Full(_) => WorkerError::Full,
                 mpsc::error::TrySendError::Closed(_) => WorkerError::ShuttingDown,
@@ -271,29 +311,35 @@ impl Worker {
         answer.await.map_err(|_| WorkerError::ShuttingDown)?
     }
 
-    /// Evaluate `events` in order, waiting for room in the queue (a cluster's follower,
-    /// which must not drop what the stream holds).
+    /// Evaluate `events`, at event stream `positions`, in order, waiting for room in the
+    /// queue (a cluster's follower, which must not drop what the stream holds).
     pub async fn submit_waiting(
         &self,
         events: Vec<Event>,
+        positions: Vec<u64>,
     ) -> Result<Vec<EventOutcome>, WorkerError> {
         let (reply, answer) = oneshot::channel();
         self.jobs
-            .send(Job::Events { events, reply })
+            .send(Job::Events {
+                events,
+                positions,
+                reply,
+            })
             .await
             .map_err(|_| WorkerError::ShuttingDown)?;
         answer.await.map_err(|_| WorkerError::ShuttingDown)?
     }
 
-    /// Move event time to `to` if that makes something due, between the jobs queued
-    /// before and after it (a cluster's clock advance from the stream); waits for room in
-    /// the queue, not for the advance.
+    /// Move event time to `to` (a cluster's clock advance at event stream `position`),
+    /// between the jobs queued before and after it; waits for room in the queue, not for
+    /// the advance.
     pub async fn advance_clock(
         &self,
         to: crate::model::time::Timestamp,
+        position: u64,
     ) -> Result<(), WorkerError> {
         self.jobs
-            .send(Job::FollowWallClock { to })
+            .send(Job::AdvanceClock { to, position })
             .await
             .map_err(|_| WorkerError::ShuttingDown)
     }

@@ -8,7 +8,7 @@ use crate::model::time::Timestamp;
 use crate::verdict::{Finding, Verdict};
 
 /// Change in a plugin's usage counters caused by a unit.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UsageDelta {
     /// Change in state bytes (keys + values).
     pub state_bytes: i64,
@@ -28,7 +28,7 @@ impl UsageDelta {
 }
 
 /// The writes of one successful plugin call, ready to merge into a [`WriteBatch`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PluginWrites {
     /// New values (`Some`) or deletions (`None`) by key. The old expiry is needed to
     /// remove the old expiry-index entry, so it travels along.
@@ -40,7 +40,7 @@ pub struct PluginWrites {
 }
 
 /// One state key's change.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StateWrite {
     /// The expiry of the value being replaced or deleted, if it had one.
     pub old_expiry: Option<Timestamp>,
@@ -49,11 +49,12 @@ pub struct StateWrite {
 }
 
 /// One timer key's change.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimerWrite {
     /// The due time of the timer being replaced or cancelled, if one was pending.
     pub old_due: Option<Timestamp>,
     /// The new `(due, payload)`, or `None` to cancel.
+    #[serde(with = "hex_timer")]
     pub new: Option<(Timestamp, Vec<u8>)>,
     /// When the host defers a due timer it could not run (its plugin not loaded,
     /// quarantined or failing), what it remembers of the deferral; `None` for a timer as
@@ -62,7 +63,7 @@ pub struct TimerWrite {
 }
 
 /// A due timer the host could not run yet and has put off to a later `due`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TimerRetry {
     /// The due time the plugin set, which it is shown when the timer finally runs.
     pub original_due: Timestamp,
@@ -75,7 +76,7 @@ pub struct TimerRetry {
 /// The event a unit evaluates, remembered for idempotency in the same unit, so that an
 /// event is either wholly applied and recorded or neither. (Its log record was appended
 /// before it was evaluated: the log comes first.)
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventLogWrite {
     /// Its id.
     pub event_id: String,
@@ -114,8 +115,9 @@ pub struct DeadlineHit {
     pub limit_ms: u64,
 }
 
-/// Everything one unit writes.
-#[derive(Clone, Debug, Default)]
+/// Everything one unit writes. Serialisable: in a cluster, a partition's owner sends its
+/// units to the other nodes (the changelog, [`crate::service::division`]).
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct WriteBatch {
     /// Per plugin, the merged writes of its successful calls.
     pub plugins: BTreeMap<String, PluginWrites>,
@@ -167,5 +169,36 @@ impl WriteBatch {
             && self.clock.is_none()
             && self.event.is_none()
             && self.refs.is_empty()
+    }
+}
+
+/// A timer's `(due, payload)` with the payload in hex (JSON would spell each byte as a
+/// number).
+mod hex_timer {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use crate::model::time::Timestamp;
+
+    pub(super) fn serialize<S: Serializer>(
+        value: &Option<(Timestamp, Vec<u8>)>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        value
+            .as_ref()
+            .map(|(due, payload)| (*due, hex::encode(payload)))
+            .serialize(serializer)
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<(Timestamp, Vec<u8>)>, D::Error> {
+        let value = Option::<(Timestamp, String)>::deserialize(deserializer)?;
+        value
+            .map(|(due, payload)| {
+                hex::decode(payload)
+                    .map(|bytes| (due, bytes))
+                    .map_err(serde::de::Error::custom)
+            })
+            .transpose()
     }
 }

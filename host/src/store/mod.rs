@@ -28,7 +28,9 @@ mod log;
 mod scope;
 mod sled;
 
-pub use self::sled::{SledStore, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
+pub use self::sled::{
+    SledStore, clear_cluster_copy, exchange_dirs, rebuild_dir, remove_interrupted_rebuild,
+};
 pub use batch::{
     DeadlineHit, EventLogWrite, PluginWrites, StateWrite, TimerDeadlineHit, TimerRetry, TimerWrite,
     UsageDelta, WriteBatch,
@@ -45,9 +47,10 @@ use crate::model::time::Timestamp;
 use crate::verdict::{Decision, Finding, Verdict};
 
 /// A stored state value with its expiry in event time.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StoredValue {
-    /// The bytes the plugin stored.
+    /// The bytes the plugin stored (in hex when serialised).
+    #[serde(with = "hex::serde")]
     pub bytes: Vec<u8>,
     /// When it expires (event time); `None` = never.
     pub expires_at: Option<Timestamp>,

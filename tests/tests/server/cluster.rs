@@ -239,7 +239,8 @@ fn send_until_stored(nodes: &[Option<&probity_e2e::server::Server>], first: usiz
     }
 }
 
-/// Wait until every node has applied the whole stream; the stream's last sequence.
+/// Wait until every node has applied the whole stream, and reflects every partition's
+/// owner's work up to its end; the stream's last sequence.
 fn wait_until_applied(nodes: &[&probity_e2e::server::Server]) -> u64 {
     let started = Instant::now();
     loop {
@@ -248,7 +249,11 @@ fn wait_until_applied(nodes: &[&probity_e2e::server::Server]) -> u64 {
             .map(|n| n.client().get("/v1/cluster").ok().clone())
             .collect();
         let last = statuses[0]["stream"]["last_sequence"].as_u64().unwrap_or(0);
-        if last > 0 && statuses.iter().all(|s| s["applied"].as_u64() == Some(last)) {
+        if last > 0
+            && statuses.iter().all(|s| {
+                s["applied"].as_u64() == Some(last) && s["reflected"].as_u64() == Some(last)
+            })
+        {
             return last;
         }
         assert!(

@@ -86,3 +86,24 @@ pub fn remove_interrupted_rebuild(store_dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Empty the data directory `data_dir` of a cluster node before it starts: its store and
+/// event log are a copy of what the cluster's streams hold, and the node rebuilds them
+/// from those (see [`crate::service::division`]). Refused, with nothing removed, while
+/// another process has the directory open.
+pub fn clear_cluster_copy(data_dir: &Path) -> Result<(), StoreError> {
+    let store_dir = data_dir.join("store");
+    let log_dir = data_dir.join("log");
+    if !store_dir.exists() && !log_dir.exists() {
+        return Ok(());
+    }
+    // Opening takes the locks: another process holding them is reported, not removed
+    // from under.
+    drop(SledStore::open(data_dir, 1 << 20)?);
+    for dir in [&store_dir, &log_dir] {
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(StoreError::Io)?;
+        }
+    }
+    Ok(())
+}

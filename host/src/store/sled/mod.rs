@@ -25,7 +25,7 @@ mod trees;
 mod write_back;
 mod writer;
 
-pub use fresh_copy::{exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
+pub use fresh_copy::{clear_cluster_copy, exchange_dirs, rebuild_dir, remove_interrupted_rebuild};
 
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
