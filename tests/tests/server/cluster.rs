@@ -463,3 +463,131 @@ fn a_reload_on_one_node_applies_on_every_node_at_the_same_point_of_the_stream() 
         "{stderr}"
     );
 }
+
+/// The owners of every partition as `node` sees them, with their epochs.
+fn owners(node: &probity_e2e::server::Server) -> Vec<(u64, String)> {
+    let status = node.client().get("/v1/cluster").ok().clone();
+    let owners = status["membership"]["owners"].as_array().cloned();
+    status["partitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .zip(owners.into_iter().flatten())
+        .map(|(p, owner)| {
+            (
+                p["epoch"].as_u64().unwrap_or(0),
+                owner.as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 19: partitions move while events for them keep arriving. Two nodes take a
+/// generated market in a steady flow of NDJSON batches; midway a third node joins, and
+/// the partitions it should own are handed to it — each stopped on its old owner and
+/// fenced, caught up and carried on by c — while batches keep coming; later node a is
+/// SIGKILLed, and b and c take its partitions over when its leases lapse, again under
+/// load. Only a partition's owner runs its plugins; the others apply its changelog. At
+/// the end every node has exactly a single node's verdicts, histories and ratings: no
+/// finding recorded twice, none lost.
+#[test]
+fn partitions_move_between_nodes_while_events_for_them_keep_arriving() {
+    use probity_e2e::server::Server;
+    use probity_e2e::server::market::{compare, everything, ratings, send_all, stream};
+
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let events = stream();
+    let batches: Vec<String> = events
+        .chunks(100)
+        .map(|chunk| chunk.iter().map(|e| e.to_string() + "\n").collect())
+        .collect();
+    // Eight partitions: c's share on joining is 4, 5 and 7 (rendezvous over a, b, c).
+    let config = |node: &str| node_config(&url, node).replace("partitions = 4", "partitions = 8");
+    let mut a = Server::start(&config("a"));
+    let b = Server::start(&config("b"));
+    let sent = std::sync::atomic::AtomicUsize::new(0);
+    let wait_for = |count: usize| {
+        while sent.load(std::sync::atomic::Ordering::SeqCst) < count {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    let (join_at, kill_at) = (batches.len() / 4, batches.len() / 2);
+    let c = std::thread::scope(|scope| {
+        let a_addr = a.client();
+        let b_ref = &b;
+        let (batches, sent) = (&batches, &sent);
+        scope.spawn(move || {
+            for (k, batch) in batches.iter().enumerate() {
+                // To b mostly (a dies midway), and to a now and then.
+                let body = batch.as_bytes();
+                let to_a = k % 3 == 0 && k < kill_at;
+                let reply = match to_a {
+                    true => a_addr.try_request(
+                        "POST",
+                        "/v1/events",
+                        &[("content-type", "application/x-ndjson")],
+                        Some(body),
+                    ),
+                    false => Err(String::new()),
+                };
+                if !reply.is_ok_and(|r| r.status == 200) {
+                    send_until_stored(&[Some(b_ref)], 0, batch);
+                }
+                sent.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+        });
+        wait_for(join_at);
+        let before = owners(&b);
+        let c = Server::start(&config("c"));
+        // c gets its share while the batches keep coming.
+        let started = Instant::now();
+        while !owners(&b).iter().any(|(_, owner)| owner == "c") {
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "c never got a partition: {:?}",
+                owners(&b)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        eprintln!(
+            "owners before c joined {before:?}, after {:?} ({} of {} batches sent)",
+            owners(&b),
+            sent.load(std::sync::atomic::Ordering::SeqCst),
+            batches.len()
+        );
+        wait_for(kill_at);
+        a.kill_9();
+        (c, Instant::now())
+    });
+    let (c, killed) = c;
+    let last = wait_until_applied(&[&b, &c]);
+    let moved = owners(&b);
+    assert!(
+        moved
+            .iter()
+            .all(|(epoch, owner)| *epoch > 0 || owner == "c"),
+        "every partition has a live owner that took it over: {moved:?}"
+    );
+    assert!(
+        moved.iter().all(|(_, owner)| owner == "b" || owner == "c"),
+        "a's partitions moved: {moved:?}"
+    );
+    eprintln!(
+        "cluster: a killed with {} batches to go; b and c answered them all and reflect all {last} stream entries {:?} after the kill; owners {moved:?}",
+        batches.len() - kill_at,
+        killed.elapsed()
+    );
+    let by_b = everything(&b.client());
+    compare("node c vs node b", &by_b, &everything(&c.client()));
+    let single = Server::start(&probity_e2e::server::market::three_plugins(2));
+    send_all(&single.client(), &events);
+    compare(
+        "the cluster vs a single node",
+        &everything(&single.client()),
+        &by_b,
+    );
+    let rated = ratings(&single.client());
+    assert_eq!(ratings(&b.client()), rated, "b rates as a single node");
+    assert_eq!(ratings(&c.client()), rated, "c rates as a single node");
+}
