@@ -9,10 +9,12 @@
 //!
 //! Three kinds of message, all JSON ([`Change`]):
 //!
-//! - **units**: the writes of the owner's units for one item of the event stream,
-//!   identified by a [`Mark`] — the event stream's sequence and the item's index among
-//!   the partition's items at that sequence. Marks are the same on every node, because
-//!   every node's sequencer makes the same decisions from the same stream;
+//! - **units**: the writes of the owner's units for a run of items of the event stream,
+//!   each identified by a [`Mark`] — the event stream's sequence and the item's index
+//!   among the partition's items at that sequence. Marks are the same on every node,
+//!   because every node's sequencer makes the same decisions from the same stream. An
+//!   owner under load gathers up to 64 items in one message, and sends what it has
+//!   whenever it has nothing else to do;
 //! - a **watermark**: units with none in them, saying that the owner has evaluated
 //!   everything up to a mark (most items write nothing: a tick that fires no timer);
 //! - a **fence**: a node taking a partition over. Its stream sequence becomes the
@@ -22,8 +24,8 @@
 //!   JetStream's order, not a clock.
 //!
 //! Messages are de-duplicated by `Nats-Msg-Id` =
-//! `<partition>.<epoch>.<position>.<index>.<through>`, so a publisher that retries after a
-//! lost acknowledgement stores each once.
+//! `<partition>.<epoch>.<position>.<index>.<through>` (of the last item), so a publisher
+//! that retries after a lost acknowledgement stores each once.
 
 use std::time::Duration;
 
@@ -62,17 +64,18 @@ pub struct Mark {
 pub enum Change<U> {
     /// `node` takes the partition over from here: the message's own sequence is its epoch.
     Fence,
-    /// The owner's units for the item at `mark` (none: a watermark).
+    /// The owner's units for a run of items, each under its mark (items that wrote
+    /// nothing are left out; none at all: a watermark).
     Units {
         /// The epoch the publisher took the partition in.
         epoch: u64,
-        /// The item.
-        mark: Mark,
+        /// The last item the owner had evaluated.
+        last: Mark,
         /// The owner has evaluated every item of the partition at event stream
         /// sequences up to this one.
         through: u64,
-        /// Its units, in the order they were committed (a list).
-        units: U,
+        /// `(mark, units)` per item, in order (a list).
+        items: U,
     },
 }
 

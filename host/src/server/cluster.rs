@@ -132,6 +132,11 @@ pub(super) async fn join(
             node: config.node.clone(),
             partitions: config.partitions,
             answer_wait: Duration::from_millis(config.answer_wait_ms),
+            stream_at_start: started_at,
+            changes_at_start: changelog
+                .last_sequence()
+                .await
+                .context("reading the changelog's state")?,
         },
         stream,
         worker,

@@ -123,10 +123,7 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
     let division = cluster_config.as_ref().map(|cluster| {
         crate::service::division::Division::new(&cluster.node, cluster.partitions, store.clone())
     });
-    let partitions = match &division {
-        Some((division, _)) => division.partitions(),
-        None => config.server.partition_count(),
-    };
+    let partitions = config.server.partition_count();
     tracing::info!(
         partitions,
         "evaluating the seller shards on {partitions} partition thread(s)"

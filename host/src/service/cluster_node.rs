@@ -1,30 +1,32 @@
-//! This node's part in a cluster: ingest through the JetStream stream, and a follower that
-//! feeds the stream, in its order, to the local pipeline.
+//! This node's part in a cluster: ingest through the JetStream stream, a follower that
+//! feeds the stream, in its order, to the local pipeline, and the leases that say which
+//! partitions this node evaluates.
 //!
 //! **The stream is the log of record.** `POST /v1/events` on any node publishes the
 //! request's (validated, pseudonymised) events to the stream ([`crate::cluster::log`])
 //! and acknowledges nothing before JetStream has stored them. Every node runs a
-//! *follower*: one task that reads the stream from the node's own position and submits
-//! its messages, in stream order and one batch at a time, to the node's local pipeline
-//! (the same [`Worker`] a single node uses: sequencer, partitions, local log, sled). So
-//! every node sees the same events in the same order and — the pipeline being
-//! deterministic — reaches the same verdicts: reads answer on every node from its own
-//! store, with no routing.
+//! *follower*: one task that reads the stream from its start and submits its messages,
+//! in stream order and one batch at a time, to the node's local pipeline (the same
+//! [`Worker`] a single node uses: sequencer, partition threads, local log, sled). So
+//! every node's sequencer makes the same decisions in the same order.
+//!
+//! **The work is divided** ([`crate::service::division`]): a partition's events are
+//! evaluated only by the node holding its lease, which publishes what its units wrote
+//! to the changelog; every other node applies that. Reads answer on every node from
+//! its own store, with no routing.
 //!
 //! **Answers.** A request registers, before it publishes, a waiter per event id; the
-//! follower hands each event's outcome to its waiters once the local pipeline applied
-//! it. A request therefore answers with the verdicts as this node applied them, and a
-//! read on this node afterwards sees them. Past `cluster.answer_wait_ms` the answer is
-//! *pending* (the events are stored; their verdicts come later) with their stream
-//! positions. A re-sent event that JetStream drops as a duplicate is answered, once the
-//! follower has passed the first copy, by the local sequencer (which logs nothing for a
-//! duplicate).
+//! waiter is answered by the local pipeline when this node owns the event's partition,
+//! or by the changelog's applier when the owner's units arrive. A request therefore
+//! answers with the verdicts as this node holds them, and a read on this node
+//! afterwards sees them. Past `cluster.answer_wait_ms` the answer is *pending* (the
+//! events are stored; their verdicts come later) with their stream positions. A
+//! re-sent event that JetStream drops as a duplicate is answered from its idempotency
+//! record once this node reflects the first copy.
 //!
-//! **Position.** The last stream sequence applied is kept in the store's meta
-//! (`cluster_applied`), written after the local log's flush, at most once a second. A
-//! crash makes the follower read the messages since again; the sequencer recognises
-//! their events as duplicates, a configuration change already in force changes nothing,
-//! and a decision carries its stream id, so nothing is applied twice.
+//! **Start.** A node's data directory is a copy of the two streams: it is emptied at
+//! start and rebuilt by following both from their beginning (see [`crate::server`]).
+//! Nothing the cluster acknowledged lives only there.
 //!
 //! **Clock.** With `[clock] follow_wall_clock`, a node whose wall clock makes a timer or
 //! an expiry due publishes a clock advance to the stream (de-duplicated by the second),
@@ -72,6 +74,10 @@ pub struct ClusterNodeSettings {
     pub partitions: u16,
     /// How long a request waits for its events' verdicts.
     pub answer_wait: Duration,
+    /// The event stream's last sequence when the node started.
+    pub stream_at_start: u64,
+    /// The changelog's last sequence when the node started.
+    pub changes_at_start: u64,
 }
 
 /// An event's answer in a cluster: its outcome, or still pending at its position.
@@ -332,6 +338,13 @@ impl ClusterNode {
         tokio::time::timeout(wait, applied.wait_for(|at| *at >= sequence))
             .await
             .is_ok_and(|reached| reached.is_ok())
+    }
+
+    /// Whether this node has read what the event stream and the changelog held when it
+    /// started.
+    fn read_what_was_there(&self) -> bool {
+        self.applied() >= self.settings.stream_at_start
+            && *self.changes_applied.borrow() >= self.settings.changes_at_start
     }
 
     /// The lowest stream sequence every partition reflects here.
@@ -670,6 +683,16 @@ impl ClusterNode {
         let mut tick = tokio::time::interval(renew_every);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut taken = Taken::new();
+        // A node takes part in the leases only once it has read what both streams held
+        // when it started: before that it could not evaluate a partition it claimed,
+        // and the others keep them.
+        while !self.read_what_was_there() {
+            tick.tick().await;
+        }
+        tracing::info!(
+            applied = self.applied(),
+            "caught up with the event stream and the changelog; taking part in the leases"
+        );
         loop {
             tick.tick().await;
             let round = membership.round().await;

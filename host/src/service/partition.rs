@@ -21,7 +21,8 @@ use crate::model::time::Timestamp;
 use crate::pipeline::{Pipeline, PipelineError, PluginSet, Routed};
 use crate::store::{Store, StoreHealth};
 
-use super::division::duty::{Buffered, Duty, WATERMARK_EVERY};
+use super::division::duty::WATERMARK_EVERY;
+use super::division::thread::{Particulars, Shares};
 use super::worker::{Ack, EventOutcome, Reply};
 
 /// Items queued for one partition before the router waits.
@@ -186,7 +187,7 @@ impl Progress {
         self.decided.store(seq, Ordering::SeqCst);
     }
 
-    fn finished(&self, partition: usize, seq: u64) {
+    pub(super) fn finished(&self, partition: usize, seq: u64) {
         if let Some(done) = self.done.get(partition) {
             done.fetch_max(seq, Ordering::SeqCst);
         }
@@ -216,37 +217,29 @@ impl Progress {
     }
 }
 
-/// Run one partition until [`Item::Stop`] (or the router is gone). With a `duty` (a
-/// divided cluster), the thread evaluates or follows as its partition's lease says.
+/// What a partition thread works on.
+pub(super) enum Work {
+    /// Its shards, evaluated here (a node alone).
+    Alone(Pipeline),
+    /// Its cluster partitions, each evaluated or followed as its lease says.
+    Divided(Shares),
+}
+
+/// Run one partition thread until [`Item::Stop`] (or the router is gone).
 pub(super) fn run_partition(
     index: usize,
-    mut pipeline: Pipeline,
+    work: Work,
     items: std_mpsc::Receiver<(u64, Item)>,
     progress: Arc<Progress>,
     health: Arc<StoreHealth>,
-    mut duty: Option<Duty>,
+    store: Arc<dyn Store>,
 ) {
-    let store: Arc<dyn Store> = pipeline.store().clone();
     let label = index.to_string();
-    let here = Here {
-        index,
-        progress: &progress,
-        health: &health,
-    };
+    let mut work = work;
     loop {
-        let received = match duty.as_mut() {
-            None => items.recv().ok(),
-            Some(duty) => loop {
-                if let Err(err) = duty.between(&mut pipeline) {
-                    record(&err, &health);
-                    tracing::error!(partition = index, error = %err, "taking the partition over failed; trying again");
-                }
-                match items.recv_timeout(WATERMARK_EVERY) {
-                    Ok(item) => break Some(item),
-                    Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
-                    Err(std_mpsc::RecvTimeoutError::Disconnected) => break None,
-                }
-            },
+        let received = match &mut work {
+            Work::Alone(_) => items.recv().ok(),
+            Work::Divided(shares) => next_divided(shares, &items, index, &progress, &health),
         };
         let Some((position, item)) = received else {
             break;
@@ -255,9 +248,22 @@ pub(super) fn run_partition(
             metrics::counter!("probity_partition_events_total", "partition" => label.clone())
                 .increment(1);
         }
-        let stop = match duty.as_mut() {
-            Some(duty) => here.divided(duty, &mut pipeline, position, item),
-            None => here.handle(&mut pipeline, item),
+        let stop = match &mut work {
+            Work::Alone(pipeline) => Here {
+                index,
+                progress: &progress,
+                health: &health,
+            }
+            .handle(pipeline, item),
+            Work::Divided(shares) => shares.handle(
+                position,
+                item,
+                &Particulars {
+                    index,
+                    progress: &progress,
+                    health: &health,
+                },
+            ),
         };
         if stop {
             break;
@@ -265,6 +271,36 @@ pub(super) fn run_partition(
         metrics::gauge!("probity_partition_lag_entries", "partition" => label.clone())
             .set(progress.behind(index) as f64);
         store.note_log_applied(progress.applied());
+    }
+}
+
+/// The next item of a divided thread: when none is waiting, the owners publish what
+/// they kept, and the shares follow their leases while the thread waits.
+fn next_divided(
+    shares: &mut Shares,
+    items: &std_mpsc::Receiver<(u64, Item)>,
+    index: usize,
+    progress: &Progress,
+    health: &StoreHealth,
+) -> Option<(u64, Item)> {
+    match items.try_recv() {
+        Ok(item) => return Some(item),
+        Err(std_mpsc::TryRecvError::Disconnected) => return None,
+        Err(std_mpsc::TryRecvError::Empty) => {}
+    }
+    shares.idle();
+    let here = Particulars {
+        index,
+        progress,
+        health,
+    };
+    loop {
+        shares.between(&here);
+        match items.recv_timeout(WATERMARK_EVERY) {
+            Ok(item) => return Some(item),
+            Err(std_mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(std_mpsc::RecvTimeoutError::Disconnected) => return None,
+        }
     }
 }
 
@@ -348,103 +384,17 @@ impl Here<'_> {
         }
         false
     }
-
-    /// Do one item in a divided cluster: as the owner, evaluate it and publish its
-    /// units; as a follower, keep it (see [`crate::service::division`]). `true` to stop.
-    fn divided(&self, duty: &mut Duty, pipeline: &mut Pipeline, position: u64, item: Item) -> bool {
-        duty.arrived(position);
-        let (index, progress) = (self.index, self.progress);
-        match item {
-            Item::Sync => {
-                duty.synced(position);
-                false
-            }
-            Item::Stop => true,
-            item @ Item::Duplicate { .. } => self.handle(pipeline, item),
-            Item::Barrier { seq, done } => {
-                // What comes after (a decision) must see every earlier item reflected.
-                while !duty.owns() && !duty.caught_up() {
-                    std::thread::sleep(std::time::Duration::from_millis(2));
-                    if let Err(err) = duty.between(pipeline) {
-                        record(&err, self.health);
-                    }
-                }
-                progress.finished(index, seq);
-                let _ = done.send(());
-                false
-            }
-            Item::Evaluate { routed, slot } => {
-                let mark = duty.next_mark(position);
-                if duty.owns() {
-                    let stop = self.handle(pipeline, Item::Evaluate { routed, slot });
-                    duty.evaluated(mark);
-                    return stop;
-                }
-                let subjects = duty.pending_subjects(&routed.event.event_id);
-                let outcome = match pipeline.record_only(&routed, subjects) {
-                    Ok(()) => {
-                        progress.finished(index, routed.seq);
-                        EventOutcome::Elsewhere
-                    }
-                    Err(err) => failed(&err, &routed.event.event_id, self.health),
-                };
-                if let Some(slot) = slot {
-                    slot.fill(outcome);
-                }
-                duty.keep(mark, Buffered::Evaluate(routed));
-                false
-            }
-            Item::Tick {
-                clock,
-                cause,
-                seq,
-                wait,
-            } => {
-                let mark = duty.next_mark(position);
-                if duty.owns() {
-                    let stop = self.handle(
-                        pipeline,
-                        Item::Tick {
-                            clock,
-                            cause,
-                            seq,
-                            wait,
-                        },
-                    );
-                    duty.evaluated(mark);
-                    return stop;
-                }
-                duty.keep(mark, Buffered::Tick { clock, cause });
-                progress.finished(index, seq);
-                if let Some(job) = wait {
-                    job.release();
-                }
-                false
-            }
-            Item::SetPlugins { plugins, seq, done } => {
-                let mark = duty.next_mark(position);
-                if duty.owns() {
-                    duty.swapped(plugins.clone());
-                    let stop = self.handle(pipeline, Item::SetPlugins { plugins, seq, done });
-                    duty.evaluated(mark);
-                    return stop;
-                }
-                duty.keep(mark, Buffered::SetPlugins(plugins));
-                progress.finished(index, seq);
-                let _ = done.send(());
-                false
-            }
-        }
-    }
 }
 
-fn record(err: &PipelineError, health: &StoreHealth) {
+/// Record a storage fault of `err` in `health`.
+pub(super) fn record(err: &PipelineError, health: &StoreHealth) {
     if let PipelineError::Store(store_err) = err {
         health.record(store_err);
     }
 }
 
-fn failed(err: &PipelineError, event_id: &str, health: &StoreHealth) -> EventOutcome {
+/// An event's outcome when `err` kept it from being applied (logged and recorded).
+pub(super) fn failed(err: &PipelineError, event_id: &str, health: &StoreHealth) -> EventOutcome {
     record(err, health);
     tracing::error!(event_id = %event_id, error = %err, "event not applied");
     EventOutcome::Failed {

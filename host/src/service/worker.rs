@@ -30,7 +30,8 @@ use tokio::sync::{mpsc, oneshot};
 use super::division::Division;
 use super::division::duty::Duty;
 use super::division::recording::RecordingStore;
-use super::partition::{PARTITION_QUEUE, Progress, run_partition};
+use super::division::thread::{Share, Shares};
+use super::partition::{PARTITION_QUEUE, Progress, Work, run_partition};
 use super::router::{Partitions, run_router};
 use crate::model::event::Event;
 use crate::model::shard::ShardSet;
@@ -216,9 +217,10 @@ impl Worker {
     /// is the one that replayed the log at start-up: its sequencer routes from here on.
     /// Storage faults are recorded in `health`.
     ///
-    /// With `division` (a divided cluster), there is one partition thread per cluster
-    /// partition, each evaluating or following as its lease says
-    /// ([`crate::service::division`]); `partitions` is then the cluster's count.
+    /// With `division` (a divided cluster), each partition thread serves some of the
+    /// cluster's partitions, each evaluated or followed as its lease says
+    /// ([`crate::service::division`]): as many threads as `partitions` allows while
+    /// dividing the cluster's partition count evenly.
     pub fn start(
         mut pipeline: Pipeline,
         partitions: u16,
@@ -232,38 +234,56 @@ impl Worker {
         let store = pipeline.store().clone();
         let plugins = pipeline.plugins().clone();
         let count = match &division {
-            Some(division) => division.partitions(),
+            Some(division) => threads_for(division.partitions(), partitions),
             None => partitions.max(1),
         };
         let progress = Arc::new(Progress::new(count as usize, sequencer.decided()));
         let mut queues = Vec::with_capacity(count as usize);
         let mut threads = Vec::with_capacity(count as usize);
         for index in 0..count {
-            let (partition_store, duty): (Arc<dyn Store>, Option<Duty>) = match &division {
+            let work = match &division {
                 Some(division) => {
-                    let recorder = Arc::new(RecordingStore::new(store.clone()));
-                    let duty = Duty::new(
-                        division.clone(),
-                        u32::from(index),
-                        recorder.clone(),
-                        plugins.clone(),
-                    );
-                    (recorder, Some(duty))
+                    // The cluster partitions p with p mod count = index: exactly the
+                    // shards of `ShardSet::partition(index, count)`, as count divides
+                    // the partition count.
+                    let mut shares = Vec::new();
+                    for partition in (index..division.partitions()).step_by(count as usize) {
+                        let recorder = Arc::new(RecordingStore::new(store.clone()));
+                        let pipeline = Pipeline::partition(
+                            recorder.clone(),
+                            plugins.clone(),
+                            ShardSet::partition(partition, division.partitions()),
+                            sequencer.in_flight().clone(),
+                        )
+                        .map_err(std::io::Error::other)?;
+                        let duty = Duty::new(
+                            division.clone(),
+                            u32::from(partition),
+                            recorder,
+                            plugins.clone(),
+                        );
+                        shares.push(Share { duty, pipeline });
+                    }
+                    Work::Divided(Shares {
+                        shares,
+                        partitions: division.partitions(),
+                    })
                 }
-                None => (store.clone(), None),
+                None => Work::Alone(
+                    Pipeline::partition(
+                        store.clone(),
+                        plugins.clone(),
+                        ShardSet::partition(index, count),
+                        sequencer.in_flight().clone(),
+                    )
+                    .map_err(std::io::Error::other)?,
+                ),
             };
-            let partition = Pipeline::partition(
-                partition_store,
-                plugins.clone(),
-                ShardSet::partition(index, count),
-                sequencer.in_flight().clone(),
-            )
-            .map_err(std::io::Error::other)?;
             let (items, item_rx) = std_mpsc::sync_channel(PARTITION_QUEUE);
-            let (progress, health) = (progress.clone(), health.clone());
+            let (progress, health, store) = (progress.clone(), health.clone(), store.clone());
             threads.push(spawn_crash_only(
                 format!("probity-part-{index}"),
-                move || run_partition(index as usize, partition, item_rx, progress, health, duty),
+                move || run_partition(index as usize, work, item_rx, progress, health, store),
             )?);
             queues.push(items);
         }
@@ -397,6 +417,15 @@ impl Worker {
             .blocking_recv()
             .map_err(|_| WorkerError::ShuttingDown)
     }
+}
+
+/// The most threads, at most `wanted` (and at least one), that divide `partitions`
+/// evenly: a thread then serves exactly its cluster partitions' shards.
+fn threads_for(partitions: u16, wanted: u16) -> u16 {
+    (1..=wanted.clamp(1, partitions.max(1)))
+        .rev()
+        .find(|threads| partitions % threads == 0)
+        .unwrap_or(1)
 }
 
 fn run_flush(store: Arc<dyn Store>, acks: std_mpsc::Receiver<Ack>, health: &StoreHealth) {

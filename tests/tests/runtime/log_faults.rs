@@ -44,7 +44,7 @@ fn a_failed_sync_is_never_acknowledged_and_a_restart_keeps_what_was() {
     let pipeline =
         Pipeline::new(store.clone(), Arc::new(load(&good).expect("plugins"))).expect("pipeline");
     let health = Arc::new(StoreHealth::new(dir.path()));
-    let (worker, threads) = Worker::start(pipeline, 2, 16, health.clone()).expect("worker");
+    let (worker, threads) = Worker::start(pipeline, 2, 16, health.clone(), None).expect("worker");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime");

@@ -107,6 +107,9 @@ enum Section {
     PluginCost,
     /// Not in the default suite (it needs `nats-server`): `--only cluster`.
     Cluster,
+    /// Not in the default suite (it needs `nats-server`): `--only takeover`, a node's
+    /// takeover and a restarted node's rebuild against the streams' length.
+    Takeover,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -121,6 +124,7 @@ fn main() -> anyhow::Result<()> {
         Section::Ingest,
         Section::Latency,
         Section::Cluster,
+        Section::Takeover,
     ]
     .into_iter()
     .any(|s| args.wants(s))
@@ -162,7 +166,7 @@ impl Args {
     fn wants(&self, section: Section) -> bool {
         match self.only {
             Some(only) => only == section,
-            None => section != Section::Cluster,
+            None => !matches!(section, Section::Cluster | Section::Takeover),
         }
     }
 

@@ -264,6 +264,15 @@ impl Server {
         }
     }
 
+    /// Kill it with SIGKILL (a crash) and reap it.
+    pub fn kill_9(mut self) -> anyhow::Result<()> {
+        let child = self.child.as_mut().context("the server is not running")?;
+        child.kill().context("SIGKILL")?;
+        child.wait().context("reaping the killed server")?;
+        self.child = None;
+        Ok(())
+    }
+
     /// The last lines the server wrote to stderr.
     pub fn stderr_tail(&self) -> String {
         let kept = self.stderr.lock().map(|s| s.clone()).unwrap_or_default();

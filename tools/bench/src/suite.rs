@@ -45,6 +45,9 @@ pub fn run(args: &Args, binary: Option<PathBuf>) -> anyhow::Result<Report> {
         if args.wants(Section::Cluster) {
             crate::cluster::cluster_section(args, events, &setup, &mut report)?;
         }
+        if args.wants(Section::Takeover) {
+            crate::cluster::takeover_section(args, events, &setup, &mut report)?;
+        }
     }
     if args.wants(Section::Floor) {
         floor_section(events, &mut report)?;

@@ -18,6 +18,9 @@ use crate::service::worker::EventOutcome;
 /// lease and the changelog.
 pub(crate) const WATERMARK_EVERY: Duration = Duration::from_millis(50);
 
+/// Most items an owner gathers in one changelog message.
+const ITEMS_PER_MESSAGE: usize = 64;
+
 /// An item a follower keeps until the changelog reflects it.
 #[derive(Clone)]
 pub(crate) enum Buffered {
@@ -46,8 +49,12 @@ pub(crate) struct Duty {
     base_plugins: Arc<PluginSet>,
     /// The last item's mark.
     last: Option<Mark>,
+    /// The last item evaluated as the owner.
+    done: Option<Mark>,
     /// Every item up to this event stream position was handled.
     through: u64,
+    /// Units evaluated and not published yet, by item.
+    pending: Vec<(Mark, Vec<crate::store::WriteBatch>)>,
     /// What was last published, and when.
     published: (Mark, u64),
     published_at: Instant,
@@ -70,10 +77,17 @@ impl Duty {
             buffer: VecDeque::new(),
             base_plugins: plugins,
             last: None,
+            done: None,
             through: 0,
+            pending: Vec::new(),
             published: (Mark::default(), 0),
             published_at: Instant::now(),
         }
+    }
+
+    /// The partition.
+    pub(crate) fn partition(&self) -> u32 {
+        self.partition
     }
 
     /// Whether this thread evaluates its partition now.
@@ -120,25 +134,56 @@ impl Duty {
         self.buffer.push_back((mark, item));
     }
 
-    /// The owner evaluated the item at `mark` (or swapped plugins there): publish its
-    /// units, if it wrote any.
+    /// The owner evaluated the item at `mark` (or swapped plugins there): keep its
+    /// units, if it wrote any, for the next changelog message.
     pub(crate) fn evaluated(&mut self, mark: Mark) {
         let units = self.recorder.take();
-        let role = self.division.role(self.partition);
         if !units.is_empty() {
-            self.division.publish(
-                self.partition,
-                Change::Units {
-                    epoch: self.active,
-                    mark,
-                    through: self.through,
-                    units: &units,
-                },
-            );
-            self.published = (mark, self.through);
-            self.published_at = Instant::now();
+            self.pending.push((mark, units));
         }
-        role.set_reflected(mark, self.through);
+        self.done = Some(mark);
+        self.division
+            .role(self.partition)
+            .set_reflected(mark, self.through_done());
+        if self.pending.len() >= ITEMS_PER_MESSAGE {
+            self.flush();
+        }
+    }
+
+    /// Every item up to this event stream position is evaluated: all received when
+    /// none is kept, else those before the last one evaluated (a takeover's catch-up).
+    fn through_done(&self) -> u64 {
+        match (self.buffer.is_empty(), self.done) {
+            (true, _) => self.through,
+            (false, Some(done)) => done.position.saturating_sub(1),
+            (false, None) => 0,
+        }
+    }
+
+    /// Publish the units kept (the thread has nothing else to do, or enough of them).
+    pub(crate) fn flush(&mut self) {
+        if self.active == 0 || self.pending.is_empty() {
+            return;
+        }
+        let Some(done) = self.done else {
+            return;
+        };
+        let through = self.through_done();
+        let items = std::mem::take(&mut self.pending);
+        self.division.publish(
+            self.partition,
+            Change::Units {
+                epoch: self.active,
+                last: done,
+                through,
+                items: &items,
+            },
+        );
+        self.published = (done, through);
+        self.published_at = Instant::now();
+        self.division
+            .role(self.partition)
+            .set_reflected(done, through);
     }
 
     /// The owner swapped its plugin set: it is the base if the partition moves.
@@ -153,6 +198,7 @@ impl Duty {
         let desired = role.desired_now(Instant::now());
         if desired != self.active {
             if desired == 0 {
+                self.flush();
                 self.watermark(true);
                 self.stop();
             } else {
@@ -188,27 +234,32 @@ impl Duty {
         if self.active == 0 {
             return;
         }
-        let Some(last) = self.last else {
+        let Some(done) = self.done else {
             return;
         };
+        let through = self.through_done();
         let due = now || self.published_at.elapsed() >= WATERMARK_EVERY;
-        if !due || (last, self.through) == self.published {
+        if !due || (done, through) == self.published {
+            return;
+        }
+        if !self.pending.is_empty() {
+            self.flush();
             return;
         }
         self.division.publish(
             self.partition,
             Change::Units {
                 epoch: self.active,
-                mark: last,
-                through: self.through,
-                units: &[],
+                last: done,
+                through,
+                items: &[],
             },
         );
-        self.published = (last, self.through);
+        self.published = (done, through);
         self.published_at = Instant::now();
         self.division
             .role(self.partition)
-            .set_reflected(last, self.through);
+            .set_reflected(done, through);
     }
 
     /// Drop the items the changelog reflects.
@@ -263,11 +314,13 @@ impl Duty {
                     // What was evaluated is published; the rest waits for the next try.
                     let _ = self.recorder.take();
                     self.buffer.push_front((mark, kept));
+                    self.flush();
                     self.stop();
                     return Err(err);
                 }
             }
         }
+        self.flush();
         self.watermark(true);
         let took = started.elapsed();
         metrics::counter!("probity_cluster_partition_moves_total", "change" => "taken")

@@ -25,11 +25,14 @@
 //! every node. Because evaluation is deterministic, the new owner computes exactly the
 //! units the old one would have: no finding is recorded twice or lost.
 //!
-//! **What the sequencer reads must not run ahead.** A changelog unit from the owner
-//! can reach a node before that node's own sequencer has routed the event. So the
-//! changelog's units are applied without their idempotency record and references (the
-//! follower thread writes those when the event reaches it); the subjects an event
-//! touched, which answer a re-sent copy, are merged into the record either way.
+//! **What the owner wrote must not run ahead of this node.** A changelog unit can
+//! reach a node before that node's own sequencer has routed its item. So the applier
+//! ([`tasks::run_applier`]) applies a unit only once this node's follower has routed the
+//! item it is for (a reviewer's decision, which every node applies between two items,
+//! sees the same state everywhere), and without its idempotency record and references:
+//! the follower thread writes those when the event reaches it, so that the sequencer
+//! reads only what it wrote itself; the subjects an event touched, which answer a
+//! re-sent copy, are merged into the record.
 //!
 //! A node that starts has no buffer, so it starts empty: the data directory of a
 //! cluster node is rebuilt from the stream and the changelog (see
@@ -39,6 +42,7 @@ pub(crate) mod duty;
 pub mod leases;
 pub(crate) mod recording;
 pub mod tasks;
+pub(crate) mod thread;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,7 +64,7 @@ use super::worker::EventOutcome;
 pub struct Decoded {
     sequence: u64,
     partition: u32,
-    message: ChangeMessage<Vec<WriteBatch>>,
+    message: ChangeMessage<Vec<(Mark, Vec<WriteBatch>)>>,
 }
 
 impl Decoded {
@@ -68,7 +72,7 @@ impl Decoded {
     fn position(&self) -> Option<u64> {
         match &self.message.change {
             Change::Fence => None,
-            Change::Units { mark, .. } => Some(mark.position),
+            Change::Units { last, .. } => Some(last.position),
         }
     }
 }
@@ -293,7 +297,7 @@ impl Division {
 
     /// A fence's id and JSON: published by [`leases`] itself, which needs its sequence.
     fn fence_message(&self) -> (String, Bytes) {
-        let message: ChangeMessage<&[WriteBatch]> = ChangeMessage {
+        let message: ChangeMessage<&[(Mark, Vec<WriteBatch>)]> = ChangeMessage {
             node: self.node.clone(),
             run: self.run.clone(),
             change: Change::Fence,
@@ -319,18 +323,18 @@ impl Division {
     }
 
     /// Queue a message for the changelog.
-    fn publish(&self, partition: u32, change: Change<&[WriteBatch]>) {
+    fn publish(&self, partition: u32, change: Change<&[(Mark, Vec<WriteBatch>)]>) {
         let id = match &change {
             Change::Fence => format!("{partition}.fence.{}", self.run),
             // A watermark may name the last units' mark: `through` tells them apart.
             Change::Units {
                 epoch,
-                mark,
+                last,
                 through,
                 ..
             } => format!(
                 "{partition}.{epoch}.{}.{}.{through}",
-                mark.position, mark.index
+                last.position, last.index
             ),
         };
         let message = ChangeMessage {
@@ -404,9 +408,9 @@ impl Division {
             }
             Change::Units {
                 epoch,
-                mark,
+                last,
                 through,
-                units,
+                items,
             } => {
                 if epoch < role.epoch.load(Ordering::SeqCst) {
                     metrics::counter!("probity_cluster_fenced_off_total").increment(1);
@@ -416,13 +420,16 @@ impl Division {
                     // Our own: committed as it was made.
                     return Ok(());
                 }
-                let outcomes = match !units.is_empty() && mark > role.reflected() {
-                    true => self.commit_units(units)?,
-                    // A watermark, or applied already.
-                    false => Vec::new(),
-                };
-                role.set_reflected(mark, through);
-                self.deliver(outcomes);
+                for (mark, units) in items {
+                    // Applied already (a message read again after a restart of the follow).
+                    if mark <= role.reflected() {
+                        continue;
+                    }
+                    let outcomes = self.commit_units(units)?;
+                    role.set_reflected(mark, mark.position.saturating_sub(1));
+                    self.deliver(outcomes);
+                }
+                role.set_reflected(last, through);
             }
         }
         Ok(())
