@@ -220,7 +220,7 @@ impl Progress {
 /// What a partition thread works on.
 pub(super) enum Work {
     /// Its shards, evaluated here (a node alone).
-    Alone(Pipeline),
+    Alone(Box<Pipeline>),
     /// Its cluster partitions, each evaluated or followed as its lease says.
     Divided(Shares),
 }

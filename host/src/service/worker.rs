@@ -269,7 +269,7 @@ impl Worker {
                         partitions: division.partitions(),
                     })
                 }
-                None => Work::Alone(
+                None => Work::Alone(Box::new(
                     Pipeline::partition(
                         store.clone(),
                         plugins.clone(),
@@ -277,7 +277,7 @@ impl Worker {
                         sequencer.in_flight().clone(),
                     )
                     .map_err(std::io::Error::other)?,
-                ),
+                )),
             };
             let (items, item_rx) = std_mpsc::sync_channel(PARTITION_QUEUE);
             let (progress, health, store) = (progress.clone(), health.clone(), store.clone());
@@ -424,7 +424,7 @@ impl Worker {
 fn threads_for(partitions: u16, wanted: u16) -> u16 {
     (1..=wanted.clamp(1, partitions.max(1)))
         .rev()
-        .find(|threads| partitions % threads == 0)
+        .find(|threads| partitions.is_multiple_of(*threads))
         .unwrap_or(1)
 }
 
