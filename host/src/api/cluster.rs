@@ -17,7 +17,8 @@ pub const MIN_SEQUENCE_HEADER: &str = "probity-min-sequence";
 /// How long a read waits for this node to reach its `Probity-Min-Sequence`.
 const MIN_SEQUENCE_WAIT: Duration = Duration::from_secs(5);
 
-/// This node, the stream, how far this node applied it, and the partitions' leases.
+/// This node, the stream, how far this node applied it, each partition's role here and how
+/// far it is reflected, and the partitions' leases.
 pub async fn status(State(state): State<Arc<AppState>>) -> Result<Response, Problem> {
     let cluster = state.cluster.as_ref().ok_or_else(|| {
         Problem::not_found(

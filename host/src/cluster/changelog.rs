@@ -91,6 +91,12 @@ pub struct ChangeMessage<U> {
     pub change: Change<U>,
 }
 
+/// The header naming the process that published a message, and the one naming its
+/// kind (`units` or `fence`): a node skips its own units without reading them.
+pub const RUN_HEADER: &str = "Probity-Run";
+/// See [`RUN_HEADER`].
+pub const KIND_HEADER: &str = "Probity-Kind";
+
 /// A changelog message as a follower reads it.
 #[derive(Debug)]
 pub struct FollowedChange {
@@ -98,6 +104,8 @@ pub struct FollowedChange {
     pub sequence: u64,
     /// Its partition.
     pub partition: u32,
+    /// The publishing process and the message's kind, from its headers.
+    pub run_and_kind: Option<(String, String)>,
     /// Its JSON (decoded by the service, which knows the units' type).
     pub payload: Bytes,
 }
@@ -152,18 +160,22 @@ impl ChangeLog {
         })
     }
 
-    /// Start publishing one message (`id` de-duplicates it) to `partition`'s subject;
+    /// Start publishing one message (`id` de-duplicates it; `run` and `kind` go in its
+    /// headers) to `partition`'s subject;
     /// the returned future resolves once JetStream stored it. Messages started in order
     /// are stored in order.
     pub async fn start_publish(
         &self,
         partition: u32,
         id: &str,
+        (run, kind): (&str, &str),
         payload: Bytes,
     ) -> Result<PendingAppend, ClusterError> {
         let mut headers = HeaderMap::new();
         headers.insert("Nats-Msg-Id", id);
         headers.insert(NODE_HEADER, self.node.as_str());
+        headers.insert(RUN_HEADER, run);
+        headers.insert(KIND_HEADER, kind);
         let ack = self
             .js
             .publish_with_headers(subject(partition), headers, payload)
@@ -215,9 +227,17 @@ impl ChangeLog {
                 .next()
                 .and_then(|p| p.parse().ok())
                 .unwrap_or(u32::MAX);
+            let header = |name: &str| {
+                message
+                    .headers
+                    .as_ref()
+                    .and_then(|h| h.get(name))
+                    .map(|v| v.as_str().to_string())
+            };
             Ok(FollowedChange {
                 sequence,
                 partition,
+                run_and_kind: header(RUN_HEADER).zip(header(KIND_HEADER)),
                 payload: message.payload.clone(),
             })
         }))

@@ -171,12 +171,16 @@ impl ClusterNode {
         dividing: Dividing,
     ) -> Arc<Self> {
         let waiters: Waiters = Arc::new(Mutex::new(HashMap::new()));
-        let to_waiters = waiters.clone();
-        dividing
-            .division
-            .set_outcome_hook(Box::new(move |outcomes| {
-                deliver(&to_waiters, outcomes);
-            }));
+        let (to_waiters, asked) = (waiters.clone(), waiters.clone());
+        dividing.division.set_outcome_hooks(
+            Box::new(move |outcomes| deliver(&to_waiters, outcomes)),
+            Box::new(move |event_id| {
+                asked
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .contains_key(event_id)
+            }),
+        );
         Arc::new(ClusterNode {
             view: Mutex::new(View {
                 node: settings.node.clone(),

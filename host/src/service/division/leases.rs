@@ -92,7 +92,7 @@ async fn take_over(
     division.flushed().await;
     let (id, payload) = division.fence_message();
     let stored = changelog
-        .start_publish(partition, &id, payload)
+        .start_publish(partition, &id, (division.run(), "fence"), payload)
         .await
         .map_err(|err| err.to_string())?
         .await

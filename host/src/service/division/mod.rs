@@ -77,6 +77,9 @@ impl Decoded {
     }
 }
 
+/// Whether a request on this node waits for an event id's outcome.
+pub type WaitingHook = Box<dyn Fn(&str) -> bool + Send + Sync>;
+
 /// What is handed to the waiters of events applied from the changelog.
 pub type OutcomeHook = Box<dyn Fn(Vec<(String, EventOutcome)>) + Send + Sync>;
 
@@ -87,6 +90,8 @@ pub struct Outgoing {
     pub partition: u32,
     /// Its de-duplication id.
     pub id: String,
+    /// `units` or `fence`.
+    pub kind: &'static str,
     /// Its JSON.
     pub payload: Bytes,
 }
@@ -160,12 +165,12 @@ pub struct Division {
     outgoing: mpsc::UnboundedSender<Outgoing>,
     queued: AtomicU64,
     stored: watch::Sender<u64>,
-    /// Held while an idempotency record is written or merged.
-    records: Mutex<()>,
     /// Subjects of events applied from the changelog before this node's sequencer
     /// routed them.
     pending_subjects: Mutex<HashMap<String, Vec<Subject>>>,
     outcomes: OnceLock<OutcomeHook>,
+    /// Whether a request here waits for an event id.
+    waiting: OnceLock<WaitingHook>,
 }
 
 impl std::fmt::Debug for Division {
@@ -214,9 +219,9 @@ impl Division {
             outgoing,
             queued: AtomicU64::new(0),
             stored: watch::Sender::new(0),
-            records: Mutex::new(()),
             pending_subjects: Mutex::new(HashMap::new()),
             outcomes: OnceLock::new(),
+            waiting: OnceLock::new(),
         };
         (Arc::new(division), receiver)
     }
@@ -232,9 +237,14 @@ impl Division {
         &self.roles[index]
     }
 
-    /// Where the outcomes of events applied from the changelog go.
-    pub fn set_outcome_hook(&self, hook: OutcomeHook) {
-        let _ = self.outcomes.set(hook);
+    /// Where the outcomes of events applied from the changelog go, and who wants them.
+    pub fn set_outcome_hooks(&self, outcomes: OutcomeHook, waiting: WaitingHook) {
+        let _ = self.outcomes.set(outcomes);
+        let _ = self.waiting.set(waiting);
+    }
+
+    fn is_waited_for(&self, event_id: &str) -> bool {
+        self.waiting.get().is_some_and(|waiting| waiting(event_id))
     }
 
     fn deliver(&self, outcomes: Vec<(String, EventOutcome)>) {
@@ -348,6 +358,11 @@ impl Division {
         let _ = self.outgoing.send(Outgoing {
             partition,
             id,
+            kind: if matches!(message.change, Change::Fence) {
+                "fence"
+            } else {
+                "units"
+            },
             payload: payload.into(),
         });
     }
@@ -373,11 +388,22 @@ impl Division {
             .unwrap_or_default()
     }
 
-    /// Read one changelog message (`None`: one no node could have written, skipped
-    /// alike by every node).
+    /// This process's run id (a restarted node is another run).
+    pub fn run(&self) -> &str {
+        &self.run
+    }
+
+    /// Read one changelog message (`None`: this run's own units, which it committed as
+    /// it made them, or one no node could have written, skipped alike by every node).
     pub fn decode(&self, followed: &FollowedChange) -> Option<Decoded> {
         if followed.partition as usize >= self.roles.len() {
             metrics::counter!("probity_cluster_undecodable_total").increment(1);
+            return None;
+        }
+        if let Some((run, kind)) = &followed.run_and_kind
+            && *run == self.run
+            && kind == "units"
+        {
             return None;
         }
         match serde_json::from_slice(&followed.payload) {
@@ -435,7 +461,9 @@ impl Division {
         Ok(())
     }
 
-    /// Commit another node's units, without what only this node's sequencer may write.
+    /// Commit another node's units, without what only this node's sequencer may write:
+    /// the references are dropped, and the idempotency record keeps this node's digest
+    /// and position (its follower wrote it first) with the subjects the owner found.
     fn commit_units(
         &self,
         units: Vec<WriteBatch>,
@@ -443,12 +471,27 @@ impl Division {
         let mut evaluated = Vec::new();
         for mut unit in units {
             unit.refs.clear();
-            let event = unit.event.take();
-            self.store.commit(unit)?;
-            if let Some(event) = event {
-                self.merge_subjects(&event.event_id, event.subjects.clone())?;
-                evaluated.push(event);
+            if let Some(event) = unit.event.take() {
+                match self.store.event_record(&event.event_id)? {
+                    Some(record) => {
+                        unit.event = Some(crate::store::EventLogWrite {
+                            digest: record.digest,
+                            seq: record.seq,
+                            ..event.clone()
+                        })
+                    }
+                    None => {
+                        self.pending_subjects
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(event.event_id.clone(), event.subjects.clone());
+                    }
+                }
+                if self.is_waited_for(&event.event_id) {
+                    evaluated.push(event);
+                }
             }
+            self.store.commit(unit)?;
         }
         let mut outcomes = Vec::with_capacity(evaluated.len());
         for event in evaluated {
@@ -459,29 +502,5 @@ impl Division {
             outcomes.push((event.event_id, EventOutcome::Accepted { verdicts }));
         }
         Ok(outcomes)
-    }
-
-    /// Put the subjects an event touched into its idempotency record, or keep them for
-    /// the record this node's sequencer has not written yet.
-    fn merge_subjects(&self, event_id: &str, subjects: Vec<Subject>) -> Result<(), StoreError> {
-        let _records = self.records.lock().unwrap_or_else(PoisonError::into_inner);
-        match self.store.event_record(event_id)? {
-            Some(record) => self.store.commit(WriteBatch {
-                event: Some(crate::store::EventLogWrite {
-                    event_id: event_id.to_string(),
-                    digest: record.digest,
-                    subjects,
-                    seq: record.seq,
-                }),
-                ..WriteBatch::default()
-            }),
-            None => {
-                self.pending_subjects
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .insert(event_id.to_string(), subjects);
-                Ok(())
-            }
-        }
     }
 }

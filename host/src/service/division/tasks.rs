@@ -44,7 +44,12 @@ pub async fn run_publisher(
         let mut failed = false;
         for message in &unsent {
             match changelog
-                .start_publish(message.partition, &message.id, message.payload.clone())
+                .start_publish(
+                    message.partition,
+                    &message.id,
+                    (division.run(), message.kind),
+                    message.payload.clone(),
+                )
                 .await
             {
                 Ok(ack) => pending.push(ack),
