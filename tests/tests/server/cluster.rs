@@ -56,7 +56,8 @@ fn settled(nodes: &[&Membership]) -> bool {
 }
 
 /// Rounds of all three nodes at once until every partition is with its preferred node,
-/// checking after each that no partition has two owners.
+/// checking after each that no partition has two owners; after each round a node hands
+/// back what another node should own, as a node does once its thread stopped.
 async fn rounds_until_settled(a: &mut Membership, b: &mut Membership, c: &mut Membership) {
     let started = Instant::now();
     loop {
@@ -67,6 +68,12 @@ async fn rounds_until_settled(a: &mut Membership, b: &mut Membership, c: &mut Me
         assert_one_owner(&[a, b, c]);
         if settled(&[a, b, c]) {
             return;
+        }
+        // A node hands a partition back once it stopped evaluating it (at once here).
+        for node in [&mut *a, &mut *b, &mut *c] {
+            for partition in node.handing_back() {
+                node.hand_back(partition).await.expect("hand back");
+            }
         }
         assert!(
             started.elapsed() < Duration::from_secs(20),
