@@ -70,6 +70,10 @@ async fn serve_async(config_path: Option<PathBuf>) -> Result<()> {
                 data_dir.display()
             )
         })?;
+        tracing::info!(
+            node = %cluster.node,
+            "a cluster node's store is a copy of the event stream and the changelog: starting it empty, rebuilt from them"
+        );
     }
     let sled = Arc::new(
         SledStore::open(&data_dir, config.server.store_cache_mib * 1024 * 1024)
