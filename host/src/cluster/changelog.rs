@@ -29,12 +29,11 @@
 
 use std::time::Duration;
 
-use async_nats::HeaderMap;
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, stream};
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
-use super::log::{Appended, NODE_HEADER, PendingAppend};
+use super::log::{PendingAppend, headers, ordered_from, start_publish};
 use super::ownership::ClusterError;
 
 /// The stream.
@@ -171,25 +170,17 @@ impl ChangeLog {
         (run, kind): (&str, &str),
         payload: Bytes,
     ) -> Result<PendingAppend, ClusterError> {
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", id);
-        headers.insert(NODE_HEADER, self.node.as_str());
+        let mut headers = headers(id, &self.node);
         headers.insert(RUN_HEADER, run);
         headers.insert(KIND_HEADER, kind);
-        let ack = self
-            .js
-            .publish_with_headers(subject(partition), headers, payload)
-            .await
-            .map_err(|err| nats("publishing to the changelog")(err.into()))?;
-        Ok(Box::pin(async move {
-            let ack = ack
-                .await
-                .map_err(|err| nats("storing in the changelog")(err.into()))?;
-            Ok(Appended {
-                sequence: ack.sequence,
-                duplicate: ack.duplicate,
-            })
-        }))
+        start_publish(
+            &self.js,
+            subject(partition),
+            headers,
+            payload,
+            "the changelog",
+        )
+        .await
     }
 
     /// Follow the changelog from `from` on: every message in order. An error ends the
@@ -202,19 +193,7 @@ impl ChangeLog {
         ClusterError,
     > {
         use futures_util::StreamExt;
-        let messages = self
-            .stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: from.max(1),
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|err| nats("following the changelog")(err.into()))?
-            .messages()
-            .await
-            .map_err(|err| nats("following the changelog")(err.into()))?;
+        let messages = ordered_from(&self.stream, from, "following the changelog").await?;
         Ok(messages.map(|message| {
             let message = message.map_err(|err| nats("reading the changelog")(err.into()))?;
             let sequence = message

@@ -40,6 +40,62 @@ pub const UNROUTED_SUBJECT: &str = "probity.events.unrouted";
 /// depends on it).
 pub const NODE_HEADER: &str = "Probity-Node";
 
+/// The headers every Probity message carries: its de-duplication id and its node.
+pub(super) fn headers(id: &str, node: &str) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert("Nats-Msg-Id", id);
+    headers.insert(NODE_HEADER, node);
+    headers
+}
+
+/// Start publishing `payload` to `subject` of a stream (`what` names it in errors); the
+/// returned future resolves once JetStream stored it.
+pub(super) async fn start_publish(
+    js: &jetstream::Context,
+    subject: String,
+    headers: HeaderMap,
+    payload: Bytes,
+    what: &'static str,
+) -> Result<PendingAppend, ClusterError> {
+    let ack = js
+        .publish_with_headers(subject, headers, payload)
+        .await
+        .map_err(|err| ClusterError::Nats {
+            what,
+            source: err.into(),
+        })?;
+    Ok(Box::pin(async move {
+        let ack = ack.await.map_err(|err| ClusterError::Nats {
+            what,
+            source: err.into(),
+        })?;
+        Ok(Appended {
+            sequence: ack.sequence,
+            duplicate: ack.duplicate,
+        })
+    }))
+}
+
+/// An ordered consumer of `stream` from sequence `from` on (`what`: what fails).
+pub(super) async fn ordered_from(
+    stream: &stream::Stream,
+    from: u64,
+    what: &'static str,
+) -> Result<consumer::pull::Ordered, ClusterError> {
+    stream
+        .create_consumer(consumer::pull::OrderedConfig {
+            deliver_policy: consumer::DeliverPolicy::ByStartSequence {
+                start_sequence: from.max(1),
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(|err| nats(what)(err.into()))?
+        .messages()
+        .await
+        .map_err(|err| nats(what)(err.into()))
+}
+
 /// The subject of a partition.
 pub fn subject(partition: u32) -> String {
     format!("probity.events.{partition}")
@@ -250,23 +306,14 @@ impl EventStream {
         id: &str,
         payload: Bytes,
     ) -> Result<PendingAppend, ClusterError> {
-        let mut headers = HeaderMap::new();
-        headers.insert("Nats-Msg-Id", id);
-        headers.insert(NODE_HEADER, self.node.as_str());
-        let ack = self
-            .js
-            .publish_with_headers(subject, headers, payload)
-            .await
-            .map_err(|err| nats("appending to the event stream")(err.into()))?;
-        Ok(Box::pin(async move {
-            let ack = ack
-                .await
-                .map_err(|err| nats("storing in the event stream")(err.into()))?;
-            Ok(Appended {
-                sequence: ack.sequence,
-                duplicate: ack.duplicate,
-            })
-        }))
+        start_publish(
+            &self.js,
+            subject,
+            headers(id, &self.node),
+            payload,
+            "the event stream",
+        )
+        .await
     }
 
     /// Follow the stream from `from` (a stream sequence) on: every message in order, with
@@ -279,19 +326,7 @@ impl EventStream {
         ClusterError,
     > {
         use futures_util::StreamExt;
-        let messages = self
-            .stream
-            .create_consumer(consumer::pull::OrderedConfig {
-                deliver_policy: consumer::DeliverPolicy::ByStartSequence {
-                    start_sequence: from.max(1),
-                },
-                ..Default::default()
-            })
-            .await
-            .map_err(|err| nats("following the event stream")(err.into()))?
-            .messages()
-            .await
-            .map_err(|err| nats("following the event stream")(err.into()))?;
+        let messages = ordered_from(&self.stream, from, "following the event stream").await?;
         Ok(messages.map(|message| {
             let message = message.map_err(|err| nats("reading the event stream")(err.into()))?;
             let sequence = message
