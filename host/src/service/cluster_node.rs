@@ -719,10 +719,24 @@ impl ClusterNode {
                 }
                 Err(err) => tracing::warn!(error = %err, "a cluster membership round failed"),
             }
+            self.partition_metrics();
             if let Ok(state) = self.stream.state().await {
                 let lag = state.last_sequence.saturating_sub(self.applied());
                 metrics::gauge!("probity_cluster_lag_messages").set(lag as f64);
             }
+        }
+    }
+
+    /// Per cluster partition: whether this node owns it, and how far behind this node's
+    /// follower its verdicts here are (stream entries).
+    fn partition_metrics(&self) {
+        let applied = self.applied();
+        for partition in self.division.view() {
+            let label = partition.partition.to_string();
+            metrics::gauge!("probity_cluster_partition_owned", "partition" => label.clone())
+                .set(if partition.role == "owner" { 1.0 } else { 0.0 });
+            metrics::gauge!("probity_cluster_partition_lag_entries", "partition" => label)
+                .set(applied.saturating_sub(partition.through) as f64);
         }
     }
 

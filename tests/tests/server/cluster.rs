@@ -585,6 +585,28 @@ fn partitions_move_between_nodes_while_events_for_them_keep_arriving() {
         batches.len() - kill_at,
         killed.elapsed()
     );
+    // Per partition, exactly one of the live nodes says it owns it.
+    let owned = |node: &Server| -> usize {
+        let text = node
+            .client()
+            .get("/metrics")
+            .expect_status(200)
+            .text
+            .clone();
+        text.lines()
+            .filter(|l| l.starts_with("probity_cluster_partition_owned{") && l.ends_with(" 1"))
+            .count()
+    };
+    let started = Instant::now();
+    while owned(&b) + owned(&c) != 8 {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "per-partition ownership metrics: b {} + c {}",
+            owned(&b),
+            owned(&c)
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
     let by_b = everything(&b.client());
     compare("node c vs node b", &by_b, &everything(&c.client()));
     let single = Server::start(&probity_e2e::server::market::three_plugins(2));
