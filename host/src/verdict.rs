@@ -64,6 +64,8 @@ pub enum Category {
     PaymentFraud,
     /// A broken service-level promise.
     SlaBreach,
+    /// Refunds requested in bad faith (serial refund claims, 职业退款).
+    RefundAbuse,
     /// A plugin failed while judging this subject (set by the host only).
     PluginError,
     /// Anything else.
@@ -81,6 +83,7 @@ impl Category {
             Category::ReviewManipulation => "review_manipulation",
             Category::PaymentFraud => "payment_fraud",
             Category::SlaBreach => "sla_breach",
+            Category::RefundAbuse => "refund_abuse",
             Category::PluginError => "plugin_error",
             Category::Other => "other",
         }

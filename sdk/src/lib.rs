@@ -127,8 +127,8 @@ pub mod prelude {
         BuyerProfile, Category, ComplaintOpened, ComplaintResolved, ComplaintResponded, DurationMs,
         Envelope, Event, EventType, Evidence, Finding, ListingUpserted, Manifest, Money,
         OrderCancelled, OrderDelivered, OrderPaid, OrderPlaced, OrderShipped, PluginError,
-        Pseudonym, RefundCompleted, RefundRequested, ReviewPosted, SettingsError, Severity, Span,
-        Subject, SubjectType, Timer, Timestamp,
+        Pseudonym, RefundCompleted, RefundRequested, ReviewPosted, SettingsError, Severity,
+        ShardKey, Span, Subject, SubjectType, Timer, Timestamp,
     };
     pub use crate::{Context, FindingBuilder, MoneyError, NoSettings, Plugin, State, Timers};
 }

@@ -7,8 +7,8 @@ use std::ops::Range;
 use serde::de::DeserializeOwned;
 
 use crate::prelude::{
-    Category, EventType, Evidence, Finding, Manifest, PluginError, SettingsError, Severity, Span,
-    StateError, Subject, SubjectType, Timer, TimerError,
+    Category, EventType, Evidence, Finding, Manifest, PluginError, SettingsError, Severity,
+    ShardKey, Span, StateError, Subject, SubjectType, Timer, TimerError,
 };
 
 impl Subject {
@@ -38,6 +38,13 @@ impl Subject {
     /// A complaint, by `complaint_id`.
     pub fn complaint(id: impl Into<String>) -> Self {
         Self::new(SubjectType::Complaint, id)
+    }
+
+    /// A buyer, by the pseudonym of `buyer_id` exactly as the plugin received it (the
+    /// `buyer_id` of `order.placed`). A platform finds the verdict by computing the same
+    /// pseudonym of its own buyer id (`probity pseudonym`).
+    pub fn buyer(pseudonym: impl Into<String>) -> Self {
+        Self::new(SubjectType::Buyer, pseudonym)
     }
 }
 
@@ -174,7 +181,17 @@ impl Manifest {
             version: version.into(),
             description: description.into(),
             subscribes: Vec::new(),
+            keyed_by: ShardKey::Seller,
         }
+    }
+
+    /// Receive the events that have a buyer in the buyer's shard instead of the seller's,
+    /// so that `state` and `timers` see one buyer's orders across every seller (see
+    /// [`ShardKey::Buyer`]). Listing events, and events of an order the host never saw
+    /// placed, do not reach a buyer-keyed plugin.
+    pub fn keyed_by_buyer(mut self) -> Self {
+        self.keyed_by = ShardKey::Buyer;
+        self
     }
 
     /// Also receive events of `event_type` (subscribing twice is harmless).
@@ -288,13 +305,14 @@ impl fmt::Display for Subject {
 }
 
 impl SubjectType {
-    /// The contract's name: `listing`, `order`, `seller` or `complaint`.
+    /// The contract's name: `listing`, `order`, `seller`, `complaint` or `buyer`.
     pub fn as_str(self) -> &'static str {
         match self {
             SubjectType::Listing => "listing",
             SubjectType::Order => "order",
             SubjectType::Seller => "seller",
             SubjectType::Complaint => "complaint",
+            SubjectType::Buyer => "buyer",
         }
     }
 }
@@ -360,6 +378,7 @@ impl Category {
             Category::ReviewManipulation => "review_manipulation",
             Category::PaymentFraud => "payment_fraud",
             Category::SlaBreach => "sla_breach",
+            Category::RefundAbuse => "refund_abuse",
             Category::Other => "other",
         }
     }

@@ -31,6 +31,35 @@ pub fn shard_of(seller_id: &str) -> Shard {
 
 /// Which shards one partition (a thread, or in a cluster a node's share) serves: those
 /// whose number is `index` modulo `count`.
+/// Whose shard a plugin's events and state follow (the manifest's `keyed-by`).
+///
+/// A seller-keyed plugin (every 0.1.0 plugin) gets each subscribed event in its seller's
+/// shard. A buyer-keyed plugin gets only the events that have a buyer — `order.placed`
+/// and the later events of an order the host has seen placed — in the shard of the
+/// buyer's pseudonym ([`shard_of`] applied to it), so its state sees a buyer's orders
+/// across sellers.
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ShardKey {
+    /// The seller's shard.
+    #[default]
+    Seller,
+    /// The buyer's shard.
+    Buyer,
+}
+
+impl ShardKey {
+    /// `seller` or `buyer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShardKey::Seller => "seller",
+            ShardKey::Buyer => "buyer",
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ShardSet {
     index: u16,

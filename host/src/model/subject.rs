@@ -1,9 +1,10 @@
-//! What a verdict is about: a [`Subject`] is a listing, order, seller or complaint id.
+//! What a verdict is about: a [`Subject`] is a listing, order, seller, complaint or
+//! buyer (by pseudonym) id.
 //!
 //! The contract writes a subject as `{"type": "order", "id": "O-1001"}` and uses the same
 //! names in URLs (`/v1/verdicts/order/O-1001`), so [`SubjectType`] owns those names
 //! ([`SubjectType::as_str`], [`FromStr`]) and serde uses them too. Ordering is by kind
-//! (listing, order, seller, complaint) then id, which gives deterministic lists.
+//! (listing, order, seller, complaint, buyer) then id, which gives deterministic lists.
 
 use std::fmt;
 use std::str::FromStr;
@@ -22,15 +23,18 @@ pub enum SubjectType {
     Seller,
     /// A complaint, by `complaint_id`.
     Complaint,
+    /// A buyer, by the keyed pseudonym of `buyer_id` (never the raw id).
+    Buyer,
 }
 
 impl SubjectType {
     /// Every subject type, in order.
-    pub const ALL: [SubjectType; 4] = [
+    pub const ALL: [SubjectType; 5] = [
         SubjectType::Listing,
         SubjectType::Order,
         SubjectType::Seller,
         SubjectType::Complaint,
+        SubjectType::Buyer,
     ];
 
     /// The contract's name: `listing`, `order`, `seller` or `complaint`.
@@ -40,6 +44,7 @@ impl SubjectType {
             SubjectType::Order => "order",
             SubjectType::Seller => "seller",
             SubjectType::Complaint => "complaint",
+            SubjectType::Buyer => "buyer",
         }
     }
 }
@@ -50,9 +55,11 @@ impl fmt::Display for SubjectType {
     }
 }
 
-/// A subject type name that is none of `listing`, `order`, `seller`, `complaint`.
+/// A subject type name that is none of `listing`, `order`, `seller`, `complaint`, `buyer`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown subject type \"{found}\"; expected one of: listing, order, seller, complaint")]
+#[error(
+    "unknown subject type \"{found}\"; expected one of: listing, order, seller, complaint, buyer"
+)]
 pub struct UnknownSubjectType {
     /// The name given (as sent).
     pub found: String,

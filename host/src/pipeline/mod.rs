@@ -350,7 +350,7 @@ impl Pipeline {
         let event = routed.event.as_ref();
         let now = routed.clock;
         let shard = routed.shard;
-        let envelope = abi::envelope(event);
+        let envelope = abi::Lent::new(event);
         let event_type = event.event_type();
         let primary = primary_subject(event);
         let plugins = self.plugins.clone();

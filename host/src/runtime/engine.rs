@@ -18,6 +18,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig};
 
 use super::abi::bindings::Plugin;
+use super::abi::bindings_v0_1::Plugin as PluginV0_1;
 use super::cache::CompiledCache;
 use super::host::HostState;
 use crate::config::{MAX_MEMORY_MIB, RuntimeConfig};
@@ -85,7 +86,11 @@ impl PluginEngine {
         let mut linker: Linker<HostState> = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|err| EngineError(err.to_string()))?;
+        // Every world version's imports: their names differ (`…/state@0.1.0`,
+        // `…/state@0.2.0`), so one linker serves plugins of each.
         Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|err| EngineError(err.to_string()))?;
+        PluginV0_1::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|err| EngineError(err.to_string()))?;
 
         spawn_epoch_ticker(&engine);

@@ -17,7 +17,6 @@ use wasmtime_wasi::{
     Deterministic, HostMonotonicClock, HostWallClock, WasiCtx, WasiCtxView, WasiView,
 };
 
-use super::abi::bindings::probity::plugin::{clock, log, settings, state, timers, types};
 use crate::model::time::Timestamp;
 use crate::store::{PluginScope, StateError, TimerError};
 
@@ -186,120 +185,135 @@ impl ResourceLimiter for HostState {
     }
 }
 
-impl types::Host for HostState {}
+/// The host side of every `probity:plugin` import, for one world version: the bindings of
+/// each version (`super::abi`) have their own traits and types, so the same code is
+/// generated for each.
+macro_rules! imports_of_version {
+    ($module:ident, $($world:ident)::+) => {
+        mod $module {
+            use super::*;
+            use super::super::abi::$($world)::+::probity::plugin::{clock, log, settings, state, timers, types};
 
-impl log::Host for HostState {
-    fn write(&mut self, level: log::Level, message: String) -> Result<()> {
-        if self.log_lines >= LOG_LINES_PER_CALL {
-            self.dropped_log_lines += 1;
-            return Ok(());
+        impl types::Host for HostState {}
+
+        impl log::Host for HostState {
+            fn write(&mut self, level: log::Level, message: String) -> Result<()> {
+                if self.log_lines >= LOG_LINES_PER_CALL {
+                    self.dropped_log_lines += 1;
+                    return Ok(());
+                }
+                self.log_lines += 1;
+                let mut end = message.len().min(LOG_LINE_BYTES);
+                while !message.is_char_boundary(end) {
+                    end -= 1;
+                }
+                let line = &message[..end];
+                let plugin = &*self.identity.name;
+                match level {
+                    log::Level::Trace => tracing::trace!(target: "plugin", plugin, "{line}"),
+                    log::Level::Debug => tracing::debug!(target: "plugin", plugin, "{line}"),
+                    log::Level::Info => tracing::info!(target: "plugin", plugin, "{line}"),
+                    log::Level::Warn => tracing::warn!(target: "plugin", plugin, "{line}"),
+                    log::Level::Error => tracing::error!(target: "plugin", plugin, "{line}"),
+                }
+                Ok(())
+            }
         }
-        self.log_lines += 1;
-        let mut end = message.len().min(LOG_LINE_BYTES);
-        while !message.is_char_boundary(end) {
-            end -= 1;
+
+        impl settings::Host for HostState {
+            fn get(&mut self) -> Result<String> {
+                Ok(self.identity.settings_json.clone())
+            }
         }
-        let line = &message[..end];
-        let plugin = &*self.identity.name;
-        match level {
-            log::Level::Trace => tracing::trace!(target: "plugin", plugin, "{line}"),
-            log::Level::Debug => tracing::debug!(target: "plugin", plugin, "{line}"),
-            log::Level::Info => tracing::info!(target: "plugin", plugin, "{line}"),
-            log::Level::Warn => tracing::warn!(target: "plugin", plugin, "{line}"),
-            log::Level::Error => tracing::error!(target: "plugin", plugin, "{line}"),
+
+        impl clock::Host for HostState {
+            fn now(&mut self) -> Result<Timestamp> {
+                Ok(self.now)
+            }
         }
-        Ok(())
-    }
+
+        fn state_error(err: StateError) -> state::StateError {
+            match err {
+                StateError::QuotaExceeded => state::StateError::QuotaExceeded,
+                StateError::BadKey => state::StateError::BadKey,
+                StateError::ValueTooLarge => state::StateError::ValueTooLarge,
+                StateError::NotACounter => state::StateError::NotACounter,
+            }
+        }
+
+        fn timer_error(err: TimerError) -> timers::TimerError {
+            match err {
+                TimerError::QuotaExceeded => timers::TimerError::QuotaExceeded,
+                TimerError::BadKey => timers::TimerError::BadKey,
+                TimerError::PayloadTooLarge => timers::TimerError::PayloadTooLarge,
+            }
+        }
+
+        impl state::Host for HostState {
+            fn get(&mut self, key: String) -> Result<Option<Vec<u8>>> {
+                self.scope()?.get(&key).map_err(host_fault)
+            }
+
+            fn set(
+                &mut self,
+                key: String,
+                value: Vec<u8>,
+                ttl: Option<u64>,
+            ) -> Result<std::result::Result<(), state::StateError>> {
+                let outcome = self.scope()?.set(&key, value, ttl).map_err(host_fault)?;
+                Ok(outcome.map_err(state_error))
+            }
+
+            fn delete(&mut self, key: String) -> Result<bool> {
+                self.scope()?.delete(&key).map_err(host_fault)
+            }
+
+            fn increment(
+                &mut self,
+                key: String,
+                delta: i64,
+                ttl: Option<u64>,
+            ) -> Result<std::result::Result<i64, state::StateError>> {
+                let outcome = self
+                    .scope()?
+                    .increment(&key, delta, ttl)
+                    .map_err(host_fault)?;
+                Ok(outcome.map_err(state_error))
+            }
+
+            fn scan_prefix(&mut self, prefix: String, limit: u32) -> Result<Vec<state::Entry>> {
+                let entries = self
+                    .scope()?
+                    .scan_prefix(&prefix, limit)
+                    .map_err(host_fault)?;
+                Ok(entries
+                    .into_iter()
+                    .map(|(key, value)| state::Entry { key, value })
+                    .collect())
+            }
+        }
+
+        impl timers::Host for HostState {
+            fn schedule(
+                &mut self,
+                key: String,
+                due: Timestamp,
+                payload: Vec<u8>,
+            ) -> Result<std::result::Result<(), timers::TimerError>> {
+                let outcome = self
+                    .scope()?
+                    .schedule(&key, due, payload)
+                    .map_err(host_fault)?;
+                Ok(outcome.map_err(timer_error))
+            }
+
+            fn cancel(&mut self, key: String) -> Result<bool> {
+                self.scope()?.cancel(&key).map_err(host_fault)
+            }
+        }
+        }
+    };
 }
 
-impl settings::Host for HostState {
-    fn get(&mut self) -> Result<String> {
-        Ok(self.identity.settings_json.clone())
-    }
-}
-
-impl clock::Host for HostState {
-    fn now(&mut self) -> Result<Timestamp> {
-        Ok(self.now)
-    }
-}
-
-fn state_error(err: StateError) -> state::StateError {
-    match err {
-        StateError::QuotaExceeded => state::StateError::QuotaExceeded,
-        StateError::BadKey => state::StateError::BadKey,
-        StateError::ValueTooLarge => state::StateError::ValueTooLarge,
-        StateError::NotACounter => state::StateError::NotACounter,
-    }
-}
-
-fn timer_error(err: TimerError) -> timers::TimerError {
-    match err {
-        TimerError::QuotaExceeded => timers::TimerError::QuotaExceeded,
-        TimerError::BadKey => timers::TimerError::BadKey,
-        TimerError::PayloadTooLarge => timers::TimerError::PayloadTooLarge,
-    }
-}
-
-impl state::Host for HostState {
-    fn get(&mut self, key: String) -> Result<Option<Vec<u8>>> {
-        self.scope()?.get(&key).map_err(host_fault)
-    }
-
-    fn set(
-        &mut self,
-        key: String,
-        value: Vec<u8>,
-        ttl: Option<u64>,
-    ) -> Result<std::result::Result<(), state::StateError>> {
-        let outcome = self.scope()?.set(&key, value, ttl).map_err(host_fault)?;
-        Ok(outcome.map_err(state_error))
-    }
-
-    fn delete(&mut self, key: String) -> Result<bool> {
-        self.scope()?.delete(&key).map_err(host_fault)
-    }
-
-    fn increment(
-        &mut self,
-        key: String,
-        delta: i64,
-        ttl: Option<u64>,
-    ) -> Result<std::result::Result<i64, state::StateError>> {
-        let outcome = self
-            .scope()?
-            .increment(&key, delta, ttl)
-            .map_err(host_fault)?;
-        Ok(outcome.map_err(state_error))
-    }
-
-    fn scan_prefix(&mut self, prefix: String, limit: u32) -> Result<Vec<state::Entry>> {
-        let entries = self
-            .scope()?
-            .scan_prefix(&prefix, limit)
-            .map_err(host_fault)?;
-        Ok(entries
-            .into_iter()
-            .map(|(key, value)| state::Entry { key, value })
-            .collect())
-    }
-}
-
-impl timers::Host for HostState {
-    fn schedule(
-        &mut self,
-        key: String,
-        due: Timestamp,
-        payload: Vec<u8>,
-    ) -> Result<std::result::Result<(), timers::TimerError>> {
-        let outcome = self
-            .scope()?
-            .schedule(&key, due, payload)
-            .map_err(host_fault)?;
-        Ok(outcome.map_err(timer_error))
-    }
-
-    fn cancel(&mut self, key: String) -> Result<bool> {
-        self.scope()?.cancel(&key).map_err(host_fault)
-    }
-}
+imports_of_version!(current, bindings);
+imports_of_version!(v0_1, bindings_v0_1);

@@ -1,7 +1,7 @@
 //! Warm instances of one plugin and the limits around every call.
 //!
 //! Instance life cycle (why it is this way): creating an instance from a
-//! [`PluginPre`] in the pooling allocator is cheap (microseconds), but a plugin's own
+//! [`ExportsPre`] in the pooling allocator is cheap (microseconds), but a plugin's own
 //! set-up — parsing settings, building a term automaton — happens inside the instance on
 //! its first call and can cost milliseconds. So instances are *kept warm*: after a
 //! successful call an instance goes back to a small idle pool and serves the next call
@@ -15,10 +15,10 @@ use std::time::{Duration, Instant};
 
 use wasmtime::{Store, Trap};
 
-use super::abi::bindings::{Plugin, PluginPre};
 use super::engine::{EPOCH_TICK, PluginEngine};
 use super::failure::PluginFailure;
 use super::host::{HostFault, HostState, PluginIdentity};
+use super::world::{Exports, ExportsPre};
 use crate::config::Limits;
 use crate::model::time::Timestamp;
 use crate::store::PluginScope;
@@ -32,7 +32,7 @@ const UNMETERED_FUEL: u64 = u64::MAX / 4;
 /// One live instance with its store.
 struct WarmInstance {
     store: Store<HostState>,
-    bindings: Plugin,
+    exports: Exports,
 }
 
 /// What one call cost.
@@ -60,7 +60,7 @@ pub struct CallOutcome<R> {
 /// The warm instances of one loaded plugin.
 pub struct InstancePool {
     engine: PluginEngine,
-    pre: PluginPre<HostState>,
+    pre: ExportsPre,
     identity: Arc<PluginIdentity>,
     limits: Limits,
     idle: Mutex<Vec<WarmInstance>>,
@@ -71,7 +71,7 @@ impl InstancePool {
     /// A pool that instantiates from `pre` within `limits`.
     pub(crate) fn new(
         engine: PluginEngine,
-        pre: PluginPre<HostState>,
+        pre: ExportsPre,
         identity: Arc<PluginIdentity>,
         limits: Limits,
         max_idle: usize,
@@ -95,13 +95,13 @@ impl InstancePool {
         store.limiter(|state| state);
         // Instantiation runs the component's start code: bound it like a call.
         self.arm(&mut store);
-        let bindings =
+        let exports =
             self.pre
                 .instantiate(&mut store)
                 .map_err(|err| PluginFailure::Instantiate {
                     reason: format!("{err:#}"),
                 })?;
-        Ok(WarmInstance { store, bindings })
+        Ok(WarmInstance { store, exports })
     }
 
     /// Set the deadline and fuel for the next call.
@@ -129,7 +129,7 @@ impl InstancePool {
         &self,
         scope: Option<PluginScope>,
         now: Timestamp,
-        call: impl FnOnce(&Plugin, &mut Store<HostState>) -> wasmtime::Result<R>,
+        call: impl FnOnce(&Exports, &mut Store<HostState>) -> wasmtime::Result<R>,
     ) -> CallOutcome<R> {
         let started = Instant::now();
         let reused = self.idle.lock().ok().and_then(|mut idle| idle.pop());
@@ -155,7 +155,7 @@ impl InstancePool {
         store.data_mut().begin_call(scope, now);
         self.arm(store);
         let fuel_before = store.get_fuel().unwrap_or(0);
-        let result = call(&instance.bindings, store);
+        let result = call(&instance.exports, store);
         let fuel = fuel_before.saturating_sub(store.get_fuel().unwrap_or(0));
         let scope = store.data_mut().scope.take();
         let result = result.map_err(|err| self.classify(err, store.data()));

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use wasmtime::component::Component;
 
-use super::abi::bindings::PluginPre;
 use super::cache::CacheOutcome;
 use super::engine::PluginEngine;
 use super::failure::LoadError;
@@ -18,10 +17,12 @@ use super::host::PluginIdentity;
 use super::instance::InstancePool;
 use super::plugin::{LoadedPlugin, Manifest};
 use super::toolchain::Toolchain;
+use super::world::{ExportsPre, WORLD_VERSIONS};
 use crate::config::{PluginConfig, PluginSource};
 
-/// The `probity:plugin` versions this host accepts (semver-compatible with 0.1.0).
-pub const ACCEPTED_WORLD_VERSIONS: &str = "0.1.x";
+/// The `probity:plugin` versions this host accepts (semver-compatible with 0.1.0 or
+/// 0.2.0; see [`super::world`]).
+pub const ACCEPTED_WORLD_VERSIONS: &str = "0.1.x, 0.2.x";
 
 /// WASI interfaces a language's standard library may import. The host backs each with an
 /// empty, deterministic implementation (no files, environment, clocks or entropy).
@@ -99,7 +100,12 @@ pub fn check_imports<'a>(
     for import in imports {
         let (base, version) = split_version(import);
         if let Some(interface) = base.strip_prefix("probity:plugin/") {
-            let compatible = version.is_some_and(|v| v == "0.1" || v.starts_with("0.1."));
+            let compatible = version.is_some_and(|v| {
+                WORLD_VERSIONS.iter().any(|known| {
+                    let minor = known.rsplit_once('.').map_or(*known, |(minor, _)| minor);
+                    v == minor || v.starts_with(&format!("{minor}."))
+                })
+            });
             if !compatible {
                 return Err(LoadError::ForbiddenImport {
                     import: import.to_string(),
@@ -186,9 +192,8 @@ pub fn load_plugin(
             .map_err(|err| LoadError::Link {
                 reason: format!("{err:#}"),
             })?;
-    let pre = PluginPre::new(instance_pre).map_err(|err| LoadError::Link {
-        reason: format!("{err:#}"),
-    })?;
+    let pre = ExportsPre::new(instance_pre).map_err(|reason| LoadError::Link { reason })?;
+    let world_version = pre.version();
 
     let identity = Arc::new(PluginIdentity {
         name: Arc::from(name),
@@ -202,16 +207,17 @@ pub fn load_plugin(
         max_idle,
     );
 
-    let manifest = pool.call(None, 0, |plugin, store| plugin.call_manifest(store));
+    let manifest = pool.call(None, 0, |plugin, store| plugin.manifest(store));
     let manifest = manifest.result.map_err(|failure| LoadError::Startup {
         stage: "manifest",
         failure,
     })?;
-    let manifest = Manifest::from_abi(manifest).map_err(|reason| LoadError::Manifest { reason })?;
+    let manifest = Manifest::from_abi(manifest, world_version)
+        .map_err(|reason| LoadError::Manifest { reason })?;
 
     let settings = config.settings_json();
     let validation = pool.call(None, 0, |plugin, store| {
-        plugin.call_validate_settings(store, &settings)
+        plugin.validate_settings(store, &settings)
     });
     match validation.result {
         Ok(Ok(())) => {}

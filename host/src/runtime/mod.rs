@@ -13,7 +13,7 @@
 //! - [`LoadedPlugin::handle`] / [`LoadedPlugin::on_timer`]: one call, with its state scope.
 //!
 //! Nothing outside this module touches wasmtime types: callers pass host events (converted
-//! here by [`abi::envelope`]) and get [`CheckedFinding`]s back.
+//! here by [`abi::Lent`]) and get [`CheckedFinding`]s back.
 //!
 //! ```no_run
 //! use probity::config::{PluginConfig, RuntimeConfig};
@@ -38,8 +38,9 @@ mod instance;
 mod loader;
 mod plugin;
 mod toolchain;
+mod world;
 
-pub use abi::{CheckedFinding, Envelope};
+pub use abi::{CheckedFinding, Envelope, Lent};
 pub use breaker::{BreakerSnapshot, BreakerState, LastFailure};
 pub use cache::CacheOutcome;
 pub use engine::{EPOCH_TICK, EngineError, PluginEngine};
@@ -50,3 +51,4 @@ pub use instance::{CallOutcome, CallStats};
 pub use loader::{ACCEPTED_WORLD_VERSIONS, LoadReport, check_imports, load_plugin, read_source};
 pub use plugin::{FAILURE_KINDS, LoadedPlugin, Manifest, PluginCounters};
 pub use toolchain::Toolchain;
+pub use world::WORLD_VERSIONS;

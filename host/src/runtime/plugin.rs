@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::abi::bindings::probity::plugin::types as t;
-use super::abi::{self, CheckedFinding, Envelope, EventType};
+use super::abi::{self, CheckedFinding, EventType, Lent};
 use super::breaker::{BreakerSnapshot, CircuitBreaker, Transition};
 use super::failure::PluginFailure;
 use super::instance::{CallOutcome, CallStats, InstancePool};
 use crate::config::PluginConfig;
 use crate::model::event::EventType as HostEventType;
+use crate::model::shard::ShardKey;
 use crate::store::{PendingTimer, PluginQuotas, PluginScope};
 
 /// What a plugin says about itself.
@@ -23,11 +24,18 @@ pub struct Manifest {
     pub description: String,
     /// The event types it handles.
     pub subscribes: Vec<HostEventType>,
+    /// Whose shard its events and state follow.
+    pub keyed_by: ShardKey,
+    /// The `probity:plugin` world version it was built against (`0.1.0`, `0.2.0`).
+    pub world_version: &'static str,
 }
 
 impl Manifest {
     /// Check and convert the plugin's manifest.
-    pub(crate) fn from_abi(manifest: t::Manifest) -> Result<Self, String> {
+    pub(crate) fn from_abi(
+        manifest: t::Manifest,
+        world_version: &'static str,
+    ) -> Result<Self, String> {
         if manifest.name.is_empty() || manifest.name.len() > 64 {
             return Err("name must be 1-64 characters".into());
         }
@@ -49,6 +57,11 @@ impl Manifest {
             version: manifest.version,
             description: manifest.description,
             subscribes,
+            keyed_by: match manifest.keyed_by {
+                t::ShardKey::Seller => ShardKey::Seller,
+                t::ShardKey::Buyer => ShardKey::Buyer,
+            },
+            world_version,
         })
     }
 }
@@ -192,11 +205,7 @@ impl LoadedPlugin {
     }
 
     /// Call `handle` with one event.
-    pub fn handle(
-        &self,
-        envelope: &Envelope,
-        scope: PluginScope,
-    ) -> CallOutcome<Vec<CheckedFinding>> {
+    pub fn handle(&self, event: &Lent<'_>, scope: PluginScope) -> CallOutcome<Vec<CheckedFinding>> {
         if let Err(refused) = self.breaker.admit() {
             return self.refuse(refused);
         }
@@ -204,7 +213,7 @@ impl LoadedPlugin {
         let _span =
             tracing::debug_span!("plugin_call", plugin = %self.name, export = "handle").entered();
         let outcome = self.pool.call(Some(scope), now, |plugin, store| {
-            plugin.call_handle(store, envelope)
+            plugin.handle(store, event)
         });
         self.finish(outcome)
     }
@@ -242,7 +251,7 @@ impl LoadedPlugin {
         let _span =
             tracing::debug_span!("plugin_call", plugin = %self.name, export = "on-timer").entered();
         let outcome = self.pool.call(Some(scope), now, |plugin, store| {
-            plugin.call_on_timer(store, &abi_timer)
+            plugin.on_timer(store, &abi_timer)
         });
         self.finish(outcome)
     }

@@ -80,6 +80,7 @@ fn subject_type_byte(kind: SubjectType) -> u8 {
         SubjectType::Order => 2,
         SubjectType::Seller => 3,
         SubjectType::Complaint => 4,
+        SubjectType::Buyer => 5,
     }
 }
 

@@ -1,19 +1,29 @@
 //! The wasm-facing types (generated from `wit/` by `bindgen!`) and the conversions
 //! between them and the host's own types.
 //!
-//! Conversions in: a pseudonymised [`Event`] becomes an [`abi::Envelope`](Envelope) once
-//! per event and is then lent to every plugin. Conversions out: what a plugin returns is
+//! Two world versions are generated: the current one (`wit/`, 0.2.0) in [`bindings`], and
+//! the frozen 0.1.0 (`wit/0.1.0/`) in [`bindings_v0_1`], so that a plugin built and
+//! deployed against 0.1.0 keeps loading. Everything past this module speaks the current
+//! version: [`super::world`] converts a 0.1.0 plugin's answers up (its subjects and
+//! categories are a subset) and its arguments down.
+//!
+//! Conversions in: a pseudonymised [`Event`] becomes a [`Lent`] once per event and is
+//! then lent to every plugin, each reading the envelope of its version (the 0.1.0 one is
+//! made only when a 0.1.0 plugin asks). Conversions out: what a plugin returns is
 //! untrusted, so [`findings_from_plugin`] checks sizes and shapes and names the first
 //! problem precisely.
 
+mod envelope;
+
+use std::cell::OnceCell;
+
 use crate::model::event::{Event, EventBody};
-use crate::model::money::Money as HostMoney;
 use crate::model::subject::{Subject, SubjectType as HostSubjectType};
 use crate::verdict::{
     Category as HostCategory, Evidence as HostEvidence, Severity as HostSeverity,
 };
 
-/// Generated bindings for the `probity:plugin` world.
+/// Generated bindings for the current `probity:plugin` world (`wit/`).
 pub mod bindings {
     wasmtime::component::bindgen!({
         world: "plugin",
@@ -22,10 +32,48 @@ pub mod bindings {
     });
 }
 
-use bindings::probity::plugin::types as t;
+/// Generated bindings for the frozen `probity:plugin@0.1.0` world (`wit/0.1.0/`).
+pub mod bindings_v0_1 {
+    wasmtime::component::bindgen!({
+        world: "plugin",
+        path: "../wit/0.1.0",
+        imports: { default: trappable },
+    });
+}
+
 pub use bindings::probity::plugin::types::{
-    Category, Envelope, Event as AbiEvent, EventType, Finding, Money, Severity, SubjectType,
+    Category, Envelope, EventType, Finding, Severity, SubjectType,
 };
+
+/// One event, lent to every plugin that handles it: the current envelope, made once, and
+/// the 0.1.0 envelope, made on first use.
+pub struct Lent<'a> {
+    event: &'a Event,
+    current: Envelope,
+    v0_1: OnceCell<bindings_v0_1::probity::plugin::types::Envelope>,
+}
+
+impl<'a> Lent<'a> {
+    /// The envelopes of `event` (pseudonymised).
+    pub fn new(event: &'a Event) -> Self {
+        Lent {
+            event,
+            current: envelope::current::envelope(event),
+            v0_1: OnceCell::new(),
+        }
+    }
+
+    /// The current world's envelope.
+    pub fn current(&self) -> &Envelope {
+        &self.current
+    }
+
+    /// The 0.1.0 world's envelope.
+    pub(crate) fn v0_1(&self) -> &bindings_v0_1::probity::plugin::types::Envelope {
+        self.v0_1
+            .get_or_init(|| envelope::v0_1::envelope(self.event))
+    }
+}
 
 pub use probity_abi::{MAX_EVIDENCE_PER_FINDING, MAX_FINDINGS_PER_CALL};
 use probity_abi::{
@@ -167,6 +215,7 @@ fn check_finding(finding: Finding) -> Result<CheckedFinding, String> {
                 SubjectType::Order => HostSubjectType::Order,
                 SubjectType::Seller => HostSubjectType::Seller,
                 SubjectType::Complaint => HostSubjectType::Complaint,
+                SubjectType::Buyer => HostSubjectType::Buyer,
             },
             id: finding.subject.id,
         },
@@ -179,6 +228,7 @@ fn check_finding(finding: Finding) -> Result<CheckedFinding, String> {
             Category::ReviewManipulation => HostCategory::ReviewManipulation,
             Category::PaymentFraud => HostCategory::PaymentFraud,
             Category::SlaBreach => HostCategory::SlaBreach,
+            Category::RefundAbuse => HostCategory::RefundAbuse,
             Category::Other => HostCategory::Other,
         },
         severity: match finding.severity {
@@ -191,14 +241,6 @@ fn check_finding(finding: Finding) -> Result<CheckedFinding, String> {
         message: finding.message,
         evidence,
     })
-}
-
-fn money(m: &HostMoney) -> Money {
-    Money {
-        mantissa: m.mantissa,
-        scale: m.scale,
-        currency: m.currency.clone(),
-    }
 }
 
 /// The ABI event type of a host event type, for subscription checks.
@@ -216,95 +258,5 @@ pub fn event_type(event: &Event) -> EventType {
         EventBody::ComplaintOpened(_) => EventType::ComplaintOpened,
         EventBody::ComplaintResponded(_) => EventType::ComplaintResponded,
         EventBody::ComplaintResolved(_) => EventType::ComplaintResolved,
-    }
-}
-
-/// The envelope handed to plugins for a (pseudonymised) host event.
-pub fn envelope(event: &Event) -> Envelope {
-    let body = match &event.body {
-        EventBody::ListingUpserted(e) => AbiEvent::ListingUpserted(t::ListingUpserted {
-            listing_id: e.listing_id.clone(),
-            seller_id: e.seller_id.clone(),
-            title: e.title.clone(),
-            price: money(&e.price),
-            description: e.description.clone(),
-            category: e.category.clone(),
-            reference_price: e.reference_price.as_ref().map(money),
-            attributes: e.attributes.clone(),
-            language: e.language.clone(),
-        }),
-        EventBody::OrderPlaced(e) => AbiEvent::OrderPlaced(t::OrderPlaced {
-            order_id: e.order_id.clone(),
-            listing_id: e.listing_id.clone(),
-            seller_id: e.seller_id.clone(),
-            buyer_id: e.buyer_id.to_string(),
-            quantity: e.quantity,
-            total: money(&e.total),
-            buyer: e.buyer.as_ref().map(|b| t::BuyerProfile {
-                account_created_at: b.account_created_at,
-                device_id: b.device_id.as_ref().map(ToString::to_string),
-                ip: b.ip.as_ref().map(ToString::to_string),
-                shipping_address: b.shipping_address.as_ref().map(ToString::to_string),
-                phone: b.phone.as_ref().map(ToString::to_string),
-            }),
-        }),
-        EventBody::OrderPaid(e) => AbiEvent::OrderPaid(t::OrderPaid {
-            order_id: e.order_id.clone(),
-            payment_fingerprint: e.payment_fingerprint.as_ref().map(ToString::to_string),
-            presale: e.presale,
-            promised_ship_by: e.promised_ship_by,
-        }),
-        EventBody::OrderShipped(e) => AbiEvent::OrderShipped(t::OrderShipped {
-            order_id: e.order_id.clone(),
-            carrier: e.carrier.clone(),
-            tracking_number: e.tracking_number.clone(),
-            parcel_weight_grams: e.parcel_weight_grams,
-            origin_city: e.origin_city.clone(),
-            destination_city: e.destination_city.clone(),
-        }),
-        EventBody::OrderDelivered(e) => AbiEvent::OrderDelivered(t::OrderDelivered {
-            order_id: e.order_id.clone(),
-        }),
-        EventBody::OrderCancelled(e) => AbiEvent::OrderCancelled(t::OrderCancelled {
-            order_id: e.order_id.clone(),
-            reason: e.reason.clone(),
-        }),
-        EventBody::RefundRequested(e) => AbiEvent::RefundRequested(t::RefundRequested {
-            order_id: e.order_id.clone(),
-            refund_id: e.refund_id.clone(),
-            reason: e.reason.clone(),
-            amount: e.amount.as_ref().map(money),
-            return_required: e.return_required,
-        }),
-        EventBody::RefundCompleted(e) => AbiEvent::RefundCompleted(t::RefundCompleted {
-            order_id: e.order_id.clone(),
-            refund_id: e.refund_id.clone(),
-            amount: e.amount.as_ref().map(money),
-        }),
-        EventBody::ReviewPosted(e) => AbiEvent::ReviewPosted(t::ReviewPosted {
-            order_id: e.order_id.clone(),
-            review_id: e.review_id.clone(),
-            rating: e.rating,
-            text: e.text.clone(),
-        }),
-        EventBody::ComplaintOpened(e) => AbiEvent::ComplaintOpened(t::ComplaintOpened {
-            complaint_id: e.complaint_id.clone(),
-            seller_id: e.seller_id.clone(),
-            order_id: e.order_id.clone(),
-            text: e.text.clone(),
-        }),
-        EventBody::ComplaintResponded(e) => AbiEvent::ComplaintResponded(t::ComplaintResponded {
-            complaint_id: e.complaint_id.clone(),
-            text: e.text.clone(),
-        }),
-        EventBody::ComplaintResolved(e) => AbiEvent::ComplaintResolved(t::ComplaintResolved {
-            complaint_id: e.complaint_id.clone(),
-            outcome: e.outcome.clone(),
-        }),
-    };
-    Envelope {
-        event_id: event.event_id.clone(),
-        occurred_at: event.occurred_at,
-        event: body,
     }
 }
