@@ -271,6 +271,7 @@ export function manifest() {
     description:
       'orders not shipped within ship_within_hours of payment, and fast-shipping promises of sellers who ship late (a JavaScript plugin)',
     subscribes: ['listing-upserted', 'order-placed', 'order-paid', 'order-shipped', 'order-cancelled'],
+    keyedBy: 'seller',
   };
 }
 

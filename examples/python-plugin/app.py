@@ -212,6 +212,7 @@ class WitWorld(wit_world.WitWorld):
             version="0.1.0",
             description="absolute terms in listing titles (a Python plugin)",
             subscribes=[types.EventType.LISTING_UPSERTED],
+            keyed_by=types.ShardKey.SELLER,
         )
 
     def validate_settings(self, proposed: str) -> None:

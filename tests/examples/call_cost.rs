@@ -33,7 +33,7 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store: Arc<dyn Store> = Arc::new(SledStore::temporary(&dir).expect("store"));
     let event = listing("e1", "2026-11-01T10:00:00Z", "L-1", "S-1", "a plain title");
-    let envelope = abi::envelope(&event);
+    let envelope = abi::Lent::new(&event);
 
     for (label, idle) in [
         ("trivial plugin, warm instance reused", 2),

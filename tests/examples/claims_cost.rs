@@ -57,7 +57,7 @@ fn main() {
         })
     };
     let events: Vec<_> = (0..CALLS + 100).map(|i| event(listing(i))).collect();
-    let envelopes: Vec<_> = events.iter().map(abi::envelope).collect();
+    let envelopes: Vec<_> = events.iter().map(abi::Lent::new).collect();
 
     let compiled = claims::settings::Settings::default()
         .compile()

@@ -51,8 +51,8 @@ use findings::{plugin_error, timer_quota_finding, to_finding};
 use verdicts::{VerdictStep, VerdictWork};
 
 use crate::model::event::Event;
-use crate::model::shard::{ShardSet, namespace, split_namespace};
-use crate::model::subject::Subject;
+use crate::model::shard::{ShardKey, ShardSet, namespace, split_namespace};
+use crate::model::subject::{Subject, SubjectType};
 use crate::model::time::Timestamp;
 use crate::rating::FactWrites;
 use crate::runtime::{CheckedFinding, PluginFailure, abi};
@@ -60,6 +60,16 @@ use crate::store::{
     DeadlineHit, EventLogWrite, LogAppend, PluginScope, Store, StoreError, WriteBatch,
 };
 use crate::verdict::Verdict;
+
+/// What the plugin calls on one routed event produced, before verdicts are applied.
+struct Calls {
+    /// Their state and timer writes.
+    batch: WriteBatch,
+    /// What they do to verdicts, in order.
+    steps: Vec<VerdictStep>,
+    /// The calls that hit their wall-clock deadline.
+    deadline_hits: Vec<DeadlineHit>,
+}
 
 /// Most timers fired after one event; the rest fire after the next one. Bounds the work a
 /// plugin that keeps re-scheduling itself into the past can cause.
@@ -187,7 +197,8 @@ impl Pipeline {
     /// A pipeline over `store` with `plugins` for every shard, with its own sequencer,
     /// resuming the store's clock.
     pub fn new(store: Arc<dyn Store>, plugins: Arc<PluginSet>) -> Result<Self, StoreError> {
-        let sequencer = Sequencer::new(store.clone())?;
+        let mut sequencer = Sequencer::new(store.clone())?;
+        sequencer.set_buyer_routes(plugins.has_buyer_keyed());
         let in_flight = sequencer.in_flight().clone();
         Ok(Pipeline {
             clock: store.clock()?,
@@ -247,6 +258,9 @@ impl Pipeline {
 
     /// Swap in a new plugin set; the next event sees it.
     pub fn set_plugins(&mut self, plugins: Arc<PluginSet>) {
+        if let Some(sequencer) = &mut self.sequencer {
+            sequencer.set_buyer_routes(plugins.has_buyer_keyed());
+        }
         self.plugins = plugins;
     }
 
@@ -345,71 +359,21 @@ impl Pipeline {
     }
 
     /// Evaluate an event the sequencer routed to one of this pipeline's shards (see the
-    /// module docs for the steps), then fire the timers due by its clock.
+    /// module docs for the steps), then fire the timers due by its clock. A buyer route
+    /// ([`Routed::buyer`]) runs only the buyer-keyed plugins ([`Pipeline::evaluate_for_buyer`]).
     pub fn evaluate_routed(&mut self, routed: &Routed) -> Result<EventReport, PipelineError> {
+        if let Some(buyer) = &routed.buyer {
+            return self.evaluate_for_buyer(routed, buyer);
+        }
         let event = routed.event.as_ref();
         let now = routed.clock;
-        let shard = routed.shard;
-        let envelope = abi::Lent::new(event);
-        let event_type = event.event_type();
         let primary = primary_subject(event);
         let plugins = self.plugins.clone();
-        let forced: Vec<DeadlineHit> = self
-            .recorded_event_deadlines
-            .as_ref()
-            .and_then(|recorded| recorded.get(&routed.event_seq).cloned())
-            .unwrap_or_default();
-
-        let mut batch = WriteBatch {
-            clock: Some(now),
-            ..WriteBatch::default()
-        };
-        let mut deadline_hits = Vec::new();
-        // What the calls do to verdicts, applied after all of them (below).
-        let mut steps: Vec<VerdictStep> = Vec::new();
-        for plugin in plugins
-            .plugins()
-            .iter()
-            .filter(|p| p.subscribes_to(event_type))
-        {
-            let namespace: Arc<str> = namespace(plugin.name(), shard).into();
-            let scope =
-                PluginScope::open(self.store.clone(), namespace.clone(), now, plugin.quotas())?;
-            // A deadline the live run hit is not left to this machine's speed.
-            let outcome = match forced.iter().find(|hit| hit.plugin == plugin.name()) {
-                Some(hit) => plugin.replay_failure(PluginFailure::Deadline {
-                    limit_ms: hit.limit_ms,
-                }),
-                None => plugin.handle(&envelope, scope),
-            };
-            if let Err(PluginFailure::Deadline { limit_ms }) = &outcome.result {
-                deadline_hits.push(DeadlineHit {
-                    plugin: plugin.name().to_string(),
-                    limit_ms: *limit_ms,
-                });
-            }
-            let refused = outcome
-                .scope
-                .as_ref()
-                .map_or(0, PluginScope::timers_refused);
-            let findings = self.settle(&namespace, outcome.result, outcome.scope, &mut batch)?;
-            let findings = match findings {
-                Ok(mut findings) => {
-                    steps.push(VerdictStep::ClearErrors(plugin.name().to_string()));
-                    if refused > 0 {
-                        // A deadline the plugin wanted to track will not be: say so on
-                        // the subject, where compliance sees it, not only in a log.
-                        findings.push(timer_quota_finding(plugin, refused, primary.clone()));
-                    }
-                    findings
-                }
-                Err(failure) => vec![plugin_error(plugin, &failure, primary.clone())],
-            };
-            for checked in findings {
-                let (subject, finding) = to_finding(plugin, checked, &event.event_id, now);
-                steps.push(VerdictStep::Apply(subject, finding));
-            }
-        }
+        let Calls {
+            mut batch,
+            steps,
+            deadline_hits,
+        } = self.call_plugins(routed, ShardKey::Seller, &primary)?;
         // Verdicts are read, changed and committed under the verdict lock: a subject is
         // normally its shard's alone, but a plugin may name another seller's subject, and
         // two partitions must not change one verdict from the same stale copy.
@@ -438,6 +402,9 @@ impl Pipeline {
         let introduced = routing::introduces(event);
         if let Some((reference, seller)) = &introduced {
             batch.refs.push((reference.clone(), seller.to_string()));
+        }
+        if let Some((reference, buyer)) = routing::introduces_buyer(event) {
+            batch.refs.push((reference, buyer.to_string()));
         }
         // Live, the calls that hit their deadline go into the log before the unit, so a
         // replay fails them the same way.
@@ -484,6 +451,148 @@ impl Pipeline {
         })
     }
 
+    /// Call every enabled plugin keyed by `key` that subscribes to the routed event, in
+    /// name order, each in its own state scope of the routed shard; a failed call becomes
+    /// a `plugin_error` finding on `primary`.
+    fn call_plugins(
+        &self,
+        routed: &Routed,
+        key: ShardKey,
+        primary: &Subject,
+    ) -> Result<Calls, PipelineError> {
+        let event = routed.event.as_ref();
+        let now = routed.clock;
+        let lent = abi::Lent::new(event);
+        let event_type = event.event_type();
+        let forced: &[DeadlineHit] = self
+            .recorded_event_deadlines
+            .as_ref()
+            .and_then(|recorded| recorded.get(&routed.event_seq))
+            .map_or(&[], Vec::as_slice);
+        let mut calls = Calls {
+            batch: WriteBatch {
+                clock: Some(now),
+                ..WriteBatch::default()
+            },
+            steps: Vec::new(),
+            deadline_hits: Vec::new(),
+        };
+        for plugin in self
+            .plugins
+            .plugins()
+            .iter()
+            .filter(|p| p.keyed_by() == key && p.subscribes_to(event_type))
+        {
+            let namespace: Arc<str> = namespace(plugin.name(), routed.shard).into();
+            let scope =
+                PluginScope::open(self.store.clone(), namespace.clone(), now, plugin.quotas())?;
+            // A deadline the live run hit is not left to this machine's speed.
+            let outcome = match forced.iter().find(|hit| hit.plugin == plugin.name()) {
+                Some(hit) => plugin.replay_failure(PluginFailure::Deadline {
+                    limit_ms: hit.limit_ms,
+                }),
+                None => plugin.handle(&lent, scope),
+            };
+            if let Err(PluginFailure::Deadline { limit_ms }) = &outcome.result {
+                calls.deadline_hits.push(DeadlineHit {
+                    plugin: plugin.name().to_string(),
+                    limit_ms: *limit_ms,
+                });
+            }
+            let refused = outcome
+                .scope
+                .as_ref()
+                .map_or(0, PluginScope::timers_refused);
+            let findings =
+                self.settle(&namespace, outcome.result, outcome.scope, &mut calls.batch)?;
+            let findings = match findings {
+                Ok(mut findings) => {
+                    calls
+                        .steps
+                        .push(VerdictStep::ClearErrors(plugin.name().to_string()));
+                    if refused > 0 {
+                        // A deadline the plugin wanted to track will not be: say so on
+                        // the subject, where compliance sees it, not only in a log.
+                        findings.push(timer_quota_finding(plugin, refused, primary.clone()));
+                    }
+                    findings
+                }
+                Err(failure) => vec![plugin_error(plugin, &failure, primary.clone())],
+            };
+            for checked in findings {
+                let (subject, finding) = to_finding(plugin, checked, &event.event_id, now);
+                calls.steps.push(VerdictStep::Apply(subject, finding));
+            }
+        }
+        Ok(calls)
+    }
+
+    /// The buyer route of an event: the buyer-keyed plugins, in the buyer's shard. Its
+    /// unit holds their state, timers and findings, the buyer's verdict (`allow` when
+    /// nothing was found) and the mark that it was applied; the event's idempotency
+    /// record, references and rating facts are the seller route's.
+    fn evaluate_for_buyer(
+        &mut self,
+        routed: &Routed,
+        buyer: &str,
+    ) -> Result<EventReport, PipelineError> {
+        let event = routed.event.as_ref();
+        let now = routed.clock;
+        let primary = Subject::new(SubjectType::Buyer, buyer);
+        let plugins = self.plugins.clone();
+        let Calls {
+            mut batch,
+            steps,
+            deadline_hits,
+        } = self.call_plugins(routed, ShardKey::Buyer, &primary)?;
+        let in_flight = self.in_flight.clone();
+        let _verdicts = in_flight.verdict_lock();
+        let mut work = VerdictWork::new(self.store.as_ref());
+        work.touch(&primary, None, now)?;
+        for step in steps {
+            match step {
+                VerdictStep::ClearErrors(plugin) => {
+                    work.clear_plugin_errors(&primary, &plugin, now, &plugins)?
+                }
+                VerdictStep::Apply(subject, finding) => work.apply(finding, subject, &plugins)?,
+            }
+        }
+        let touched_subjects: Vec<Subject> = work.verdicts.keys().cloned().collect();
+        batch.refs.push((
+            routing::buyer_applied_reference(&event.event_id),
+            buyer.to_string(),
+        ));
+        if !deadline_hits.is_empty() && self.recorded_event_deadlines.is_none() {
+            self.store.append_log(LogAppend::EventDeadline {
+                seq: routed.event_seq,
+                hits: &deadline_hits,
+            })?;
+        }
+        let (mut changes, verdicts) = work.finish(&mut batch);
+        self.store.commit(batch)?;
+        drop(_verdicts);
+        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
+        let touched = touched_subjects
+            .iter()
+            .filter_map(|s| verdicts.get(s).cloned())
+            .collect();
+        let (timer_changes, timers_fired) = self.fire_due_timers(now, &event.event_id)?;
+        changes.extend(timer_changes);
+        Ok(EventReport {
+            touched,
+            changes,
+            timers_fired,
+        })
+    }
+
+    /// Whether the buyer route of `event_id` was applied (its unit committed).
+    pub fn buyer_route_applied(&self, event_id: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .store
+            .seller_of(&routing::buyer_applied_reference(event_id))?
+            .is_some())
+    }
+
     /// In a cluster, an event of a partition another node owns: commit only what the
     /// sequencer depends on — its idempotency record (with `subjects`, when the owner's
     /// units already said which) and the order or complaint it makes known — so that
@@ -494,6 +603,10 @@ impl Pipeline {
         routed: &Routed,
         subjects: Vec<Subject>,
     ) -> Result<(), PipelineError> {
+        if routed.buyer.is_some() {
+            // The seller route records what the sequencer reads.
+            return Ok(());
+        }
         let event = routed.event.as_ref();
         let introduced = routing::introduces(event);
         let mut batch = WriteBatch {
@@ -508,6 +621,9 @@ impl Pipeline {
         };
         if let Some((reference, seller)) = &introduced {
             batch.refs.push((reference.clone(), seller.to_string()));
+        }
+        if let Some((reference, buyer)) = routing::introduces_buyer(event) {
+            batch.refs.push((reference, buyer.to_string()));
         }
         self.store.commit(batch)?;
         self.in_flight.committed(

@@ -94,6 +94,14 @@ impl PluginSet {
         &self.plugins
     }
 
+    /// Whether a buyer-keyed plugin is loaded: then events with a buyer also go to the
+    /// buyer's shard ([`crate::pipeline::Sequencer::set_buyer_routes`]).
+    pub fn has_buyer_keyed(&self) -> bool {
+        self.plugins
+            .iter()
+            .any(|p| p.keyed_by() == crate::model::shard::ShardKey::Buyer)
+    }
+
     /// A loaded plugin by configured name.
     pub fn get(&self, name: &str) -> Option<&Arc<LoadedPlugin>> {
         self.plugins.iter().find(|p| p.name() == name)

@@ -125,30 +125,44 @@ impl Pipeline {
         entry: &LogEntry,
     ) -> Result<EventReport, PipelineError> {
         let routed = self.sequencer()?.replay(seq, entry)?;
-        let report = match (routed, entry) {
-            (Some(routed), _) => {
-                if self.store.event_record(&routed.event.event_id)?.is_some() {
-                    // Applied before the crash: only what came due after it is left.
-                    self.tick(routed.clock, &routed.event.event_id)?
-                } else {
-                    self.evaluate_routed(&routed)?
+        let report = match (routed.is_empty(), entry) {
+            (false, _) => {
+                let mut report = EventReport::default();
+                for (index, routed) in routed.iter().enumerate() {
+                    let event_id = &routed.event.event_id;
+                    let applied = match routed.buyer {
+                        None => self.store.event_record(event_id)?.is_some(),
+                        Some(_) => self.buyer_route_applied(event_id)?,
+                    };
+                    let done = match applied {
+                        // Applied before the crash: only what came due after it is left.
+                        true => self.tick(routed.clock, event_id)?,
+                        false => self.evaluate_routed(routed)?,
+                    };
+                    if index == 0 {
+                        report = done;
+                    } else {
+                        report.changes.extend(done.changes);
+                        report.timers_fired += done.timers_fired;
+                    }
                 }
+                report
             }
-            (None, LogEntry::ClockAdvance { to, cause }) => self.tick(*to, cause)?,
-            (None, LogEntry::Decision(decision)) => {
+            (true, LogEntry::ClockAdvance { to, cause }) => self.tick(*to, cause)?,
+            (true, LogEntry::Decision(decision)) => {
                 self.replay_decision(seq, decision)?;
                 EventReport::default()
             }
             // A parked event: it moved the clock all the same.
             (
-                None,
+                true,
                 LogEntry::Event {
                     event,
                     routing: Some(routing),
                     ..
                 },
             ) => self.tick(routing.clock, &event.event_id)?,
-            (None, _) => EventReport::default(),
+            (true, _) => EventReport::default(),
         };
         self.note_applied();
         Ok(report)

@@ -59,6 +59,47 @@ pub fn introduces(event: &Event) -> Option<(String, &str)> {
 /// Events logged but not yet committed by their shard (their idempotency records and
 /// the references they make known are not in the store yet), shared by the sequencer and
 /// the partitions: the sequencer adds, a partition removes after its commit.
+/// How the reference index spells the buyer of an order: `b/<order id>` → the buyer's
+/// pseudonym. Written with every `order.placed` (whether or not a buyer-keyed plugin runs,
+/// so that one enabled later finds the buyers of earlier orders).
+pub fn buyer_reference(order_id: &str) -> String {
+    format!("b/{order_id}")
+}
+
+/// How the reference index marks that an event's buyer route was applied (its unit
+/// committed): `a/<event id>`. A replay after a crash reads it, as it reads the event's
+/// idempotency record for the seller route.
+pub fn buyer_applied_reference(event_id: &str) -> String {
+    format!("a/{event_id}")
+}
+
+/// The buyer `order.placed` makes known: (`b/<order id>`, the buyer's pseudonym).
+pub fn introduces_buyer(event: &Event) -> Option<(String, &str)> {
+    match &event.body {
+        EventBody::OrderPlaced(e) => Some((buyer_reference(&e.order_id), e.buyer_id.as_str())),
+        _ => None,
+    }
+}
+
+/// The order whose buyer a later event has: the order an order, refund or review event
+/// names, or the one a complaint is about.
+pub fn order_of(event: &Event) -> Option<&str> {
+    match &event.body {
+        EventBody::OrderPaid(e) => Some(&e.order_id),
+        EventBody::OrderShipped(e) => Some(&e.order_id),
+        EventBody::OrderDelivered(e) => Some(&e.order_id),
+        EventBody::OrderCancelled(e) => Some(&e.order_id),
+        EventBody::RefundRequested(e) => Some(&e.order_id),
+        EventBody::RefundCompleted(e) => Some(&e.order_id),
+        EventBody::ReviewPosted(e) => Some(&e.order_id),
+        EventBody::ComplaintOpened(e) => e.order_id.as_deref(),
+        EventBody::ListingUpserted(_)
+        | EventBody::OrderPlaced(_)
+        | EventBody::ComplaintResponded(_)
+        | EventBody::ComplaintResolved(_) => None,
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct InFlight {
     inner: Mutex<InFlightTables>,
@@ -87,6 +128,9 @@ impl InFlight {
         tables.events.remove(event_id);
         if let Some(reference) = reference {
             tables.refs.remove(reference);
+            if let Some(order) = reference.strip_prefix("o/") {
+                tables.refs.remove(&buyer_reference(order));
+            }
         }
     }
 

@@ -18,6 +18,13 @@
 //! of making them again, so the shards see the same events at the same clocks in the
 //! same order, whatever the number of partitions that evaluate them.
 //!
+//! **Buyer routes.** While a buyer-keyed plugin is loaded ([`Sequencer::set_buyer_routes`]),
+//! an event that has a buyer — `order.placed`, or a later event of an order whose buyer is
+//! known — is handed out twice: to its seller's shard (for the seller-keyed plugins) and,
+//! right after, to its buyer's shard (for the buyer-keyed ones, [`Routed::buyer`]). The
+//! log records the buyer with the event (or its release), so a replay hands it out the
+//! same way whatever the configuration is by then.
+//!
 //! A parked event waits at most [`PARK_MAX_MS`] of event time; then it is evaluated in
 //! the shard of its order or complaint id (there is no seller to go by), logged as a
 //! release like any other.
@@ -27,7 +34,7 @@ use std::sync::Arc;
 
 use super::LoggedEvent;
 pub use super::routing::InFlight;
-use super::routing::{introduces, reference_of};
+use super::routing::{buyer_reference, introduces, introduces_buyer, order_of, reference_of};
 use crate::model::event::Event;
 use crate::model::shard::{Shard, shard_of};
 use crate::model::time::Timestamp;
@@ -51,6 +58,20 @@ pub struct Routed {
     pub event: Arc<Event>,
     /// SHA-256 (hex) of its pseudonymised JSON.
     pub digest: String,
+    /// `Some(buyer pseudonym)` for the buyer route: `shard` is the buyer's and only the
+    /// buyer-keyed plugins evaluate it; `None` for the seller route.
+    pub buyer: Option<Arc<str>>,
+}
+
+impl Routed {
+    /// The same event's buyer route, in `buyer`'s shard.
+    fn for_buyer(&self, buyer: &str) -> Routed {
+        Routed {
+            shard: shard_of(buyer),
+            buyer: Some(buyer.into()),
+            ..self.clone()
+        }
+    }
 }
 
 /// What the sequencer decided for one event.
@@ -103,6 +124,9 @@ pub struct Sequencer {
     waiting: BTreeSet<(Timestamp, u64, String)>,
     /// The last log position appended or replayed.
     last_seq: u64,
+    /// Whether events with a buyer also go to the buyer's shard (a buyer-keyed plugin is
+    /// loaded).
+    buyer_routes: bool,
 }
 
 impl std::fmt::Debug for Sequencer {
@@ -124,7 +148,14 @@ impl Sequencer {
             parked: BTreeMap::new(),
             waiting: BTreeSet::new(),
             last_seq: 0,
+            buyer_routes: false,
         })
+    }
+
+    /// Hand events with a buyer to the buyer's shard too, from the next event on (call it
+    /// where the plugin set changes, which the log records).
+    pub fn set_buyer_routes(&mut self, on: bool) {
+        self.buyer_routes = on;
     }
 
     /// The event-time clock: the furthest any event or advance moved it.
@@ -194,9 +225,18 @@ impl Sequencer {
             .map_or(event.occurred_at, |c| c.max(event.occurred_at));
         let reference = reference_of(&event);
         let shard = self.seller_for(&event)?.as_deref().map(shard_of);
+        // A parked event's buyer is decided at its release.
+        let buyer = match shard {
+            Some(_) => self.buyer_for(&event)?,
+            None => None,
+        };
         let seq = self.append(LogAppend::Event {
             json: &logged.json,
-            routing: Routing { clock, shard },
+            routing: Routing {
+                clock,
+                shard,
+                buyer: buyer.clone(),
+            },
         })?;
         self.clock = Some(clock);
         let event = Arc::new(event);
@@ -208,17 +248,27 @@ impl Sequencer {
             if let Some((reference, seller)) = introduces(&event) {
                 tables.refs.insert(reference, seller.to_string());
             }
+            if let Some((reference, buyer)) = introduces_buyer(&event) {
+                tables.refs.insert(reference, buyer.to_string());
+            }
         }
         match (shard, reference) {
             (Some(shard), _) => {
-                let mut items = vec![Routed {
+                let routed = Routed {
                     seq,
                     event_seq: seq,
                     shard,
                     clock,
                     event: event.clone(),
                     digest: logged.digest,
-                }];
+                    buyer: None,
+                };
+                let mut items = match &buyer {
+                    Some(buyer) => vec![routed.for_buyer(buyer), routed],
+                    None => vec![routed],
+                };
+                // The seller route first: it makes the order known to the events after.
+                items.reverse();
                 if let Some((reference, _)) = introduces(&event) {
                     items.extend(self.release(&reference, shard, clock)?);
                 }
@@ -272,13 +322,29 @@ impl Sequencer {
     /// Read one log entry back (a replay): the same decision as when it was logged, with
     /// no new record. Returns what to evaluate (`None` for an entry that evaluates
     /// nothing) and, for a clock advance, the new clock.
-    pub fn replay(&mut self, seq: u64, entry: &LogEntry) -> Result<Option<Routed>, StoreError> {
+    pub fn replay(&mut self, seq: u64, entry: &LogEntry) -> Result<Vec<Routed>, StoreError> {
+        Ok(match self.replay_one(seq, entry)? {
+            Some((routed, Some(buyer))) => {
+                let for_buyer = routed.for_buyer(&buyer);
+                vec![routed, for_buyer]
+            }
+            Some((routed, None)) => vec![routed],
+            None => Vec::new(),
+        })
+    }
+
+    /// [`Sequencer::replay`]: the seller route and the buyer the log names.
+    fn replay_one(
+        &mut self,
+        seq: u64,
+        entry: &LogEntry,
+    ) -> Result<Option<(Routed, Option<String>)>, StoreError> {
         self.last_seq = seq;
         match entry {
             LogEntry::Event { event, routing, .. } => {
                 let logged = LoggedEvent::new(event);
                 let routing = match routing {
-                    Some(routing) => *routing,
+                    Some(routing) => routing.clone(),
                     // A log written before shards: route it afresh, never parking (there
                     // is no release record to come).
                     None => {
@@ -293,20 +359,32 @@ impl Sequencer {
                         Routing {
                             clock,
                             shard: Some(shard),
+                            buyer: None,
                         }
                     }
                 };
                 self.clock = Some(self.clock.map_or(routing.clock, |c| c.max(routing.clock)));
                 let event = Arc::new((**event).clone());
+                if let Some((reference, buyer)) = introduces_buyer(&event) {
+                    // As live: the events after it find its buyer before its unit commits.
+                    self.in_flight
+                        .tables()
+                        .refs
+                        .insert(reference, buyer.to_string());
+                }
                 match routing.shard {
-                    Some(shard) => Ok(Some(Routed {
-                        seq,
-                        event_seq: seq,
-                        shard,
-                        clock: routing.clock,
-                        event,
-                        digest: logged.digest,
-                    })),
+                    Some(shard) => Ok(Some((
+                        Routed {
+                            seq,
+                            event_seq: seq,
+                            shard,
+                            clock: routing.clock,
+                            event,
+                            digest: logged.digest,
+                            buyer: None,
+                        },
+                        routing.buyer,
+                    ))),
                     None => {
                         // Already evaluated (its release was applied): nothing waits.
                         if self.store.event_record(&event.event_id)?.is_none() {
@@ -321,6 +399,7 @@ impl Sequencer {
                 seq: event_seq,
                 shard,
                 clock,
+                buyer,
             } => {
                 self.clock = Some(self.clock.map_or(*clock, |c| c.max(*clock)));
                 let parked = match self.unpark(*event_seq) {
@@ -332,18 +411,18 @@ impl Sequencer {
                         None => return Ok(None),
                     },
                 };
-                if self.store.event_record(&parked.event.event_id)?.is_some() {
-                    // Applied before the crash.
-                    return Ok(None);
-                }
-                Ok(Some(Routed {
-                    seq,
-                    event_seq: parked.seq,
-                    shard: *shard,
-                    clock: *clock,
-                    event: parked.event,
-                    digest: parked.digest,
-                }))
+                Ok(Some((
+                    Routed {
+                        seq,
+                        event_seq: parked.seq,
+                        shard: *shard,
+                        clock: *clock,
+                        event: parked.event,
+                        digest: parked.digest,
+                        buyer: None,
+                    },
+                    buyer.clone(),
+                )))
             }
             LogEntry::ClockAdvance { to, .. } => {
                 self.clock = Some(self.clock.map_or(*to, |c| c.max(*to)));
@@ -399,6 +478,30 @@ impl Sequencer {
             (None, Some(reference)) => self.seller_of(&reference),
             (None, None) => Ok(None),
         }
+    }
+
+    /// The event's buyer, when buyer routes are on: `order.placed`'s own, or that of the
+    /// order it names, once known.
+    fn buyer_for(&self, event: &Event) -> Result<Option<String>, StoreError> {
+        if !self.buyer_routes {
+            return Ok(None);
+        }
+        if let Some((_, buyer)) = introduces_buyer(event) {
+            return Ok(Some(buyer.to_string()));
+        }
+        match order_of(event) {
+            Some(order) => self.seller_of(&buyer_reference(order)),
+            None => Ok(None),
+        }
+    }
+
+    /// The parked event at `seq`.
+    fn parked_event(&self, seq: u64) -> Option<Arc<Event>> {
+        self.parked
+            .values()
+            .flatten()
+            .find(|parked| parked.seq == seq)
+            .map(|parked| parked.event.clone())
     }
 
     fn seller_of(&self, reference: &str) -> Result<Option<String>, StoreError> {
@@ -490,24 +593,37 @@ impl Sequencer {
         event_seq: u64,
         shard: Shard,
         clock: Timestamp,
-    ) -> Result<Option<Routed>, StoreError> {
+    ) -> Result<Vec<Routed>, StoreError> {
+        let buyer = match self.parked_event(event_seq) {
+            Some(event) => self.buyer_for(&event)?,
+            None => None,
+        };
         let seq = self.append(LogAppend::Release {
             seq: event_seq,
             shard,
             clock,
+            buyer: buyer.as_deref(),
         })?;
         let Some(parked) = self.unpark(event_seq) else {
-            return Ok(None);
+            return Ok(Vec::new());
         };
         self.set_in_flight_shard(&parked.event.event_id, shard);
-        Ok(Some(Routed {
+        let routed = Routed {
             seq,
             event_seq,
             shard,
             clock,
             event: parked.event,
             digest: parked.digest,
-        }))
+            buyer: None,
+        };
+        Ok(match buyer {
+            Some(buyer) => {
+                let for_buyer = routed.for_buyer(&buyer);
+                vec![routed, for_buyer]
+            }
+            None => vec![routed],
+        })
     }
 
     fn set_in_flight_shard(&self, event_id: &str, shard: Shard) {

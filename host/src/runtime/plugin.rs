@@ -199,7 +199,12 @@ impl LoadedPlugin {
         }
     }
 
-    /// Whether it wants events of this type.
+    /// Whose shard its events and state follow.
+    pub fn keyed_by(&self) -> ShardKey {
+        self.manifest.keyed_by
+    }
+
+    /// Whether `handle` is called for events of `event_type`.
     pub fn subscribes_to(&self, event_type: HostEventType) -> bool {
         self.manifest.subscribes.contains(&event_type)
     }

@@ -84,6 +84,12 @@ impl Partitions {
     /// `wait`, that request's answer also waits for the ticks.
     fn evaluate(&self, routed: Routed, slot: Option<Slot>, wait: Option<&Arc<JobState>>) {
         let target = ShardSet::partition_of(routed.shard, self.count()) as usize;
+        if routed.buyer.is_some() {
+            // An event's buyer route follows its seller route, which ticked everyone.
+            let seq = routed.seq;
+            self.send(target, seq, Item::Evaluate { routed, slot });
+            return;
+        }
         let (clock, seq) = (routed.clock, routed.seq);
         let cause: Arc<str> = routed.event.event_id.as_str().into();
         if let Some(job) = wait {
@@ -336,6 +342,7 @@ impl Router<'_> {
                     }
                 };
                 self.plugins = plugins.clone();
+                self.sequencer.set_buyer_routes(plugins.has_buyer_keyed());
                 for partition in 0..self.partitions.queues.len() {
                     let item = Item::SetPlugins {
                         plugins: plugins.clone(),

@@ -208,8 +208,8 @@ pub fn decode_timer(bytes: &[u8]) -> Result<(Vec<u8>, Option<TimerRetry>), Store
 ///
 /// | record | JSON |
 /// |---|---|
-/// | event | `{"event": {…}, "clock": <ms>, "shard": <n> or null}` |
-/// | release of a parked event | `{"release": <seq>, "shard": <n>, "clock": <ms>}` |
+/// | event | `{"event": {…}, "clock": <ms>, "shard": <n> or null[, "buyer": "<pseudonym>"]}` |
+/// | release of a parked event | `{"release": <seq>, "shard": <n>, "clock": <ms>[, "buyer": "<pseudonym>"]}` |
 /// | calls on an event that hit their deadline | `{"event_deadline": <seq>, "hits": […]}` |
 /// | clock advance | `{"clock_advance": <ms>, "cause": "…"}` |
 /// | `on-timer` deadline hit | `{"timer_deadline": {…}}` |
@@ -227,14 +227,31 @@ pub fn encode_log_append(record: LogAppend<'_>) -> Vec<u8> {
             out.extend_from_slice(json);
             out.extend_from_slice(format!(",\"clock\":{}", routing.clock).as_bytes());
             match routing.shard {
-                Some(shard) => out.extend_from_slice(format!(",\"shard\":{shard}}}").as_bytes()),
-                None => out.extend_from_slice(b",\"shard\":null}"),
+                Some(shard) => out.extend_from_slice(format!(",\"shard\":{shard}").as_bytes()),
+                None => out.extend_from_slice(b",\"shard\":null"),
             }
+            if let Some(buyer) = &routing.buyer {
+                out.extend_from_slice(b",\"buyer\":");
+                // A string always serialises.
+                out.extend_from_slice(&serde_json::to_vec(buyer).unwrap_or_default());
+            }
+            out.push(b'}');
             out
         }
-        LogAppend::Release { seq, shard, clock } => {
-            encode_json(&serde_json::json!({ "release": seq, "shard": shard, "clock": clock }))
-        }
+        LogAppend::Release {
+            seq,
+            shard,
+            clock,
+            buyer: None,
+        } => encode_json(&serde_json::json!({ "release": seq, "shard": shard, "clock": clock })),
+        LogAppend::Release {
+            seq,
+            shard,
+            clock,
+            buyer: Some(buyer),
+        } => encode_json(
+            &serde_json::json!({ "release": seq, "shard": shard, "clock": clock, "buyer": buyer }),
+        ),
         LogAppend::EventDeadline { seq, hits } => {
             encode_json(&serde_json::json!({ "event_deadline": seq, "hits": hits }))
         }
@@ -250,6 +267,11 @@ pub fn encode_log_append(record: LogAppend<'_>) -> Vec<u8> {
 }
 
 const CLOCK_ADVANCE: &str = "clock_advance";
+
+/// The `buyer` of an event or release record (absent: no buyer route).
+fn buyer_of(value: &serde_json::Value) -> Option<String> {
+    value.get("buyer").and_then(|b| b.as_str()).map(str::to_string)
+}
 
 /// Decode a log value (see [`encode_log_append`]).
 pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
@@ -293,6 +315,7 @@ pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
             seq: number(&value, "release")? as u64,
             shard,
             clock: number(&value, "clock")?,
+            buyer: buyer_of(&value),
         });
     }
     if value.get("event_deadline").is_some() {
@@ -317,6 +340,7 @@ pub fn decode_log_entry(bytes: &[u8]) -> Result<LogEntry, StoreError> {
                                 .ok_or_else(|| corrupt("shard".into()))?,
                         ),
                     },
+                    buyer: buyer_of(&value),
                 }),
                 None => None,
             };

@@ -109,12 +109,15 @@ pub struct HistoryPage {
 /// Where the sequencer sent an event, as its log record says: the event-time clock it
 /// assigned and the shard that evaluates it (`None`: parked until its order or
 /// complaint is known).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Routing {
     /// The event-time clock the event is evaluated at.
     pub clock: Timestamp,
     /// Its shard, or `None` while it waits for its order or complaint.
     pub shard: Option<Shard>,
+    /// Its buyer's pseudonym when it is also evaluated for the buyer-keyed plugins, in
+    /// that buyer's shard ([`crate::model::shard::ShardKey::Buyer`]).
+    pub buyer: Option<String>,
 }
 
 /// One entry of the event log.
@@ -141,6 +144,8 @@ pub enum LogEntry {
         shard: Shard,
         /// The clock it is evaluated at.
         clock: Timestamp,
+        /// Its buyer's pseudonym when it is also evaluated for the buyer-keyed plugins.
+        buyer: Option<String>,
     },
     /// The plugin calls on the event at `seq` that hit their wall-clock deadline: a
     /// replay fails them the same way, without running them.
@@ -174,7 +179,7 @@ pub enum LogEntry {
 }
 
 /// A record to append to the event log (see [`LogEntry`] for what each means).
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub enum LogAppend<'a> {
     /// An event, as pseudonymised JSON, with its routing.
     Event {
@@ -191,6 +196,8 @@ pub enum LogAppend<'a> {
         shard: Shard,
         /// Its clock.
         clock: Timestamp,
+        /// Its buyer's pseudonym, for the buyer-keyed plugins.
+        buyer: Option<&'a str>,
     },
     /// See [`LogEntry::EventDeadline`].
     EventDeadline {

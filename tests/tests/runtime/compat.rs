@@ -5,6 +5,7 @@
 use std::path::Path;
 
 use probity::config::PluginConfig;
+use probity::model::shard::ShardKey;
 use probity::model::subject::SubjectType;
 use probity::runtime::{ACCEPTED_WORLD_VERSIONS, LoadError, inspect_component};
 use probity_e2e::harness::{config, engine, entry, listing, load, pipeline};
@@ -21,15 +22,24 @@ fn kept_binary() -> std::path::PathBuf {
 const KEPT_SHA256: &str = "c61569465eae2044186ad65af820d982ebd76db2b491a4d2de229f8568fa2023";
 
 #[test]
-fn the_host_accepts_the_0_1_line_and_says_so() {
-    assert_eq!(ACCEPTED_WORLD_VERSIONS, "0.1.x");
+fn the_host_accepts_the_0_1_and_0_2_lines_and_says_so() {
+    assert_eq!(ACCEPTED_WORLD_VERSIONS, "0.1.x, 0.2.x");
     let wasm = std::fs::read(test_plugin("compat-v0-1-0")).expect("component");
     let info = inspect_component(&engine(), &PluginConfig::from_path("compat"), &wasm)
         .expect("a component");
     assert_eq!(info.world_versions, ["0.1.0"]);
-    assert_eq!(info.accepted, "0.1.x");
+    assert_eq!(info.accepted, "0.1.x, 0.2.x");
     let manifest = info.load.expect("loadable");
     assert_eq!(manifest.name, "compat-v0-1-0");
+    // Its exports are typed by the 0.1.0 world; a 0.1.0 plugin is keyed by seller.
+    assert_eq!(manifest.world_version, "0.1.0");
+    assert_eq!(manifest.keyed_by, ShardKey::Seller);
+    // A plugin built from the current `wit/` is 0.2.0.
+    let wasm = std::fs::read(test_plugin("good")).expect("component");
+    let info = inspect_component(&engine(), &PluginConfig::from_path("good"), &wasm)
+        .expect("a component");
+    assert_eq!(info.world_versions, ["0.2.0"]);
+    assert_eq!(info.load.expect("loadable").world_version, "0.2.0");
     for export in ["manifest", "validate-settings", "handle", "on-timer"] {
         assert!(
             info.exports.iter().any(|e| e == export),
@@ -98,11 +108,11 @@ fn the_binary_built_when_0_1_0_was_current_still_loads_and_answers_the_same() {
 #[test]
 fn a_plugin_built_against_another_world_version_is_refused_naming_both() {
     let config = config(vec![("future", entry("future-world", json!({})))]);
-    let err = load(&config).expect_err("0.2.0 must be refused").error;
+    let err = load(&config).expect_err("0.3.0 must be refused").error;
     let text = err.to_string();
     assert!(matches!(err, LoadError::ForbiddenImport { .. }), "{text}");
     assert!(
-        text.contains("@0.2.0") && text.contains("0.1.x"),
+        text.contains("@0.3.0") && text.contains("0.1.x, 0.2.x"),
         "names the plugin's version and the host's: {text}"
     );
 }

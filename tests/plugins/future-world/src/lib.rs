@@ -1,9 +1,9 @@
-//! Compatibility: a plugin built against `probity:plugin@0.2.0`, a world version this
+//! Compatibility: a plugin built against `probity:plugin@0.3.0`, a world version this
 //! host does not implement (`wit/` here is the 0.1.0 world renumbered). The host must
 //! refuse it at load and say which versions it accepts.
 
 wit_bindgen::generate!({
-    world: "probity:plugin/plugin@0.2.0",
+    world: "probity:plugin/plugin@0.3.0",
     path: "wit",
 });
 
@@ -16,7 +16,7 @@ impl Guest for Future {
         Manifest {
             name: "future-world".into(),
             version: "0.1.0".into(),
-            description: "built against probity:plugin@0.2.0".into(),
+            description: "built against probity:plugin@0.3.0".into(),
             subscribes: vec![EventType::ListingUpserted],
         }
     }
