@@ -40,6 +40,7 @@ fn main() -> std::process::ExitCode {
         Command::Token(args) => probity::cli::token::run(args),
         Command::Rebuild(args) => probity::cli::rebuild::run(args),
         Command::Plugin(args) => probity::cli::plugin::run(args),
+        Command::Pseudonym(args) => probity::cli::pseudonym::run(args),
     };
     match result {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

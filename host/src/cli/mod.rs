@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod plugin;
+pub mod pseudonym;
 pub mod rebuild;
 pub mod serve;
 pub mod token;
@@ -32,6 +33,9 @@ pub enum Command {
     Rebuild(rebuild::RebuildArgs),
     /// Tools for plugin authors: `new`, `test`, `inspect`.
     Plugin(plugin::PluginArgs),
+    /// Print the keyed pseudonym this deployment gives personal data (a buyer id…), to
+    /// find a buyer's verdict; the raw value is never stored or logged.
+    Pseudonym(pseudonym::PseudonymArgs),
 }
 
 impl Command {

@@ -115,10 +115,10 @@ mod tests {
         for kind in SubjectType::ALL {
             assert_eq!(kind.as_str().parse::<SubjectType>(), Ok(kind));
         }
-        let err = "buyer".parse::<SubjectType>().unwrap_err();
+        let err = "customer".parse::<SubjectType>().unwrap_err();
         assert!(
             err.to_string()
-                .contains("listing, order, seller, complaint"),
+                .contains("listing, order, seller, complaint, buyer"),
             "{err}"
         );
     }

@@ -32,6 +32,14 @@ pub enum KeyError {
     /// The key is unusable.
     #[error("{0}")]
     Invalid(String),
+    /// No key is configured and the data directory has no key file yet.
+    #[error(
+        "no pseudonym key: `privacy.pseudonym_key` (PROBITY_PSEUDONYM_KEY) is not set and {path} does not exist yet (`probity serve` creates it at its first start)"
+    )]
+    NoKey {
+        /// The key file looked for.
+        path: PathBuf,
+    },
     /// The key differs from the one the data directory was written with.
     #[error(
         "the pseudonym key differs from the one the data in {data_dir} was written with, so new pseudonyms would not match stored ones. Restore the previous key (privacy.pseudonym_key, PROBITY_PSEUDONYM_KEY or {data_dir}/{KEY_FILE}), or use a new data directory. Nothing was changed."
@@ -81,6 +89,29 @@ pub fn pseudonymizer(
         }
     }
     Ok((pseudonymizer, source))
+}
+
+/// The deployment's pseudonymizer, read without changing anything: the configured key,
+/// else the data directory's key file (never generated here). For `probity pseudonym`,
+/// which may run beside a running server.
+pub fn existing_pseudonymizer(
+    configured: Option<&str>,
+    data_dir: &Path,
+) -> Result<Pseudonymizer, KeyError> {
+    let key = match configured {
+        Some(key) => key.as_bytes().to_vec(),
+        None => {
+            let path = data_dir.join(KEY_FILE);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => text.trim().as_bytes().to_vec(),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(KeyError::NoKey { path });
+                }
+                Err(source) => return Err(KeyError::File { path, source }),
+            }
+        }
+    };
+    Pseudonymizer::new(&key).map_err(|err| KeyError::Invalid(err.to_string()))
 }
 
 /// The fingerprint of the pseudonym key this store was written with (the pseudonym of a
@@ -136,5 +167,18 @@ mod tests {
         );
         let other = pseudonymizer(Some("another key of enough length"), dir.path(), &store);
         assert!(matches!(other, Err(KeyError::Mismatch { .. })), "{other:?}");
+        // `probity pseudonym` reads the same key file and computes the same pseudonyms.
+        let read = existing_pseudonymizer(None, dir.path()).expect("the key file");
+        assert_eq!(
+            read.pseudonymize(PersonalField::BuyerId, "B-1"),
+            first.pseudonymize(PersonalField::BuyerId, "B-1")
+        );
+        let empty = tempfile::tempdir().expect("tempdir");
+        let none = existing_pseudonymizer(None, empty.path());
+        assert!(matches!(none, Err(KeyError::NoKey { .. })), "{none:?}");
+        assert!(
+            !empty.path().join(KEY_FILE).exists(),
+            "never generated here"
+        );
     }
 }

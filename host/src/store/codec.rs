@@ -270,7 +270,10 @@ const CLOCK_ADVANCE: &str = "clock_advance";
 
 /// The `buyer` of an event or release record (absent: no buyer route).
 fn buyer_of(value: &serde_json::Value) -> Option<String> {
-    value.get("buyer").and_then(|b| b.as_str()).map(str::to_string)
+    value
+        .get("buyer")
+        .and_then(|b| b.as_str())
+        .map(str::to_string)
 }
 
 /// Decode a log value (see [`encode_log_append`]).

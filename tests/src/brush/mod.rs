@@ -48,12 +48,7 @@ fn rank(severity: Severity) -> u8 {
 }
 
 fn kind_name(kind: SubjectType) -> &'static str {
-    match kind {
-        SubjectType::Listing => "listing",
-        SubjectType::Order => "order",
-        SubjectType::Seller => "seller",
-        SubjectType::Complaint => "complaint",
-    }
+    kind.as_str()
 }
 
 impl Outcome {

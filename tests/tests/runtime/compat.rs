@@ -36,8 +36,8 @@ fn the_host_accepts_the_0_1_and_0_2_lines_and_says_so() {
     assert_eq!(manifest.keyed_by, ShardKey::Seller);
     // A plugin built from the current `wit/` is 0.2.0.
     let wasm = std::fs::read(test_plugin("good")).expect("component");
-    let info = inspect_component(&engine(), &PluginConfig::from_path("good"), &wasm)
-        .expect("a component");
+    let info =
+        inspect_component(&engine(), &PluginConfig::from_path("good"), &wasm).expect("a component");
     assert_eq!(info.world_versions, ["0.2.0"]);
     assert_eq!(info.load.expect("loadable").world_version, "0.2.0");
     for export in ["manifest", "validate-settings", "handle", "on-timer"] {

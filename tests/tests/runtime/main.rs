@@ -3,6 +3,7 @@
 //!
 //! One binary with a module per concern, for the same reason as `tests/server`.
 
+mod buyer;
 mod compat;
 mod event_time;
 mod ingest;

@@ -301,6 +301,7 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
                 routing: crate::store::Routing {
                     clock: 5,
                     shard: Some(3),
+                    buyer: Some("bp-1".into()),
                 },
             })
             .expect("append");
@@ -334,7 +335,8 @@ fn the_event_log_and_ids_survive_and_reset_keeps_only_the_log_and_audit() {
         .map(|item| {
             item.map(|(seq, entry)| match entry {
                 crate::store::LogEntry::Event { event, routing, .. } => {
-                    assert_eq!(routing.and_then(|r| r.shard), Some(3));
+                    assert_eq!(routing.as_ref().and_then(|r| r.shard), Some(3));
+                    assert_eq!(routing.and_then(|r| r.buyer).as_deref(), Some("bp-1"));
                     (seq, event.event_id)
                 }
                 other => (seq, format!("{other:?}")),

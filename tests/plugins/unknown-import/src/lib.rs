@@ -20,6 +20,7 @@ impl Guest for UnknownImport {
             version: "0.1.0".into(),
             description: "test plugin: imports evil:host/steal".into(),
             subscribes: vec![EventType::ListingUpserted],
+            keyed_by: probity::plugin::types::ShardKey::Seller,
         }
     }
 
