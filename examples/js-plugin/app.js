@@ -1,6 +1,6 @@
 // js-late-shipping: a Probity plugin written in JavaScript (componentize-js).
 //
-// It checks the contract in ../../wit (`probity:plugin@0.1.0`, world `plugin`) from
+// It checks the contract in ../../wit (`probity:plugin@0.2.0`, world `plugin`) from
 // JavaScript: nothing here comes from the Rust SDK, only from the WIT.
 //
 // What it does:
@@ -26,9 +26,9 @@
 // enums are their kebab-case case names as strings, variants are `{tag, val}`, `option`
 // is the value or `undefined`, `list<u8>` is a Uint8Array and `s64`/`u64` are BigInt.
 
-import { now } from 'probity:plugin/clock@0.1.0';
-import { get as getSettings } from 'probity:plugin/settings@0.1.0';
-import { cancel, schedule } from 'probity:plugin/timers@0.1.0';
+import { now } from 'probity:plugin/clock@0.2.0';
+import { get as getSettings } from 'probity:plugin/settings@0.2.0';
+import { cancel, schedule } from 'probity:plugin/timers@0.2.0';
 
 import {
   PluginError,

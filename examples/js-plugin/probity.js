@@ -21,8 +21,8 @@
 // Numbers: WIT `s64`/`u64` (timestamps, durations, counters) are BigInt in both
 // directions: pass BigInt (see `big`), and convert results with `Number(…)` when they fit.
 
-import * as log from 'probity:plugin/log@0.1.0';
-import * as state from 'probity:plugin/state@0.1.0';
+import * as log from 'probity:plugin/log@0.2.0';
+import * as state from 'probity:plugin/state@0.2.0';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

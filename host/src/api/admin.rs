@@ -38,6 +38,8 @@ pub async fn plugins(State(state): State<Arc<AppState>>) -> Json<Value> {
                 "description": loaded.map(|p| p.manifest().description.clone()),
                 "digest": loaded.map(|p| format!("sha256:{}", p.digest())),
                 "subscribes": loaded.map(|p| p.manifest().subscribes.iter().map(|t| t.as_str()).collect::<Vec<_>>()),
+                "keyed_by": loaded.map(|p| p.keyed_by().as_str()),
+                "world_version": loaded.map(|p| p.manifest().world_version),
                 "limits": entry.limits,
                 "breaker": entry.breaker,
                 "breaker_state": loaded.map(|p| p.breaker()),

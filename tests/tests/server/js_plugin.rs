@@ -67,7 +67,7 @@ fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_
     let info: Value = serde_json::from_str(&out).expect("inspect --json");
     assert_eq!(info["manifest"]["name"], "js-late-shipping");
     assert_eq!(info["loadable"], true, "{info}");
-    assert_eq!(info["world_versions"], serde_json::json!(["0.1.0"]));
+    assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
     assert_eq!(
         info["manifest"]["subscribes"],
         serde_json::json!([
@@ -85,7 +85,7 @@ fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_
         .filter_map(Value::as_str)
         .collect();
     for import in &imports {
-        let world = import.starts_with("probity:plugin/") && import.contains("@0.1.");
+        let world = import.starts_with("probity:plugin/") && import.contains("@0.2.");
         let wasi = ALLOWED_WASI
             .iter()
             .any(|allowed| import.starts_with(allowed));
@@ -158,4 +158,42 @@ fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_
 
     let js = c.plugin("js-late-shipping");
     assert_eq!(js["counters"]["errors"], 0, "{js}");
+}
+
+/// The same plugin built with the QuickJS engine (`examples/js-plugin-quickjs`,
+/// componentize-qjs): a seventh of the size and a third to a fifth of the fuel per call
+/// (sdk/README.md, "JavaScript engines"); it must pass the very same fixtures.
+#[test]
+fn the_quickjs_build_passes_the_same_fixtures() {
+    let wasm = probity_e2e::server::build_example(
+        "js-plugin-quickjs",
+        "target/js_plugin_qjs.wasm",
+        "node and npm, and the npm registry",
+    );
+    let wasm_arg = wasm.to_str().expect("utf-8 path");
+    let fixtures = example_dir().join("fixtures.json");
+    let (code, out) = plugin(&["test", wasm_arg, fixtures.to_str().expect("utf-8 path")]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("16 case(s): 16 passed, 0 failed"), "{out}");
+
+    let (code, out) = plugin(&["inspect", "--json", wasm_arg]);
+    assert_eq!(code, Some(0), "{out}");
+    let info: Value = serde_json::from_str(&out).expect("inspect --json");
+    assert_eq!(info["manifest"]["name"], "js-late-shipping");
+    assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
+    let imports: Vec<&str> = info["imports"]
+        .as_array()
+        .expect("imports")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for import in &imports {
+        let world = import.starts_with("probity:plugin/") && import.contains("@0.2.");
+        let wasi = ALLOWED_WASI
+            .iter()
+            .any(|allowed| import.starts_with(allowed));
+        assert!(world || wasi, "unexpected import {import}: {imports:?}");
+    }
+    let size = std::fs::metadata(&wasm).expect("built").len();
+    assert!(size < 4 << 20, "QuickJS components are small: {size} bytes");
 }

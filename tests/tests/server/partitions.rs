@@ -10,10 +10,20 @@
 //! must give them again.
 
 use probity_e2e::server::market::{
-    compare, everything, ratings, send_all, stream, three_plugins as config,
+    compare, everything, ratings, send_all, stream, three_plugins,
 };
 use probity_e2e::server::{ConfigText, Server};
 use serde_json::Value;
+
+/// The three bundled plugins and a buyer-keyed one (`tests/plugins/serial-refunds`,
+/// flagging a buyer's second refund), whose events also go to their buyers' shards.
+fn config(partitions: u16) -> String {
+    format!(
+        "{}\n[plugins.refunds]\npath = \"{}\"\nsettings = {{ min_refunds = 2, min_sellers = 1 }}\n",
+        three_plugins(partitions),
+        probity_e2e::test_plugin("serial-refunds").display()
+    )
+}
 
 #[test]
 fn one_partition_and_four_give_the_same_verdicts_and_a_rebuild_repeats_them() {
@@ -36,6 +46,9 @@ fn one_partition_and_four_give_the_same_verdicts_and_a_rebuild_repeats_them() {
             .count()
     };
     let (sla, brush) = (by_plugin("sla"), by_plugin("brush"));
+    let buyers = by_four.keys().filter(|k| k.starts_with("buyer/")).count();
+    assert!(buyers > 10, "buyers have verdicts of the buyer-keyed plugin: {buyers}");
+    eprintln!("buyer-keyed findings: {}", by_plugin("refunds"));
 
     assert!(
         sla > 10 && brush > 10,

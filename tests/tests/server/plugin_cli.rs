@@ -111,8 +111,10 @@ fn a_new_plugin_builds_passes_its_tests_and_fixtures_inspects_and_loads() {
     let info: Value = serde_json::from_slice(&inspect.stdout).expect("inspect --json");
     assert_eq!(info["loadable"], true);
     assert_eq!(info["manifest"]["name"], "kettle-check");
-    assert_eq!(info["world_versions"], serde_json::json!(["0.1.0"]));
-    assert_eq!(info["host_accepts"], "0.1.x");
+    assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
+    assert_eq!(info["host_accepts"], "0.1.x, 0.2.x");
+    assert_eq!(info["manifest"]["world_version"], "0.2.0");
+    assert_eq!(info["manifest"]["keyed_by"], "seller");
     let sha = std::fs::read(&wasm).map(|b| probity_e2e::server::sha256_hex(&b));
     assert_eq!(info["sha256"].as_str(), sha.as_deref().ok());
 
@@ -148,11 +150,11 @@ fn inspect_says_why_a_plugin_cannot_load() {
     let said = text(&out);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
-        said.contains("world:     probity:plugin@0.2.0 (this host accepts 0.1.x)"),
+        said.contains("world:     probity:plugin@0.3.0 (this host accepts 0.1.x, 0.2.x)"),
         "{said}"
     );
     assert!(
-        said.contains("loadable:  no:") && said.contains("0.1.x"),
+        said.contains("loadable:  no:") && said.contains("0.1.x, 0.2.x"),
         "{said}"
     );
 
@@ -230,4 +232,71 @@ fn every_fixture_case_starts_with_a_fresh_plugin_and_breaker() {
     let said = text(&out);
     assert!(out.status.success(), "{said}");
     assert!(said.contains("7 case(s): 7 passed, 0 failed"), "{said}");
+}
+
+#[test]
+fn a_buyer_keyed_plugin_passes_its_fixtures_naming_buyers_by_their_raw_ids() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("plugins/serial-refunds/fixtures.json");
+    let wasm = test_plugin("serial-refunds");
+    let out = probity(
+        std::path::Path::new("."),
+        &[
+            "plugin",
+            "test",
+            wasm.to_str().expect("utf-8"),
+            fixtures.to_str().expect("utf-8"),
+        ],
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    assert!(said.contains("6 case(s): 6 passed, 0 failed"), "{said}");
+
+    let inspect = probity(
+        std::path::Path::new("."),
+        &["plugin", "inspect", wasm.to_str().expect("utf-8")],
+    );
+    let said = text(&inspect);
+    assert!(said.contains("keyed by:   buyer (world 0.2.0)"), "{said}");
+}
+
+#[test]
+fn pseudonym_prints_what_the_server_computes_and_creates_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let config = dir.path().join("probity.toml");
+    let key = "a pseudonym key of enough length for the test";
+    std::fs::write(
+        &config,
+        format!("[privacy]\npseudonym_key = \"{key}\"\n[server]\ndata_dir = \"data\"\n"),
+    )
+    .expect("write");
+    let config_arg = config.to_str().expect("utf-8");
+    let out = probity(
+        dir.path(),
+        &["pseudonym", "--config", config_arg, "--field", "buyer_id", "B-1", "B-2"],
+    );
+    let said = text(&out);
+    assert!(out.status.success(), "{said}");
+    let lines: Vec<&str> = std::str::from_utf8(&out.stdout)
+        .expect("utf-8")
+        .lines()
+        .collect();
+    let pseudonymizer = probity::privacy::Pseudonymizer::new(key.as_bytes()).expect("key");
+    let expected = |raw: &str| {
+        pseudonymizer
+            .pseudonymize(probity::privacy::PersonalField::BuyerId, raw)
+            .as_str()
+            .to_string()
+    };
+    assert_eq!(lines, [expected("B-1"), expected("B-2")]);
+    assert!(!said.contains("B-1"), "the raw value is not echoed: {said}");
+    assert!(!dir.path().join("data").exists(), "nothing created");
+
+    // No key configured and no key file yet: a clear refusal, and still nothing created.
+    std::fs::write(&config, "[server]\ndata_dir = \"data\"\n").expect("write");
+    let out = probity(dir.path(), &["pseudonym", "--config", config_arg, "B-1"]);
+    let said = text(&out);
+    assert!(!out.status.success(), "{said}");
+    assert!(said.contains("no pseudonym key"), "{said}");
+    assert!(!dir.path().join("data").exists(), "nothing created");
 }

@@ -42,7 +42,7 @@ fn a_python_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_serv
     assert_eq!(code, Some(0), "{out}");
     let info: Value = serde_json::from_str(&out).expect("inspect --json");
     assert_eq!(info["manifest"]["name"], "py-claims");
-    assert_eq!(info["world_versions"], serde_json::json!(["0.1.0"]));
+    assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
     let imports: Vec<&str> = info["imports"]
         .as_array()
         .expect("imports")

@@ -68,6 +68,8 @@ fn to_json(info: &ComponentInfo) -> Value {
             "version": m.version,
             "description": m.description,
             "subscribes": m.subscribes.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+            "keyed_by": m.keyed_by.as_str(),
+            "world_version": m.world_version,
         })),
         "loadable": info.load.is_ok(),
         "error": info.load.as_ref().err().map(ToString::to_string),
@@ -86,6 +88,7 @@ fn print_text(path: &std::path::Path, info: &ComponentInfo) {
         println!("manifest:  {} {} — {}", m.name, m.version, m.description);
         let types: Vec<&str> = m.subscribes.iter().map(|t| t.as_str()).collect();
         println!("subscribes: {}", types.join(", "));
+        println!("keyed by:   {} (world {})", m.keyed_by.as_str(), m.world_version);
     }
     println!("imports:");
     for import in &info.imports {

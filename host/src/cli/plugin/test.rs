@@ -8,7 +8,7 @@
 //! test key). Every event's wall time and fuel are printed; the exit code is 0 when every
 //! case passed and 1 otherwise, for CI.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -20,10 +20,10 @@ use serde_json::Value;
 use super::fixtures::{self, Case, Diff, Recorded, SubjectRef, json_name};
 use crate::config::{Config, Limits, PluginConfig};
 use crate::ingest;
-use crate::model::subject::Subject;
+use crate::model::subject::{Subject, SubjectType};
 use crate::model::time;
 use crate::pipeline::{Pipeline, PluginSet, PluginSetError};
-use crate::privacy::Pseudonymizer;
+use crate::privacy::{PersonalField, Pseudonymizer};
 use crate::runtime::{LoadError, LoadedPlugin, PluginEngine};
 use crate::store::{SledStore, Store};
 
@@ -239,7 +239,13 @@ fn run_case(
         .ok_or_else(|| anyhow!("the plugin is not loaded"))?;
     let mut subjects = BTreeSet::new();
     let mut costs = Vec::new();
+    // Fixtures name a buyer subject by the raw `buyer_id` their events give.
+    let mut buyers = BTreeMap::new();
     for (n, raw) in case.events.iter().enumerate() {
+        if let Some(buyer) = raw.get("buyer_id").and_then(|b| b.as_str()) {
+            let pseudonym = pseudonymizer.pseudonymize(PersonalField::BuyerId, buyer);
+            buyers.insert(pseudonym.as_str().to_string(), buyer.to_string());
+        }
         let bytes = serde_json::to_vec(raw)?;
         let event = ingest::parse_event(&bytes, pseudonymizer)
             .and_then(|event| match max_future {
@@ -271,7 +277,7 @@ fn run_case(
         let report = pipeline.advance_clock(to, "advance_to")?;
         subjects.extend(report.changes.iter().map(|v| v.subject.clone()));
     }
-    let recorded = recorded(store.as_ref(), name, &subjects)?;
+    let recorded = recorded(store.as_ref(), name, &subjects, &buyers)?;
     let diff = Diff::between(&case.expect, &recorded);
     print_case(case, &diff, &costs);
     Ok(diff.is_empty())
@@ -286,13 +292,23 @@ fn snapshot(plugin: &LoadedPlugin) -> (u64, u64) {
     )
 }
 
-/// Every finding of the plugin on `subjects`, oldest first per subject.
-fn recorded(store: &dyn Store, name: &str, subjects: &BTreeSet<Subject>) -> Result<Vec<Recorded>> {
+/// Every finding of the plugin on `subjects`, oldest first per subject; a buyer subject
+/// named by the raw id `buyers` maps its pseudonym to.
+fn recorded(
+    store: &dyn Store,
+    name: &str,
+    subjects: &BTreeSet<Subject>,
+    buyers: &BTreeMap<String, String>,
+) -> Result<Vec<Recorded>> {
     let mut all = Vec::new();
     for subject in subjects {
+        let id = match subject.kind {
+            SubjectType::Buyer => buyers.get(&subject.id).unwrap_or(&subject.id),
+            _ => &subject.id,
+        };
         let reference = SubjectRef {
             kind: subject.kind.as_str().to_string(),
-            id: subject.id.clone(),
+            id: id.clone(),
         };
         for finding in store.history(subject)? {
             if finding.plugin == name {
