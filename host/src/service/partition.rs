@@ -31,8 +31,13 @@ pub const PARTITION_QUEUE: usize = 256;
 /// What a partition is asked to do.
 pub(super) enum Item {
     /// Evaluate a routed event; its outcome fills `slot` (none for a released event,
-    /// whose request was answered when it was parked).
-    Evaluate { routed: Routed, slot: Option<Slot> },
+    /// whose request was answered when it was parked, and for a buyer route). `wait` is
+    /// the request that also waits for it (a buyer route of the request's last event).
+    Evaluate {
+        routed: Routed,
+        slot: Option<Slot>,
+        wait: Option<Arc<JobState>>,
+    },
     /// Answer a re-sent event whose first copy this partition is evaluating: after it.
     Duplicate {
         event_id: String,
@@ -316,7 +321,7 @@ impl Here<'_> {
     fn handle(&self, pipeline: &mut Pipeline, item: Item) -> bool {
         let (index, progress, health) = (self.index, self.progress, self.health);
         match item {
-            Item::Evaluate { routed, slot } => {
+            Item::Evaluate { routed, slot, wait } => {
                 let outcome = match pipeline.evaluate_routed(&routed) {
                     Ok(report) => {
                         metrics::counter!("probity_timers_fired_total")
@@ -332,9 +337,13 @@ impl Here<'_> {
                 };
                 match slot {
                     Some(slot) => slot.fill(outcome),
+                    None if routed.buyer.is_some() => {}
                     None => {
                         metrics::counter!("probity_events_released_total").increment(1);
                     }
+                }
+                if let Some(job) = wait {
+                    job.release();
                 }
             }
             Item::Duplicate {

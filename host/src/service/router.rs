@@ -85,9 +85,14 @@ impl Partitions {
     fn evaluate(&self, routed: Routed, slot: Option<Slot>, wait: Option<&Arc<JobState>>) {
         let target = ShardSet::partition_of(routed.shard, self.count()) as usize;
         if routed.buyer.is_some() {
-            // An event's buyer route follows its seller route, which ticked everyone.
+            // An event's buyer route follows its seller route, which ticked everyone;
+            // with `wait`, the request's answer also waits for it.
+            if let Some(job) = wait {
+                job.hold(1);
+            }
             let seq = routed.seq;
-            self.send(target, seq, Item::Evaluate { routed, slot });
+            let wait = wait.cloned();
+            self.send(target, seq, Item::Evaluate { routed, slot, wait });
             return;
         }
         let (clock, seq) = (routed.clock, routed.seq);
@@ -96,7 +101,15 @@ impl Partitions {
             // Before the event is sent: its outcome must not finish the request first.
             job.hold(self.queues.len() - 1);
         }
-        self.send(target, seq, Item::Evaluate { routed, slot });
+        self.send(
+            target,
+            seq,
+            Item::Evaluate {
+                routed,
+                slot,
+                wait: None,
+            },
+        );
         self.tick_except(Some(target), clock, &cause, seq, wait);
     }
 
@@ -231,10 +244,12 @@ impl Router<'_> {
         match self.sequencer.route(event) {
             Ok(Route::Evaluate(items)) => {
                 let mut slot = Some(slot);
-                let mut wait = wait;
+                let own = items.first().map(|routed| routed.event_seq);
                 for routed in items {
-                    // The first item is the event itself; the rest were released by it.
-                    self.partitions.evaluate(routed, slot.take(), wait.take());
+                    // The first item is the event itself (then its buyer route); the
+                    // rest were released by it.
+                    let wait = wait.filter(|_| Some(routed.event_seq) == own);
+                    self.partitions.evaluate(routed, slot.take(), wait);
                 }
             }
             Ok(Route::Parked {

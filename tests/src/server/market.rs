@@ -23,7 +23,19 @@ pub fn three_plugins(partitions: u16) -> String {
         .render()
 }
 
-/// A generated market's events (brush rings, honest orders, listings), with some orders never shipped (their SLA deadlines pass, and
+/// [`three_plugins`] and a buyer-keyed plugin, `refunds` (`tests/plugins/serial-refunds`,
+/// flagging a buyer's second refund request in 30 days, at any sellers): an event with
+/// a buyer also goes to its buyer's shard.
+pub fn four_plugins(partitions: u16) -> String {
+    format!(
+        "{}\n[plugins.refunds]\npath = \"{}\"\nsettings = {{ min_refunds = 2, min_sellers = 1 }}\n",
+        three_plugins(partitions),
+        crate::test_plugin("serial-refunds").display()
+    )
+}
+
+/// A generated market's events (brush rings, honest orders, listings, refund requests of
+/// a third of the orders, a day after each), with some orders never shipped (their SLA deadlines pass, and
 /// fire on whichever shard's event moves the clock past them) and some orders' later
 /// payments moved ahead of their `order.placed` (they arrive first and wait for it).
 pub fn stream() -> Vec<Value> {
@@ -38,6 +50,23 @@ pub fn stream() -> Vec<Value> {
                 || digit(e["order_id"].as_str().unwrap_or_default()) % 5 != 0
         })
         .collect();
+    let refunds: Vec<Value> = events
+        .iter()
+        .filter(|e| e["type"] == "order.placed")
+        .filter(|e| digit(e["order_id"].as_str().unwrap_or_default()) % 3 == 0)
+        .map(|e| {
+            let order = e["order_id"].as_str().unwrap_or_default();
+            let at =
+                probity::model::time::parse_rfc3339(e["occurred_at"].as_str().unwrap_or_default())
+                    .unwrap_or_default();
+            serde_json::json!({
+                "event_id": format!("refund-{order}"), "type": "refund.requested",
+                "occurred_at": probity::model::time::format_rfc3339(at + 86_400_000),
+                "order_id": order, "refund_id": format!("R-{order}"), "reason": "not as described"
+            })
+        })
+        .collect();
+    events.extend(refunds);
     // In time order, as a marketplace sends them: the clock moves a little with each
     // event, and a deadline passes on whichever seller's event comes next.
     events.sort_by_key(|e| {

@@ -196,11 +196,13 @@ fn the_event_stream_stores_de_duplicates_and_survives_a_nats_restart() {
     });
 }
 
-/// A node's configuration: the three bundled plugins, and `[cluster]` on `url`.
+/// A node's configuration: the three bundled plugins and the buyer-keyed
+/// `serial-refunds` (whose events go to their buyers' partitions), and `[cluster]` on
+/// `url`.
 fn node_config(url: &str, node: &str) -> String {
     format!(
         "{}\n[cluster]\nnats_url = \"{url}\"\nnode = \"{node}\"\npartitions = 4\nlease = \"2s\"\nanswer_wait_ms = 60000\n",
-        probity_e2e::server::market::three_plugins(2)
+        probity_e2e::server::market::four_plugins(2)
     )
 }
 
@@ -281,7 +283,7 @@ fn wait_until_applied(nodes: &[&probity_e2e::server::Server]) -> u64 {
 fn three_nodes_give_one_nodes_verdicts_through_a_node_sigkill_and_a_nats_restart() {
     use probity_e2e::server::Server;
     use probity_e2e::server::market::{
-        compare, everything, ratings, send_all, stream, three_plugins,
+        compare, everything, four_plugins, ratings, send_all, stream,
     };
 
     let mut nats = NatsServer::start();
@@ -330,7 +332,7 @@ fn three_nodes_give_one_nodes_verdicts_through_a_node_sigkill_and_a_nats_restart
     compare("node b vs node a", &by_a, &everything(&b.client()));
     compare("node c vs node a", &by_a, &everything(&c.client()));
 
-    let single = Server::start(&three_plugins(2));
+    let single = Server::start(&four_plugins(2));
     send_all(&single.client(), &events);
     compare(
         "the cluster vs a single node",
@@ -609,7 +611,7 @@ fn partitions_move_between_nodes_while_events_for_them_keep_arriving() {
     }
     let by_b = everything(&b.client());
     compare("node c vs node b", &by_b, &everything(&c.client()));
-    let single = Server::start(&probity_e2e::server::market::three_plugins(2));
+    let single = Server::start(&probity_e2e::server::market::four_plugins(2));
     send_all(&single.client(), &events);
     compare(
         "the cluster vs a single node",

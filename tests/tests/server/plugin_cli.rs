@@ -273,7 +273,15 @@ fn pseudonym_prints_what_the_server_computes_and_creates_nothing() {
     let config_arg = config.to_str().expect("utf-8");
     let out = probity(
         dir.path(),
-        &["pseudonym", "--config", config_arg, "--field", "buyer_id", "B-1", "B-2"],
+        &[
+            "pseudonym",
+            "--config",
+            config_arg,
+            "--field",
+            "buyer_id",
+            "B-1",
+            "B-2",
+        ],
     );
     let said = text(&out);
     assert!(out.status.success(), "{said}");

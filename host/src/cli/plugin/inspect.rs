@@ -88,7 +88,11 @@ fn print_text(path: &std::path::Path, info: &ComponentInfo) {
         println!("manifest:  {} {} — {}", m.name, m.version, m.description);
         let types: Vec<&str> = m.subscribes.iter().map(|t| t.as_str()).collect();
         println!("subscribes: {}", types.join(", "));
-        println!("keyed by:   {} (world {})", m.keyed_by.as_str(), m.world_version);
+        println!(
+            "keyed by:   {} (world {})",
+            m.keyed_by.as_str(),
+            m.world_version
+        );
     }
     println!("imports:");
     for import in &info.imports {

@@ -113,7 +113,7 @@ impl Shares {
                 progress.finished(index, seq);
                 let _ = done.send(());
             }
-            Item::Evaluate { routed, slot } => {
+            Item::Evaluate { routed, slot, wait } => {
                 let target = u32::from(ShardSet::partition_of(routed.shard, self.partitions));
                 let cause: Arc<str> = routed.event.event_id.as_str().into();
                 let mut slot = slot;
@@ -127,6 +127,9 @@ impl Shares {
                 }
                 if ok {
                     progress.finished(index, routed.seq);
+                }
+                if let Some(job) = wait {
+                    job.release();
                 }
             }
             Item::Tick {
@@ -194,6 +197,7 @@ fn evaluate(
     };
     match slot {
         Some(slot) => slot.fill(outcome),
+        None if routed.buyer.is_some() => {}
         None => metrics::counter!("probity_events_released_total").increment(1),
     }
     ok
