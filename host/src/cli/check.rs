@@ -21,7 +21,8 @@ use crate::privacy::Pseudonymizer;
 use crate::runtime::PluginEngine;
 use crate::store::{SledStore, Store};
 
-/// The pseudonym key `check` uses when the configuration has none: offline checks only.
+/// The pseudonym key `check` uses when the deployment has none (no configured key, no
+/// key file in the data directory): offline checks only.
 const CHECK_ONLY_KEY: &[u8] = b"probity-check-offline-key-not-for-production";
 
 /// Options of `probity check`.
@@ -71,12 +72,17 @@ pub fn run(args: &CheckArgs) -> Result<i32> {
     let engine = PluginEngine::new(&config.runtime, cache_dir)?;
     let (plugins, _) = PluginSet::load(&engine, &config, bundled::BUNDLED)?;
     let mut pipeline = Pipeline::new(store, Arc::new(plugins))?;
-    let key = config
-        .privacy
-        .pseudonym_key
-        .as_deref()
-        .map_or(CHECK_ONLY_KEY, str::as_bytes);
-    let pseudonymizer = Pseudonymizer::new(key)?;
+    // The deployment's key when there is one (configured, or the data directory's key
+    // file), so `check` gives the pseudonyms `serve` and `probity pseudonym` give;
+    // else a fixed offline key.
+    let pseudonymizer = match crate::service::keys::existing_pseudonymizer(
+        config.privacy.pseudonym_key.as_deref(),
+        &config.server.data_dir,
+    ) {
+        Ok(pseudonymizer) => pseudonymizer,
+        Err(crate::service::keys::KeyError::NoKey { .. }) => Pseudonymizer::new(CHECK_ONLY_KEY)?,
+        Err(err) => return Err(err.into()),
+    };
 
     let input: Box<dyn BufRead> = match args.events.as_deref() {
         None => Box::new(std::io::stdin().lock()),

@@ -362,6 +362,13 @@ impl Server {
         let mut child = command.spawn().expect("spawn probity serve");
         let stderr = child.stderr.take().expect("stderr pipe");
         let captured = self.stderr.clone();
+        // PROBITY_TEST_SERVER_LOGS=DIR: also copy each server's stderr to DIR/<its dir>.log
+        // as it is written (to watch a test that hangs).
+        let mut copy = std::env::var_os("PROBITY_TEST_SERVER_LOGS").and_then(|dir| {
+            let name = self.dir().file_name()?.to_owned();
+            let path = PathBuf::from(dir).join(name).with_extension("log");
+            std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
+        });
         let (tx, rx) = mpsc::channel();
         let reader = std::thread::spawn(move || {
             let mut reader = BufReader::new(stderr);
@@ -375,6 +382,9 @@ impl Server {
                             .lock()
                             .expect("stderr lock")
                             .extend_from_slice(&line);
+                        if let Some(file) = copy.as_mut() {
+                            let _ = std::io::Write::write_all(file, &line);
+                        }
                         let text = String::from_utf8_lossy(&line);
                         if let Some(addr) = listening_address(&text) {
                             let _ = tx.send(addr);

@@ -97,7 +97,7 @@ fn a_buyer_keyed_plugin_sees_one_buyer_across_sellers() {
     let finding = b1
         .findings
         .iter()
-        .find(|f| f.rule == "serial_refunds.buyer")
+        .find(|f| f.rule == "serial-refunds.buyer")
         .unwrap_or_else(|| panic!("a serial-refunds finding: {b1:?}"));
     assert_eq!(finding.category, Category::RefundAbuse);
     assert_eq!(b1.action, Action::Review);

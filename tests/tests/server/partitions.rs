@@ -41,6 +41,16 @@ fn one_partition_and_four_give_the_same_verdicts_and_a_rebuild_repeats_them() {
         buyers > 10,
         "buyers have verdicts of the buyer-keyed plugin: {buyers}"
     );
+    let listed = four
+        .client()
+        .get("/v1/verdicts?subject_type=buyer&limit=1000")
+        .ok()["verdicts"]
+        .as_array()
+        .map(|all| {
+            assert!(all.iter().all(|v| v["subject"]["type"] == "buyer"), "{all:?}");
+            all.len()
+        });
+    assert_eq!(listed, Some(buyers), "the subject_type filter finds every buyer");
     let serial = by_plugin("refunds");
     assert!(
         serial > 5,

@@ -22,7 +22,9 @@ use crate::config::{Config, Limits, PluginConfig};
 use crate::ingest;
 use crate::model::subject::{Subject, SubjectType};
 use crate::model::time;
-use crate::pipeline::{Pipeline, PluginSet, PluginSetError};
+use crate::pipeline::{
+    EventReport, Ingested, Pipeline, PluginSet, PluginSetError, describe_reference,
+};
 use crate::privacy::{PersonalField, Pseudonymizer};
 use crate::runtime::{LoadError, LoadedPlugin, PluginEngine};
 use crate::store::{SledStore, Store};
@@ -256,7 +258,18 @@ fn run_case(
             })
             .map_err(|err| anyhow!("{}: case `{}`, event {n}: {err}", path.display(), case.name))?;
         let before = snapshot(plugin);
-        let report = pipeline.process(&event)?;
+        let (report, waits) = match pipeline.ingest(&event)? {
+            Ingested::Accepted(report) => (report, None),
+            Ingested::Parked { waiting_for } => (
+                EventReport::default(),
+                Some(format!(" (waits for {})", describe_reference(&waiting_for))),
+            ),
+            Ingested::Duplicate { .. } => (EventReport::default(), Some(" (a duplicate)".into())),
+            Ingested::Conflict { .. } => (
+                EventReport::default(),
+                Some(" (refused: its event_id was sent before with other content)".into()),
+            ),
+        };
         let after = snapshot(plugin);
         subjects.extend(
             report
@@ -266,7 +279,12 @@ fn run_case(
                 .map(|v| v.subject.clone()),
         );
         costs.push(EventCost {
-            label: format!("{} {}", event.event_id, event.event_type().as_str()),
+            label: format!(
+                "{} {}{}",
+                event.event_id,
+                event.event_type().as_str(),
+                waits.unwrap_or_default()
+            ),
             elapsed: Duration::from_micros(after.1.saturating_sub(before.1)),
             fuel: after.0.saturating_sub(before.0),
         });

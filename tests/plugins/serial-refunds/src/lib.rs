@@ -10,7 +10,7 @@
 //!   window);
 //! - `refund.requested`: add the request to the buyer's list (`refunds:{buyer}`, requests
 //!   older than the window dropped). With at least `min_refunds` requests at
-//!   `min_sellers` different sellers, a `refund-abuse` finding `serial_refunds.buyer` on
+//!   `min_sellers` different sellers, a `refund-abuse` finding `serial-refunds.buyer` on
 //!   the **buyer** (`medium`; `high` from twice `min_refunds`), whose evidence names the
 //!   counts and the orders.
 //!
@@ -162,7 +162,7 @@ impl SerialRefunds {
         let orders: Vec<&str> = requests.iter().map(|r| r.order.as_str()).collect();
         Some(
             Finding::builder(Subject::buyer(buyer))
-                .rule("serial_refunds.buyer")
+                .rule("serial-refunds.buyer")
                 .category(Category::RefundAbuse)
                 .severity(severity)
                 .message(format!(
