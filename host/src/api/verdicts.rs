@@ -45,12 +45,22 @@ fn never_seen(subject: &Subject) -> Problem {
     ))
 }
 
+/// One verdict as `GET /v1/verdicts/{subject_type}/{subject_id}` shows it: its fields in
+/// the order the list and the ingest answer use, and for a seller the measures in force.
+#[derive(Debug, Serialize)]
+pub struct OneVerdict {
+    #[serde(flatten)]
+    verdict: Verdict,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    measures: Option<Vec<crate::rating::publish::MeasureRecord>>,
+}
+
 /// `GET /v1/verdicts/{subject_type}/{subject_id}`; a seller's verdict also lists the
 /// measures in force against it (see `GET /v1/sellers/{seller_id}/measures`).
 pub async fn one(
     State(state): State<Arc<AppState>>,
     path: Result<Path<(String, String)>, PathRejection>,
-) -> Result<Json<serde_json::Value>, Problem> {
+) -> Result<Json<OneVerdict>, Problem> {
     let Path((kind, id)) = path.map_err(path_problem)?;
     let subject = subject(&kind, id)?;
     let verdict = state
@@ -58,22 +68,17 @@ pub async fn one(
         .verdict(&subject)
         .map_err(|err| store_problem(&state, err))?
         .ok_or_else(|| never_seen(&subject))?;
-    let mut value = serde_json::to_value(&verdict)
-        .map_err(|err| Problem::internal(format!("encoding the verdict failed: {err}")))?;
-    if subject.kind == SubjectType::Seller {
-        let in_force: Vec<_> = crate::rating::publish::measures(state.store.as_ref(), &subject.id)
-            .map_err(|err| store_problem(&state, err))?
-            .into_iter()
-            .filter(|m| m.ended_at.is_none())
-            .collect();
-        if let Some(object) = value.as_object_mut() {
-            object.insert(
-                "measures".into(),
-                serde_json::to_value(in_force).unwrap_or_default(),
-            );
-        }
-    }
-    Ok(Json(value))
+    let measures = match subject.kind {
+        SubjectType::Seller => Some(
+            crate::rating::publish::measures(state.store.as_ref(), &subject.id)
+                .map_err(|err| store_problem(&state, err))?
+                .into_iter()
+                .filter(|m| m.ended_at.is_none())
+                .collect(),
+        ),
+        _ => None,
+    };
+    Ok(Json(OneVerdict { verdict, measures }))
 }
 
 /// A page of the history of one subject.

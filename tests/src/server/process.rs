@@ -367,7 +367,11 @@ impl Server {
         let mut copy = std::env::var_os("PROBITY_TEST_SERVER_LOGS").and_then(|dir| {
             let name = self.dir().file_name()?.to_owned();
             let path = PathBuf::from(dir).join(name).with_extension("log");
-            std::fs::OpenOptions::new().create(true).append(true).open(path).ok()
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .ok()
         });
         let (tx, rx) = mpsc::channel();
         let reader = std::thread::spawn(move || {

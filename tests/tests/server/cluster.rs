@@ -622,3 +622,100 @@ fn partitions_move_between_nodes_while_events_for_them_keep_arriving() {
     assert_eq!(ratings(&b.client()), rated, "b rates as a single node");
     assert_eq!(ratings(&c.client()), rated, "c rates as a single node");
 }
+
+/// An owner that another node fenced out: a fence for one of a's partitions appears in
+/// the changelog from a run that never takes the partition over (as after a lease claimed
+/// while a's still looked valid to a, around a NATS restart). Every node then ignores
+/// a's units for that partition; a must notice, stop, fence again and publish its void
+/// units again under the new fence — else the other nodes never reflect the partition
+/// again. At the end both nodes equal a single node.
+#[test]
+fn an_owner_fenced_out_by_another_run_fences_again_and_loses_nothing() {
+    use probity::cluster::changelog::{Change, ChangeLog, ChangeMessage};
+    use probity_e2e::server::Server;
+    use probity_e2e::server::market::{compare, everything, four_plugins, send_all, stream};
+
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let events = stream();
+    let batches: Vec<String> = events
+        .chunks(300)
+        .map(|chunk| chunk.iter().map(|e| e.to_string() + "\n").collect())
+        .collect();
+    let half = batches.len() / 2;
+    let a = Server::start(&node_config(&url, "a"));
+    let b = Server::start(&node_config(&url, "b"));
+    for (k, batch) in batches[..half].iter().enumerate() {
+        send_until_stored(&[Some(&a), Some(&b)], k % 2, batch);
+    }
+    wait_until_applied(&[&a, &b]);
+    let status = a.client().get("/v1/cluster").ok().clone();
+    let owned: Vec<u64> = status["partitions"]
+        .as_array()
+        .expect("partitions")
+        .iter()
+        .filter(|p| p["role"] == "owner")
+        .filter_map(|p| p["partition"].as_u64())
+        .collect();
+    let partition = *owned.first().expect("a owns a partition") as u32;
+
+    // The intruder's fence, while a is evaluating the second half.
+    let intruder_url = url.clone();
+    let intruder = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async {
+            let changelog = ChangeLog::open(
+                async_nats_connect(&intruder_url).await,
+                "intruder",
+                1,
+                Duration::from_secs(120),
+            )
+            .await
+            .expect("changelog");
+            let fence: ChangeMessage<Vec<()>> = ChangeMessage {
+                node: "intruder".into(),
+                run: "intruder-run".into(),
+                change: Change::Fence,
+            };
+            let payload = serde_json::to_vec(&fence).expect("json");
+            changelog
+                .start_publish(
+                    partition,
+                    "fence.intruder-run.1",
+                    ("intruder-run", "fence"),
+                    payload.into(),
+                )
+                .await
+                .expect("publish")
+                .await
+                .expect("stored");
+        });
+    });
+    for (k, batch) in batches[half..].iter().enumerate() {
+        send_until_stored(&[Some(&a), Some(&b)], k % 2, batch);
+    }
+    intruder.join().expect("the intruder's fence");
+    wait_until_applied(&[&a, &b]);
+    let refenced = a.client().get("/metrics").expect_status(200).text.clone();
+    assert!(
+        refenced
+            .lines()
+            .any(|l| l.starts_with("probity_cluster_refences_total ") && !l.ends_with(" 0")),
+        "a fenced its partition {partition} again: {}",
+        refenced
+            .lines()
+            .filter(|l| l.starts_with("probity_cluster_"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    let by_a = everything(&a.client());
+    compare("node b vs node a", &by_a, &everything(&b.client()));
+    let single = Server::start(&four_plugins(2));
+    send_all(&single.client(), &events);
+    compare(
+        "the cluster vs a single node",
+        &everything(&single.client()),
+        &by_a,
+    );
+}

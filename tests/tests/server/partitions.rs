@@ -47,10 +47,17 @@ fn one_partition_and_four_give_the_same_verdicts_and_a_rebuild_repeats_them() {
         .ok()["verdicts"]
         .as_array()
         .map(|all| {
-            assert!(all.iter().all(|v| v["subject"]["type"] == "buyer"), "{all:?}");
+            assert!(
+                all.iter().all(|v| v["subject"]["type"] == "buyer"),
+                "{all:?}"
+            );
             all.len()
         });
-    assert_eq!(listed, Some(buyers), "the subject_type filter finds every buyer");
+    assert_eq!(
+        listed,
+        Some(buyers),
+        "the subject_type filter finds every buyer"
+    );
     let serial = by_plugin("refunds");
     assert!(
         serial > 5,

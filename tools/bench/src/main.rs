@@ -90,6 +90,10 @@ struct Args {
     /// (repeatable): to compare settings.
     #[arg(long = "server-setting", value_name = "KEY=VALUE")]
     server_settings: Vec<String>,
+    /// A TOML file appended to every server's configuration, e.g. a `[plugins.NAME]`
+    /// table of one more plugin (to measure what it costs).
+    #[arg(long, value_name = "FILE")]
+    extra_config: Option<std::path::PathBuf>,
     /// Cluster section: ingest into clusters of 1 to this many nodes on one
     /// `nats-server -js` the bench starts (needs `nats-server` on the PATH).
     #[arg(long, default_value_t = 3)]

@@ -75,14 +75,15 @@ impl ServerSetup {
         })
     }
 
-    /// The same setup with `text` appended to every configuration.
+    /// The same setup with `text` appended to every configuration (after what it
+    /// appends already).
     pub fn with_extra(&self, text: &str) -> ServerSetup {
         ServerSetup {
             binary: self.binary.clone(),
             root: self.root.clone(),
             cache_dir: self.cache_dir.clone(),
             settings: self.settings.clone(),
-            extra: text.to_string(),
+            extra: format!("{}{text}", self.extra),
         }
     }
 

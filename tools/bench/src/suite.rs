@@ -35,7 +35,12 @@ pub fn run(args: &Args, binary: Option<PathBuf>) -> anyhow::Result<Report> {
             .prefix("probity-bench-")
             .tempdir()
             .context("creating the benchmark's temporary directory")?;
-        let setup = server::ServerSetup::new(binary, root.path(), &args.server_settings)?;
+        let mut setup = server::ServerSetup::new(binary, root.path(), &args.server_settings)?;
+        if let Some(path) = &args.extra_config {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading --extra-config {}", path.display()))?;
+            setup = setup.with_extra(&format!("\n{text}\n"));
+        }
         if args.wants(Section::Server) {
             server_section(&setup, &mut report)?;
         }

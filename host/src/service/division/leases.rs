@@ -65,6 +65,21 @@ pub async fn follow(
         if handing_back.contains(&partition) {
             continue;
         }
+        if let Some(&epoch) = taken.get(&partition)
+            && division.epoch(partition) > epoch
+        {
+            // Another node fenced the partition after this one took it (a lease it
+            // claimed while this node's looked valid here): this node's units since are
+            // ignored everywhere. Fence again, and publish them again under that fence.
+            tracing::warn!(
+                partition,
+                epoch,
+                newer = division.epoch(partition),
+                "another node fenced a partition this node holds; fencing it again"
+            );
+            metrics::counter!("probity_cluster_refences_total").increment(1);
+            taken.remove(&partition);
+        }
         match taken.get(&partition) {
             Some(&epoch) => division.want(partition, epoch, until),
             None => match take_over(division, changelog, changes_applied, partition).await {
@@ -111,6 +126,16 @@ async fn take_over(
         return Err(format!(
             "another node fenced the partition after this one (sequence {epoch} > {fence})"
         ));
+    }
+    // This node's units another fence made void come first, under this fence.
+    let republished = division.republish(partition, epoch);
+    if republished > 0 {
+        tracing::warn!(
+            partition,
+            epoch,
+            messages = republished,
+            "published again the units another node's fence had made void"
+        );
     }
     tracing::info!(partition, epoch, "fenced the partition; taking it over");
     Ok(epoch)

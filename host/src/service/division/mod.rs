@@ -64,15 +64,47 @@ use super::worker::EventOutcome;
 pub struct Decoded {
     sequence: u64,
     partition: u32,
-    message: ChangeMessage<Vec<(Mark, Vec<WriteBatch>)>>,
+    message: Read,
+}
+
+/// What of a changelog message is read.
+#[derive(Debug)]
+enum Read {
+    /// Another run's message (or this run's fence), whole.
+    Whole(ChangeMessage<Vec<(Mark, Vec<WriteBatch>)>>),
+    /// This run's own units, which it committed as it made them: only their epoch and
+    /// last mark (is it accepted, or void after another node's fence?).
+    Own {
+        /// The epoch it was published under.
+        epoch: u64,
+        /// Its last item.
+        last: Mark,
+    },
+}
+
+/// The head of a units message: its items are skipped unread.
+#[derive(serde::Deserialize)]
+struct Head {
+    change: HeadChange,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum HeadChange {
+    Fence,
+    Units { epoch: u64, last: Mark },
 }
 
 impl Decoded {
-    /// The event stream position of the item its units are for (none for a fence).
+    /// The event stream position of the item its units are for (none for a fence, or
+    /// this run's own units).
     fn position(&self) -> Option<u64> {
-        match &self.message.change {
-            Change::Fence => None,
-            Change::Units { last, .. } => Some(last.position),
+        match &self.message {
+            Read::Whole(ChangeMessage {
+                change: Change::Units { last, .. },
+                ..
+            }) => Some(last.position),
+            _ => None,
         }
     }
 }
@@ -126,6 +158,10 @@ impl PartitionRole {
     fn desired_now(&self, now: Instant) -> u64 {
         let desired = *self.desired.lock().unwrap_or_else(PoisonError::into_inner);
         match desired.valid_until {
+            // A newer fence than the one this node took the partition in: another node
+            // fenced it since, and every node ignores this one's units from there. Stop
+            // at once; the lease follower fences again ([`leases::follow`]).
+            Some(_) if self.epoch.load(Ordering::SeqCst) > desired.epoch => 0,
             Some(until) if now < until => desired.epoch,
             _ => 0,
         }
@@ -156,6 +192,12 @@ impl PartitionRole {
     }
 }
 
+/// This node's units messages not yet known to be accepted by every node, per partition:
+/// (the message's last mark, the message as published). A message is accepted when the
+/// changelog shows it after no newer fence; one published after another node's fence is
+/// void, and published again under this node's next fence ([`Division::republish`]).
+type Retained = Mutex<HashMap<u32, std::collections::VecDeque<(Mark, Bytes)>>>;
+
 /// This node's share of the work (see the module docs).
 pub struct Division {
     node: String,
@@ -168,6 +210,7 @@ pub struct Division {
     /// Subjects of events applied from the changelog before this node's sequencer
     /// routed them.
     pending_subjects: Mutex<HashMap<String, Vec<Subject>>>,
+    retained: Retained,
     outcomes: OnceLock<OutcomeHook>,
     /// Whether a request here waits for an event id.
     waiting: OnceLock<WaitingHook>,
@@ -220,6 +263,7 @@ impl Division {
             queued: AtomicU64::new(0),
             stored: watch::Sender::new(0),
             pending_subjects: Mutex::new(HashMap::new()),
+            retained: Mutex::new(HashMap::new()),
             outcomes: OnceLock::new(),
             waiting: OnceLock::new(),
         };
@@ -353,18 +397,88 @@ impl Division {
             change,
         };
         // Serialising our own plain data cannot fail.
-        let payload = serde_json::to_vec(&message).unwrap_or_default();
+        let payload: Bytes = serde_json::to_vec(&message).unwrap_or_default().into();
+        if let Change::Units { last, items, .. } = &message.change
+            && !items.is_empty()
+        {
+            self.retained
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .entry(partition)
+                .or_default()
+                .push_back((*last, payload.clone()));
+        }
+        self.queue(partition, id, &message.change, payload);
+    }
+
+    fn queue<U>(&self, partition: u32, id: String, change: &Change<U>, payload: Bytes) {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let _ = self.outgoing.send(Outgoing {
             partition,
             id,
-            kind: if matches!(message.change, Change::Fence) {
+            kind: if matches!(change, Change::Fence) {
                 "fence"
             } else {
                 "units"
             },
-            payload: payload.into(),
+            payload,
         });
+    }
+
+    /// The units of `partition` up to `mark` are in every node's store (accepted, or
+    /// another node's units for the same items accepted): forget this node's copies.
+    fn confirm(&self, partition: u32, mark: Mark) {
+        if let Some(retained) = self
+            .retained
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(&partition)
+        {
+            while retained.front().is_some_and(|(last, _)| *last <= mark) {
+                retained.pop_front();
+            }
+        }
+    }
+
+    /// After this node fenced `partition` again under `epoch`: publish its units that are
+    /// not known to be accepted — those another node's fence made void — under the new
+    /// epoch, before anything new. Every node skips the items it reflects already.
+    /// Returns how many messages.
+    pub fn republish(&self, partition: u32, epoch: u64) -> usize {
+        let retained: Vec<(Mark, Bytes)> = self
+            .retained
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get_mut(&partition)
+            .map(|retained| retained.drain(..).collect())
+            .unwrap_or_default();
+        let mut count = 0;
+        for (_, payload) in retained {
+            let Ok(message) =
+                serde_json::from_slice::<ChangeMessage<Vec<(Mark, Vec<WriteBatch>)>>>(&payload)
+            else {
+                continue;
+            };
+            if let Change::Units {
+                last,
+                through,
+                items,
+                ..
+            } = message.change
+            {
+                self.publish(
+                    partition,
+                    Change::Units {
+                        epoch,
+                        last,
+                        through,
+                        items: &items,
+                    },
+                );
+                count += 1;
+            }
+        }
+        count
     }
 
     /// Wait until every message queued so far is stored in the changelog.
@@ -393,8 +507,8 @@ impl Division {
         &self.run
     }
 
-    /// Read one changelog message (`None`: this run's own units, which it committed as
-    /// it made them, or one no node could have written, skipped alike by every node).
+    /// Read one changelog message (`None`: one no node could have written, skipped alike
+    /// by every node). This run's own units are read only as far as their head.
     pub fn decode(&self, followed: &FollowedChange) -> Option<Decoded> {
         if followed.partition as usize >= self.roles.len() {
             metrics::counter!("probity_cluster_undecodable_total").increment(1);
@@ -404,13 +518,22 @@ impl Division {
             && *run == self.run
             && kind == "units"
         {
-            return None;
+            return match serde_json::from_slice::<Head>(&followed.payload) {
+                Ok(Head {
+                    change: HeadChange::Units { epoch, last },
+                }) => Some(Decoded {
+                    sequence: followed.sequence,
+                    partition: followed.partition,
+                    message: Read::Own { epoch, last },
+                }),
+                _ => None,
+            };
         }
         match serde_json::from_slice(&followed.payload) {
             Ok(message) => Some(Decoded {
                 sequence: followed.sequence,
                 partition: followed.partition,
-                message,
+                message: Read::Whole(message),
             }),
             Err(err) => {
                 metrics::counter!("probity_cluster_undecodable_total").increment(1);
@@ -424,7 +547,27 @@ impl Division {
     /// evaluated go to their waiters.
     pub fn apply(&self, decoded: Decoded) -> Result<(), StoreError> {
         let role = self.role(decoded.partition);
-        let message = decoded.message;
+        let message = match decoded.message {
+            Read::Whole(message) => message,
+            Read::Own { epoch, last } => {
+                if epoch < role.epoch.load(Ordering::SeqCst) {
+                    // After another node's fence: void for every node. Kept, to be
+                    // published again under this node's next fence.
+                    metrics::counter!("probity_cluster_fenced_off_total").increment(1);
+                    metrics::counter!("probity_cluster_fenced_out_total").increment(1);
+                    tracing::warn!(
+                        partition = decoded.partition,
+                        epoch,
+                        newer = role.epoch.load(Ordering::SeqCst),
+                        "another node fenced this partition after this node took it: its units since are ignored; they are published again under this node's next fence"
+                    );
+                } else {
+                    // Committed as it was made, and now known to be accepted.
+                    self.confirm(decoded.partition, last);
+                }
+                return Ok(());
+            }
+        };
         match message.change {
             Change::Fence => {
                 role.epoch.fetch_max(decoded.sequence, Ordering::SeqCst);
@@ -443,7 +586,7 @@ impl Division {
                     return Ok(());
                 }
                 if message.run == self.run {
-                    // Our own: committed as it was made.
+                    // Our own (from before this run read only heads; never now).
                     return Ok(());
                 }
                 for (mark, units) in items {
@@ -456,6 +599,8 @@ impl Division {
                     self.deliver(outcomes);
                 }
                 role.set_reflected(last, through);
+                // Another node's units for these items: this node's copies are moot.
+                self.confirm(decoded.partition, last);
             }
         }
         Ok(())
