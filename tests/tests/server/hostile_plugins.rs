@@ -395,8 +395,14 @@ fn assert_on_error_honoured(c: &Client) {
             continue;
         }
         let plugin = f["plugin"].as_str().unwrap_or_default();
-        let h = HOSTILE.iter().find(|h| h.name == plugin).expect("hostile");
-        let expected = if h.on_error == "review" {
+        // `busy` (calibrated to half its deadline) may hit it on a loaded machine; it
+        // has the default `on_error`, `allow`.
+        let on_error = match HOSTILE.iter().find(|h| h.name == plugin) {
+            Some(h) => h.on_error,
+            None if plugin == "busy" => "allow",
+            None => panic!("a plugin_error of a plugin that is neither hostile nor busy: {f}"),
+        };
+        let expected = if on_error == "review" {
             "medium"
         } else {
             "info"
