@@ -25,43 +25,24 @@ pub struct PseudonymArgs {
     /// Configuration file (its `privacy.pseudonym_key`, else `server.data_dir`'s key file).
     #[arg(long, short, env = "PROBITY_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Which personal field the values are: each has its own normalisation and hash
-    /// domain.
-    #[arg(long, value_enum, default_value_t = FieldArg::BuyerId)]
-    pub field: FieldArg,
+    /// Which personal field the values are, named as the contract names it
+    /// (`buyer_id`, `device_id`, `ip`, `shipping_address`, `phone`,
+    /// `payment_fingerprint`): each has its own normalisation and hash domain.
+    #[arg(long, default_value = "buyer_id", value_parser = personal_field)]
+    pub field: PersonalField,
     /// The raw values; none: read them from standard input, one per line.
     pub values: Vec<String>,
 }
 
-/// A personal field on the command line, named as the contract names it.
-#[derive(Clone, Copy, Debug, clap::ValueEnum)]
-#[value(rename_all = "snake_case")]
-pub enum FieldArg {
-    /// `buyer_id`.
-    BuyerId,
-    /// `buyer.device_id`.
-    DeviceId,
-    /// `buyer.ip`.
-    Ip,
-    /// `buyer.shipping_address`.
-    ShippingAddress,
-    /// `buyer.phone`.
-    Phone,
-    /// `payment_fingerprint`.
-    PaymentFingerprint,
-}
-
-impl From<FieldArg> for PersonalField {
-    fn from(field: FieldArg) -> Self {
-        match field {
-            FieldArg::BuyerId => PersonalField::BuyerId,
-            FieldArg::DeviceId => PersonalField::DeviceId,
-            FieldArg::Ip => PersonalField::Ip,
-            FieldArg::ShippingAddress => PersonalField::ShippingAddress,
-            FieldArg::Phone => PersonalField::Phone,
-            FieldArg::PaymentFingerprint => PersonalField::PaymentFingerprint,
-        }
-    }
+/// A personal field by its contract name.
+fn personal_field(name: &str) -> Result<PersonalField, String> {
+    PersonalField::ALL
+        .into_iter()
+        .find(|field| field.tag() == name)
+        .ok_or_else(|| {
+            let names: Vec<&str> = PersonalField::ALL.iter().map(|f| f.tag()).collect();
+            format!("not a personal field; use one of: {}", names.join(", "))
+        })
 }
 
 /// Run `probity pseudonym`.
@@ -71,7 +52,7 @@ pub fn run(args: &PseudonymArgs) -> Result<i32> {
         config.privacy.pseudonym_key.as_deref(),
         &config.server.data_dir,
     )?;
-    let field = PersonalField::from(args.field);
+    let field = args.field;
     let mut out = String::new();
     if args.values.is_empty() {
         for line in std::io::stdin().lock().lines() {

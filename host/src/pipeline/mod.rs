@@ -384,14 +384,7 @@ impl Pipeline {
         for subject in event.subjects() {
             work.touch(&subject, seller, now)?;
         }
-        for step in steps {
-            match step {
-                VerdictStep::ClearErrors(plugin) => {
-                    work.clear_plugin_errors(&primary, &plugin, now, &plugins)?
-                }
-                VerdictStep::Apply(subject, finding) => work.apply(finding, subject, &plugins)?,
-            }
-        }
+        work.apply_steps(steps, &primary, now, &plugins)?;
         let touched_subjects: Vec<Subject> = work.verdicts.keys().cloned().collect();
         batch.event = Some(EventLogWrite {
             event_id: event.event_id.clone(),
@@ -406,14 +399,7 @@ impl Pipeline {
         if let Some((reference, buyer)) = routing::introduces_buyer(event) {
             batch.refs.push((reference, buyer.to_string()));
         }
-        // Live, the calls that hit their deadline go into the log before the unit, so a
-        // replay fails them the same way.
-        if !deadline_hits.is_empty() && self.recorded_event_deadlines.is_none() {
-            self.store.append_log(LogAppend::EventDeadline {
-                seq: routed.event_seq,
-                hits: &deadline_hits,
-            })?;
-        }
+        self.log_deadline_hits(routed.event_seq, &deadline_hits)?;
         let mut facts = FactWrites::default();
         if FactWrites::records(event) {
             // The seller of a refund or an answer is its order's or complaint's.
@@ -429,26 +415,14 @@ impl Pipeline {
         }
         work.record_facts(&mut facts)?;
         facts.into_batch(&mut batch);
-        let (mut changes, verdicts) = work.finish(&mut batch);
+        let (changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
         drop(_verdicts);
         self.in_flight.committed(
             &event.event_id,
             introduced.as_ref().map(|(reference, _)| reference.as_str()),
         );
-        self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
-        let touched = touched_subjects
-            .iter()
-            .filter_map(|s| verdicts.get(s).cloned())
-            .collect();
-
-        let (timer_changes, timers_fired) = self.fire_due_timers(now, &event.event_id)?;
-        changes.extend(timer_changes);
-        Ok(EventReport {
-            touched,
-            changes,
-            timers_fired,
-        })
+        self.after_unit(&touched_subjects, &verdicts, changes, now, &event.event_id)
     }
 
     /// Call every enabled plugin keyed by `key` that subscribes to the routed event, in
@@ -549,34 +523,45 @@ impl Pipeline {
         let _verdicts = in_flight.verdict_lock();
         let mut work = VerdictWork::new(self.store.as_ref());
         work.touch(&primary, None, now)?;
-        for step in steps {
-            match step {
-                VerdictStep::ClearErrors(plugin) => {
-                    work.clear_plugin_errors(&primary, &plugin, now, &plugins)?
-                }
-                VerdictStep::Apply(subject, finding) => work.apply(finding, subject, &plugins)?,
-            }
-        }
+        work.apply_steps(steps, &primary, now, &plugins)?;
         let touched_subjects: Vec<Subject> = work.verdicts.keys().cloned().collect();
         batch.refs.push((
             routing::buyer_applied_reference(&event.event_id),
             buyer.to_string(),
         ));
-        if !deadline_hits.is_empty() && self.recorded_event_deadlines.is_none() {
-            self.store.append_log(LogAppend::EventDeadline {
-                seq: routed.event_seq,
-                hits: &deadline_hits,
-            })?;
-        }
-        let (mut changes, verdicts) = work.finish(&mut batch);
+        self.log_deadline_hits(routed.event_seq, &deadline_hits)?;
+        let (changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
         drop(_verdicts);
+        self.after_unit(&touched_subjects, &verdicts, changes, now, &event.event_id)
+    }
+
+    /// Live, the calls that hit their deadline go into the log before their unit, so a
+    /// replay fails them the same way.
+    fn log_deadline_hits(&self, seq: u64, hits: &[DeadlineHit]) -> Result<(), StoreError> {
+        if !hits.is_empty() && self.recorded_event_deadlines.is_none() {
+            self.store
+                .append_log(LogAppend::EventDeadline { seq, hits })?;
+        }
+        Ok(())
+    }
+
+    /// After an event's unit committed at `now`: the clock, the verdicts of the subjects
+    /// it touched, and the timers due by then fired (their changes after `changes`).
+    fn after_unit(
+        &mut self,
+        touched_subjects: &[Subject],
+        verdicts: &std::collections::BTreeMap<Subject, Verdict>,
+        mut changes: Vec<Verdict>,
+        now: Timestamp,
+        cause: &str,
+    ) -> Result<EventReport, PipelineError> {
         self.clock = Some(self.clock.map_or(now, |c| c.max(now)));
         let touched = touched_subjects
             .iter()
             .filter_map(|s| verdicts.get(s).cloned())
             .collect();
-        let (timer_changes, timers_fired) = self.fire_due_timers(now, &event.event_id)?;
+        let (timer_changes, timers_fired) = self.fire_due_timers(now, cause)?;
         changes.extend(timer_changes);
         Ok(EventReport {
             touched,

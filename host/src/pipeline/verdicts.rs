@@ -101,6 +101,26 @@ impl<'a> VerdictWork<'a> {
 
     /// A successful call of `plugin` on an event about `subject`: its earlier
     /// `plugin_error` findings there no longer hold.
+    /// Apply the plugin calls' steps in order; `primary` is the subject a successful
+    /// call clears its earlier `plugin_error` findings on.
+    pub(super) fn apply_steps(
+        &mut self,
+        steps: Vec<VerdictStep>,
+        primary: &Subject,
+        at: Timestamp,
+        plugins: &PluginSet,
+    ) -> Result<(), StoreError> {
+        for step in steps {
+            match step {
+                VerdictStep::ClearErrors(plugin) => {
+                    self.clear_plugin_errors(primary, &plugin, at, plugins)?
+                }
+                VerdictStep::Apply(subject, finding) => self.apply(finding, subject, plugins)?,
+            }
+        }
+        Ok(())
+    }
+
     pub(super) fn clear_plugin_errors(
         &mut self,
         subject: &Subject,

@@ -22,6 +22,24 @@ const ALLOWED_WASI: &[&str] = &[
     "wasi:filesystem/preopens",
 ];
 
+/// The component's imports (`inspect --json`), each of the 0.2 world or allowed WASI.
+fn only_the_world_and_allowed_wasi(info: &Value) -> Vec<&str> {
+    let imports: Vec<&str> = info["imports"]
+        .as_array()
+        .expect("imports")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for import in &imports {
+        let world = import.starts_with("probity:plugin/") && import.contains("@0.2.");
+        let wasi = ALLOWED_WASI
+            .iter()
+            .any(|allowed| import.starts_with(allowed));
+        assert!(world || wasi, "unexpected import {import}: {imports:?}");
+    }
+    imports
+}
+
 fn example_dir() -> PathBuf {
     probity_e2e::server::example_dir("js-plugin")
 }
@@ -78,19 +96,7 @@ fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_
             "order.shipped"
         ])
     );
-    let imports: Vec<&str> = info["imports"]
-        .as_array()
-        .expect("imports")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    for import in &imports {
-        let world = import.starts_with("probity:plugin/") && import.contains("@0.2.");
-        let wasi = ALLOWED_WASI
-            .iter()
-            .any(|allowed| import.starts_with(allowed));
-        assert!(world || wasi, "unexpected import {import}: {imports:?}");
-    }
+    let imports = only_the_world_and_allowed_wasi(&info);
     assert!(
         !imports
             .iter()
@@ -181,19 +187,7 @@ fn the_quickjs_build_passes_the_same_fixtures() {
     let info: Value = serde_json::from_str(&out).expect("inspect --json");
     assert_eq!(info["manifest"]["name"], "js-late-shipping");
     assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
-    let imports: Vec<&str> = info["imports"]
-        .as_array()
-        .expect("imports")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    for import in &imports {
-        let world = import.starts_with("probity:plugin/") && import.contains("@0.2.");
-        let wasi = ALLOWED_WASI
-            .iter()
-            .any(|allowed| import.starts_with(allowed));
-        assert!(world || wasi, "unexpected import {import}: {imports:?}");
-    }
+    only_the_world_and_allowed_wasi(&info);
     let size = std::fs::metadata(&wasm).expect("built").len();
     assert!(size < 4 << 20, "QuickJS components are small: {size} bytes");
 }
