@@ -208,6 +208,8 @@ pub fn load_plugin(
     );
 
     let manifest = pool.call(None, 0, |plugin, store| plugin.manifest(store));
+    // The instances made at load serve the first calls: count them.
+    let mut instantiated = u64::from(manifest.stats.instantiated);
     let manifest = manifest.result.map_err(|failure| LoadError::Startup {
         stage: "manifest",
         failure,
@@ -219,6 +221,7 @@ pub fn load_plugin(
     let validation = pool.call(None, 0, |plugin, store| {
         plugin.validate_settings(store, &settings)
     });
+    instantiated += u64::from(validation.stats.instantiated);
     match validation.result {
         Ok(Ok(())) => {}
         Ok(Err(err)) => {
@@ -236,6 +239,10 @@ pub fn load_plugin(
     }
 
     let plugin = LoadedPlugin::new(name, config.clone(), manifest, digest, pool);
+    plugin
+        .counters()
+        .instantiations
+        .fetch_add(instantiated, std::sync::atomic::Ordering::Relaxed);
     Ok((
         plugin,
         LoadReport {

@@ -81,6 +81,11 @@ fn plugins_lists_the_good_plugin_with_counters() {
         );
     }
     assert!(before["counters"]["errors_by_kind"].is_object(), "{before}");
+    // The instance made at load (manifest, settings) is counted: it serves the first call.
+    assert!(
+        before["counters"]["instantiations"].as_u64() >= Some(1),
+        "instantiations: {before}"
+    );
     for key in ["state_bytes", "state_entries", "timers"] {
         assert!(before["usage"][key].is_number(), "usage.{key}: {before}");
     }
