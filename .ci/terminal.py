@@ -3,7 +3,8 @@
 
     terminal.py LOG COMMAND
 
-COMMAND runs under `sh -c` on a new pseudo-terminal (Python's standard `pty` module, so
+COMMAND runs under `bash -c` (which runs a simple command in its own process, as an
+interactive shell does) on a new pseudo-terminal (Python's standard `pty` module, so
 nothing needs installing first), in that terminal's foreground process group: cargo and
 the server see a tty, as a newcomer's do. Everything the terminal shows is appended to
 LOG as it appears. Bytes read from standard input are typed into the terminal, so writing
@@ -28,7 +29,7 @@ def main() -> int:
         # SIGINT and SIGQUIT ignored; a terminal's command gets them as usual.
         signal.signal(signal.SIGINT, signal.SIG_DFL)
         signal.signal(signal.SIGQUIT, signal.SIG_DFL)
-        os.execvp("sh", ["sh", "-c", command])
+        os.execvp("bash", ["bash", "-c", command])
     watched = [master, sys.stdin.fileno()]
     with open(log_path, "ab", buffering=0) as log:
         while True:
