@@ -322,29 +322,13 @@ impl Here<'_> {
         let (index, progress, health) = (self.index, self.progress, self.health);
         match item {
             Item::Evaluate { routed, slot, wait } => {
-                let outcome = match pipeline.evaluate_routed(&routed) {
-                    Ok(report) => {
-                        metrics::counter!("probity_timers_fired_total")
-                            .increment(report.timers_fired as u64);
-                        progress.finished(index, routed.seq);
-                        EventOutcome::Accepted {
-                            verdicts: report.touched,
-                        }
-                    }
-                    // Not marked finished: the log stays unapplied from here, and a
-                    // restart replays the event.
-                    Err(err) => failed(&err, &routed.event.event_id, health),
-                };
-                match slot {
-                    Some(slot) => slot.fill(outcome),
-                    None if routed.buyer.is_some() => {}
-                    None => {
-                        metrics::counter!("probity_events_released_total").increment(1);
-                    }
+                let (outcome, applied) = evaluate(pipeline, &routed, health);
+                // Not marked finished when it failed: the log stays unapplied from
+                // here, and a restart replays the event.
+                if applied {
+                    progress.finished(index, routed.seq);
                 }
-                if let Some(job) = wait {
-                    job.release();
-                }
+                answer(&routed, slot, outcome, wait);
             }
             Item::Duplicate {
                 event_id,
@@ -364,16 +348,8 @@ impl Here<'_> {
                 seq,
                 wait,
             } => {
-                match pipeline.tick(clock, &cause) {
-                    Ok(report) => {
-                        metrics::counter!("probity_timers_fired_total")
-                            .increment(report.timers_fired as u64);
-                        progress.finished(index, seq);
-                    }
-                    Err(err) => {
-                        record(&err, health);
-                        tracing::error!(error = %err, "firing due timers failed");
-                    }
+                if fire_due(pipeline, clock, &cause, health) {
+                    progress.finished(index, seq);
                 }
                 if let Some(job) = wait {
                     job.release();
@@ -392,6 +368,65 @@ impl Here<'_> {
             Item::Stop => return true,
         }
         false
+    }
+}
+
+/// Evaluate a routed event: its outcome, and whether its unit was applied.
+pub(super) fn evaluate(
+    pipeline: &mut Pipeline,
+    routed: &Routed,
+    health: &StoreHealth,
+) -> (EventOutcome, bool) {
+    match pipeline.evaluate_routed(routed) {
+        Ok(report) => {
+            metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64);
+            (
+                EventOutcome::Accepted {
+                    verdicts: report.touched,
+                },
+                true,
+            )
+        }
+        Err(err) => (failed(&err, &routed.event.event_id, health), false),
+    }
+}
+
+/// Fire what came due by `clock` (because of `cause`); whether that went well (a failure
+/// is recorded and logged).
+pub(super) fn fire_due(
+    pipeline: &mut Pipeline,
+    clock: Timestamp,
+    cause: &str,
+    health: &StoreHealth,
+) -> bool {
+    match pipeline.tick(clock, cause) {
+        Ok(report) => {
+            metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64);
+            true
+        }
+        Err(err) => {
+            record(&err, health);
+            tracing::error!(error = %err, "firing due timers failed");
+            false
+        }
+    }
+}
+
+/// Send a routed event's outcome where it goes: its request's slot (none for a released
+/// event, counted, or a buyer route); and release `wait`.
+pub(super) fn answer(
+    routed: &Routed,
+    slot: Option<Slot>,
+    outcome: EventOutcome,
+    wait: Option<Arc<JobState>>,
+) {
+    match slot {
+        Some(slot) => slot.fill(outcome),
+        None if routed.buyer.is_some() => {}
+        None => metrics::counter!("probity_events_released_total").increment(1),
+    }
+    if let Some(job) = wait {
+        job.release();
     }
 }
 

@@ -12,6 +12,7 @@ use crate::cluster::changelog::Change;
 use crate::model::time::Timestamp;
 use crate::pipeline::{Pipeline, PipelineError, PluginSet, Routed};
 use crate::service::worker::EventOutcome;
+use crate::store::WriteBatch;
 
 /// How long an owner stays silent before it publishes a watermark (followers' reads of
 /// a quiet partition lag by about this much), and how often an idle thread looks at its
@@ -170,13 +171,19 @@ impl Duty {
         };
         let through = self.through_done();
         let items = std::mem::take(&mut self.pending);
+        self.publish_units(done, through, &items);
+    }
+
+    /// Publish `items` (none: a watermark) as evaluated up to `done` and `through`, and
+    /// reflect that here.
+    fn publish_units(&mut self, done: Mark, through: u64, items: &[(Mark, Vec<WriteBatch>)]) {
         self.division.publish(
             self.partition,
             Change::Units {
                 epoch: self.active,
                 last: done,
                 through,
-                items: &items,
+                items,
             },
         );
         self.published = (done, through);
@@ -246,20 +253,7 @@ impl Duty {
             self.flush();
             return;
         }
-        self.division.publish(
-            self.partition,
-            Change::Units {
-                epoch: self.active,
-                last: done,
-                through,
-                items: &[],
-            },
-        );
-        self.published = (done, through);
-        self.published_at = Instant::now();
-        self.division
-            .role(self.partition)
-            .set_reflected(done, through);
+        self.publish_units(done, through, &[]);
     }
 
     /// Drop the items the changelog reflects.

@@ -14,7 +14,7 @@ use super::duty::{Buffered, Duty};
 use crate::model::shard::ShardSet;
 use crate::model::time::Timestamp;
 use crate::pipeline::{Pipeline, PipelineError, PluginSet, Routed};
-use crate::service::partition::{Item, Progress, Slot, failed, record};
+use crate::service::partition::{self, Item, Progress, Slot, failed, record};
 use crate::service::worker::EventOutcome;
 use crate::store::StoreHealth;
 
@@ -170,20 +170,8 @@ fn evaluate(
     let mark = share.duty.next_mark(position);
     let event_id = &routed.event.event_id;
     let (outcome, ok) = if share.duty.owns() {
-        let outcome = match share.pipeline.evaluate_routed(routed) {
-            Ok(report) => {
-                metrics::counter!("probity_timers_fired_total")
-                    .increment(report.timers_fired as u64);
-                (
-                    EventOutcome::Accepted {
-                        verdicts: report.touched,
-                    },
-                    true,
-                )
-            }
-            // Not done: what the unit wrote was not committed.
-            Err(err) => (failed(&err, event_id, here.health), false),
-        };
+        // Not done when it failed: what the unit wrote was not committed.
+        let outcome = partition::evaluate(&mut share.pipeline, routed, here.health);
         share.duty.evaluated(mark);
         outcome
     } else {
@@ -195,11 +183,7 @@ fn evaluate(
         share.duty.keep(mark, Buffered::Evaluate(routed.clone()));
         outcome
     };
-    match slot {
-        Some(slot) => slot.fill(outcome),
-        None if routed.buyer.is_some() => {}
-        None => metrics::counter!("probity_events_released_total").increment(1),
-    }
+    partition::answer(routed, slot, outcome, None);
     ok
 }
 
@@ -222,15 +206,7 @@ fn tick(
         );
         return;
     }
-    match share.pipeline.tick(clock, cause) {
-        Ok(report) => {
-            metrics::counter!("probity_timers_fired_total").increment(report.timers_fired as u64)
-        }
-        Err(err) => {
-            record(&err, here.health);
-            tracing::error!(error = %err, "firing due timers failed");
-        }
-    }
+    partition::fire_due(&mut share.pipeline, clock, cause, here.health);
     share.duty.evaluated(mark);
 }
 
