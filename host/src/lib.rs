@@ -19,8 +19,8 @@
 //! | [`ingest`] | contract JSON → validated, pseudonymised events | `model`, `privacy` | wasmtime, sled, HTTP |
 //! | [`store`] | the event log (segments, `fdatasync`, group commit) and, in `store/sled` only, sled for what is derived | `model`, `verdict` | wasmtime, HTTP |
 //! | [`rating`] | sellers' credit ratings: facts recorded in event time, scores, grades and reasons | `config`, `model`, `store`, `verdict` | wasmtime, sled, HTTP |
-//! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports | `config`, `model`, `store`, `verdict` | sled, HTTP |
-//! | [`pipeline`] | the sequencer (idempotency, clock, seller shard, parking, log first); event → plugins → verdicts in event time for a set of shards; timers; replay of the log | `config`, `model`, `rating`, `runtime`, `store`, `verdict` | sled, HTTP |
+//! | [`runtime`] | wasmtime: engine, cache, instances, limits, host imports, both world versions | `config`, `model`, `store`, `verdict` | sled, HTTP |
+//! | [`pipeline`] | the sequencer (idempotency, clock, seller and buyer shards, parking, log first); event → plugins → verdicts in event time for a set of shards; timers; replay of the log | `config`, `model`, `rating`, `runtime`, `store`, `verdict` | sled, HTTP |
 //! | [`cluster`] | nodes on NATS JetStream: the event stream (the log of record), the owners' changelog, partition leases in a key-value bucket | `model` | wasmtime, sled, HTTP |
 //! | [`service`] | what requests call: the router and partition threads and group commit, a cluster node's ingest and follower, the division of a cluster's work (owners evaluate, the others apply their changelog), reload and audit, auth, pseudonym key, metrics | `cluster`, `config`, `model`, `pipeline`, `privacy`, `rating`, `runtime`, `store`, `verdict` | sled, HTTP |
 //! | [`api`] | HTTP: routes, extractors, handlers, problem+json | `cluster`, `config`, `ingest`, `model`, `pipeline`, `privacy`, `rating`, `runtime`, `service`, `store`, `verdict` | wasmtime, sled |
