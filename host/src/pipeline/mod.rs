@@ -392,13 +392,8 @@ impl Pipeline {
             subjects: touched_subjects.clone(),
             seq: routed.event_seq,
         });
-        let introduced = routing::introduces(event);
-        if let Some((reference, seller)) = &introduced {
-            batch.refs.push((reference.clone(), seller.to_string()));
-        }
-        if let Some((reference, buyer)) = routing::introduces_buyer(event) {
-            batch.refs.push((reference, buyer.to_string()));
-        }
+        let known = routing::made_known(event);
+        batch.refs.extend(known.iter().cloned());
         self.log_deadline_hits(routed.event_seq, &deadline_hits)?;
         let mut facts = FactWrites::default();
         if FactWrites::records(event) {
@@ -418,10 +413,7 @@ impl Pipeline {
         let (changes, verdicts) = work.finish(&mut batch);
         self.store.commit(batch)?;
         drop(_verdicts);
-        self.in_flight.committed(
-            &event.event_id,
-            introduced.as_ref().map(|(reference, _)| reference.as_str()),
-        );
+        self.in_flight.committed(&event.event_id, &known);
         self.after_unit(&touched_subjects, &verdicts, changes, now, &event.event_id)
     }
 
@@ -593,8 +585,8 @@ impl Pipeline {
             return Ok(());
         }
         let event = routed.event.as_ref();
-        let introduced = routing::introduces(event);
-        let mut batch = WriteBatch {
+        let known = routing::made_known(event);
+        let batch = WriteBatch {
             clock: Some(routed.clock),
             event: Some(EventLogWrite {
                 event_id: event.event_id.clone(),
@@ -602,19 +594,11 @@ impl Pipeline {
                 subjects,
                 seq: routed.event_seq,
             }),
+            refs: known.clone(),
             ..WriteBatch::default()
         };
-        if let Some((reference, seller)) = &introduced {
-            batch.refs.push((reference.clone(), seller.to_string()));
-        }
-        if let Some((reference, buyer)) = routing::introduces_buyer(event) {
-            batch.refs.push((reference, buyer.to_string()));
-        }
         self.store.commit(batch)?;
-        self.in_flight.committed(
-            &event.event_id,
-            introduced.as_ref().map(|(reference, _)| reference.as_str()),
-        );
+        self.in_flight.committed(&event.event_id, &known);
         Ok(())
     }
 

@@ -81,6 +81,18 @@ pub fn introduces_buyer(event: &Event) -> Option<(String, &str)> {
     }
 }
 
+/// Every reference an event makes known, as the reference index stores it: its order or
+/// complaint with the seller ([`introduces`]) and its order's buyer
+/// ([`introduces_buyer`]). The sequencer reads them before the event's unit commits
+/// (from [`InFlight`]), and after (from the store).
+pub fn made_known(event: &Event) -> Vec<(String, String)> {
+    introduces(event)
+        .into_iter()
+        .chain(introduces_buyer(event))
+        .map(|(reference, value)| (reference, value.to_string()))
+        .collect()
+}
+
 /// The order whose buyer a later event has: the order an order, refund or review event
 /// names, or the one a complaint is about.
 pub fn order_of(event: &Event) -> Option<&str> {
@@ -122,15 +134,12 @@ impl InFlight {
     }
 
     /// The event with this id is committed (or was dropped): forget it, and the
-    /// reference it made known.
-    pub fn committed(&self, event_id: &str, reference: Option<&str>) {
+    /// references it made known ([`made_known`]).
+    pub fn committed(&self, event_id: &str, references: &[(String, String)]) {
         let mut tables = self.tables();
         tables.events.remove(event_id);
-        if let Some(reference) = reference {
+        for (reference, _) in references {
             tables.refs.remove(reference);
-            if let Some(order) = reference.strip_prefix("o/") {
-                tables.refs.remove(&buyer_reference(order));
-            }
         }
     }
 

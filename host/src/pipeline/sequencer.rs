@@ -34,7 +34,9 @@ use std::sync::Arc;
 
 use super::LoggedEvent;
 pub use super::routing::InFlight;
-use super::routing::{buyer_reference, introduces, introduces_buyer, order_of, reference_of};
+use super::routing::{
+    buyer_reference, introduces, introduces_buyer, made_known, order_of, reference_of,
+};
 use crate::model::event::Event;
 use crate::model::shard::{Shard, shard_of};
 use crate::model::time::Timestamp;
@@ -64,13 +66,15 @@ pub struct Routed {
 }
 
 impl Routed {
-    /// The same event's buyer route, in `buyer`'s shard.
-    fn for_buyer(&self, buyer: &str) -> Routed {
-        Routed {
+    /// This seller route, then, with a `buyer`, the same event's buyer route in that
+    /// buyer's shard.
+    fn with_buyer_route(self, buyer: Option<&str>) -> Vec<Routed> {
+        let for_buyer = buyer.map(|buyer| Routed {
             shard: shard_of(buyer),
             buyer: Some(buyer.into()),
             ..self.clone()
-        }
+        });
+        std::iter::once(self).chain(for_buyer).collect()
     }
 }
 
@@ -245,12 +249,7 @@ impl Sequencer {
             tables
                 .events
                 .insert(event.event_id.clone(), (seq, logged.digest.clone(), shard));
-            if let Some((reference, seller)) = introduces(&event) {
-                tables.refs.insert(reference, seller.to_string());
-            }
-            if let Some((reference, buyer)) = introduces_buyer(&event) {
-                tables.refs.insert(reference, buyer.to_string());
-            }
+            tables.refs.extend(made_known(&event));
         }
         match (shard, reference) {
             (Some(shard), _) => {
@@ -263,12 +262,7 @@ impl Sequencer {
                     digest: logged.digest,
                     buyer: None,
                 };
-                let mut items = match &buyer {
-                    Some(buyer) => vec![routed.for_buyer(buyer), routed],
-                    None => vec![routed],
-                };
-                // The seller route first: it makes the order known to the events after.
-                items.reverse();
+                let mut items = routed.with_buyer_route(buyer.as_deref());
                 if let Some((reference, _)) = introduces(&event) {
                     items.extend(self.release(&reference, shard, clock)?);
                 }
@@ -324,11 +318,7 @@ impl Sequencer {
     /// nothing) and, for a clock advance, the new clock.
     pub fn replay(&mut self, seq: u64, entry: &LogEntry) -> Result<Vec<Routed>, StoreError> {
         Ok(match self.replay_one(seq, entry)? {
-            Some((routed, Some(buyer))) => {
-                let for_buyer = routed.for_buyer(&buyer);
-                vec![routed, for_buyer]
-            }
-            Some((routed, None)) => vec![routed],
+            Some((routed, buyer)) => routed.with_buyer_route(buyer.as_deref()),
             None => Vec::new(),
         })
     }
@@ -365,13 +355,6 @@ impl Sequencer {
                 };
                 self.clock = Some(self.clock.map_or(routing.clock, |c| c.max(routing.clock)));
                 let event = Arc::new((**event).clone());
-                if let Some((reference, buyer)) = introduces_buyer(&event) {
-                    // As live: the events after it find its buyer before its unit commits.
-                    self.in_flight
-                        .tables()
-                        .refs
-                        .insert(reference, buyer.to_string());
-                }
                 match routing.shard {
                     Some(shard) => Ok(Some((
                         Routed {
@@ -495,15 +478,6 @@ impl Sequencer {
         }
     }
 
-    /// The parked event at `seq`.
-    fn parked_event(&self, seq: u64) -> Option<Arc<Event>> {
-        self.parked
-            .values()
-            .flatten()
-            .find(|parked| parked.seq == seq)
-            .map(|parked| parked.event.clone())
-    }
-
     fn seller_of(&self, reference: &str) -> Result<Option<String>, StoreError> {
         if let Some(seller) = self.in_flight.tables().refs.get(reference) {
             return Ok(Some(seller.clone()));
@@ -562,7 +536,7 @@ impl Sequencer {
         let seqs: Vec<u64> = list.iter().map(|parked| parked.seq).collect();
         let mut released = Vec::with_capacity(seqs.len());
         for event_seq in seqs {
-            released.extend(self.release_one(event_seq, shard, clock)?);
+            released.extend(self.release_one(event_seq, reference, shard, clock)?);
         }
         Ok(released)
     }
@@ -581,20 +555,32 @@ impl Sequencer {
                 "a parked event's order or complaint never came; it is evaluated without its seller's state"
             );
             metrics::counter!("probity_parked_overdue_total").increment(1);
-            released.extend(self.release_one(event_seq, shard_of(&waiting_for), clock)?);
+            released.extend(self.release_one(
+                event_seq,
+                &waiting_for,
+                shard_of(&waiting_for),
+                clock,
+            )?);
         }
         Ok(released)
     }
 
-    /// Log the release of the parked event at `event_seq` to `shard`, at `clock`, and
-    /// hand it over.
+    /// Log the release of the parked event at `event_seq` (waiting for `reference`) to
+    /// `shard`, at `clock`, and hand it over (with its buyer route, once its buyer is
+    /// known).
     fn release_one(
         &mut self,
         event_seq: u64,
+        reference: &str,
         shard: Shard,
         clock: Timestamp,
     ) -> Result<Vec<Routed>, StoreError> {
-        let buyer = match self.parked_event(event_seq) {
+        let event = self
+            .parked
+            .get(reference)
+            .and_then(|list| list.iter().find(|parked| parked.seq == event_seq))
+            .map(|parked| parked.event.clone());
+        let buyer = match event {
             Some(event) => self.buyer_for(&event)?,
             None => None,
         };
@@ -617,13 +603,7 @@ impl Sequencer {
             digest: parked.digest,
             buyer: None,
         };
-        Ok(match buyer {
-            Some(buyer) => {
-                let for_buyer = routed.for_buyer(&buyer);
-                vec![routed, for_buyer]
-            }
-            None => vec![routed],
-        })
+        Ok(routed.with_buyer_route(buyer.as_deref()))
     }
 
     fn set_in_flight_shard(&self, event_id: &str, shard: Shard) {
