@@ -100,16 +100,9 @@ pub fn existing_pseudonymizer(
 ) -> Result<Pseudonymizer, KeyError> {
     let key = match configured {
         Some(key) => key.as_bytes().to_vec(),
-        None => {
-            let path = data_dir.join(KEY_FILE);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => text.trim().as_bytes().to_vec(),
-                Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(KeyError::NoKey { path });
-                }
-                Err(source) => return Err(KeyError::File { path, source }),
-            }
-        }
+        None => read_key_file(data_dir)?.ok_or_else(|| KeyError::NoKey {
+            path: data_dir.join(KEY_FILE),
+        })?,
     };
     Pseudonymizer::new(&key).map_err(|err| KeyError::Invalid(err.to_string()))
 }
@@ -124,17 +117,26 @@ pub fn fingerprint(store: &dyn Store) -> Option<String> {
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
+/// The data directory's key file, if there is one.
+fn read_key_file(data_dir: &Path) -> Result<Option<Vec<u8>>, KeyError> {
+    let path = data_dir.join(KEY_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(Some(text.trim().as_bytes().to_vec())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(KeyError::File { path, source }),
+    }
+}
+
+/// The data directory's key file, generated when there is none.
 fn key_file(data_dir: &Path) -> Result<(Vec<u8>, KeySource), KeyError> {
+    if let Some(key) = read_key_file(data_dir)? {
+        return Ok((key, KeySource::File));
+    }
     let path = data_dir.join(KEY_FILE);
     let fail = |source| KeyError::File {
         path: path.clone(),
         source,
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => return Ok((text.trim().as_bytes().to_vec(), KeySource::File)),
-        Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(fail(err)),
-        Err(_) => {}
-    }
     let mut bytes = [0u8; 32];
     getrandom::fill(&mut bytes).map_err(|err| KeyError::Invalid(err.to_string()))?;
     let key = hex::encode(bytes);

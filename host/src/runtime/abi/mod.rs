@@ -17,7 +17,7 @@ mod envelope;
 
 use std::cell::OnceCell;
 
-use crate::model::event::{Event, EventBody};
+use crate::model::event::Event;
 use crate::model::subject::{Subject, SubjectType as HostSubjectType};
 use crate::verdict::{
     Category as HostCategory, Evidence as HostEvidence, Severity as HostSeverity,
@@ -241,22 +241,4 @@ fn check_finding(finding: Finding) -> Result<CheckedFinding, String> {
         message: finding.message,
         evidence,
     })
-}
-
-/// The ABI event type of a host event type, for subscription checks.
-pub fn event_type(event: &Event) -> EventType {
-    match &event.body {
-        EventBody::ListingUpserted(_) => EventType::ListingUpserted,
-        EventBody::OrderPlaced(_) => EventType::OrderPlaced,
-        EventBody::OrderPaid(_) => EventType::OrderPaid,
-        EventBody::OrderShipped(_) => EventType::OrderShipped,
-        EventBody::OrderDelivered(_) => EventType::OrderDelivered,
-        EventBody::OrderCancelled(_) => EventType::OrderCancelled,
-        EventBody::RefundRequested(_) => EventType::RefundRequested,
-        EventBody::RefundCompleted(_) => EventType::RefundCompleted,
-        EventBody::ReviewPosted(_) => EventType::ReviewPosted,
-        EventBody::ComplaintOpened(_) => EventType::ComplaintOpened,
-        EventBody::ComplaintResponded(_) => EventType::ComplaintResponded,
-        EventBody::ComplaintResolved(_) => EventType::ComplaintResolved,
-    }
 }

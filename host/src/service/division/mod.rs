@@ -555,11 +555,13 @@ impl Division {
                     // published again under this node's next fence.
                     metrics::counter!("probity_cluster_fenced_off_total").increment(1);
                     metrics::counter!("probity_cluster_fenced_out_total").increment(1);
-                    tracing::warn!(
+                    // Per message at debug: the lease follower warns once, when it fences
+                    // again and publishes them again.
+                    tracing::debug!(
                         partition = decoded.partition,
                         epoch,
                         newer = role.epoch.load(Ordering::SeqCst),
-                        "another node fenced this partition after this node took it: its units since are ignored; they are published again under this node's next fence"
+                        "this node's units after another node's fence are void"
                     );
                 } else {
                     // Committed as it was made, and now known to be accepted.
@@ -586,7 +588,9 @@ impl Division {
                     return Ok(());
                 }
                 if message.run == self.run {
-                    // Our own (from before this run read only heads; never now).
+                    // Our own: [`Division::decode`] reads those by their headers as
+                    // `Read::Own`; this guards one published without them against being
+                    // applied twice.
                     return Ok(());
                 }
                 for (mark, units) in items {
