@@ -47,3 +47,26 @@ pub fn plugin_command(args: &[&str]) -> (Option<i32>, String) {
     );
     (output.status.code(), text)
 }
+
+/// `probity plugin test WASM FIXTURES` passes every one of its `cases`.
+#[track_caller]
+pub fn assert_fixtures_pass(wasm: &Path, fixtures: &Path, cases: usize) {
+    let (code, out) = plugin_command(&[
+        "test",
+        wasm.to_str().expect("utf-8 path"),
+        fixtures.to_str().expect("utf-8 path"),
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains(&format!("{cases} case(s): {cases} passed, 0 failed")),
+        "{out}"
+    );
+}
+
+/// `probity plugin inspect --json WASM`, which must succeed.
+#[track_caller]
+pub fn inspect_json(wasm: &Path) -> serde_json::Value {
+    let (code, out) = plugin_command(&["inspect", "--json", wasm.to_str().expect("utf-8 path")]);
+    assert_eq!(code, Some(0), "{out}");
+    serde_json::from_str(&out).expect("inspect --json")
+}

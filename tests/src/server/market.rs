@@ -102,10 +102,17 @@ pub fn stream() -> Vec<Value> {
     events
 }
 
+/// `events` as NDJSON request bodies of `size` events each.
+pub fn ndjson_batches(events: &[Value], size: usize) -> Vec<String> {
+    events
+        .chunks(size)
+        .map(|chunk| chunk.iter().map(|e| e.to_string() + "\n").collect())
+        .collect()
+}
+
 pub fn send_all(client: &Client, events: &[Value]) -> usize {
     let mut waiting = 0;
-    for chunk in events.chunks(400) {
-        let body: String = chunk.iter().map(|e| e.to_string() + "\n").collect();
+    for body in ndjson_batches(events, 400) {
         let reply = client.send_ndjson(&body);
         let r = reply.ok();
         assert_eq!(

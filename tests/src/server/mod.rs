@@ -41,7 +41,9 @@ pub use events::{
     at_minute, listing, millis, order_paid, order_placed, order_shipped, subject_key, verdict_key,
     verdict_keys,
 };
-pub use examples::{build_example, example_dir, plugin_command};
+pub use examples::{
+    assert_fixtures_pass, build_example, example_dir, inspect_json, plugin_command,
+};
 pub use malformed::{Case, Expected, JSON, Malformed, full_event, gzip_bomb, gzip_stored};
 pub use process::{
     START_TIMEOUT, STOP_TIMEOUT, Server, ServerBuilder, listening_address, probity_binary,

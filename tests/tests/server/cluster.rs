@@ -289,10 +289,7 @@ fn three_nodes_give_one_nodes_verdicts_through_a_node_sigkill_and_a_nats_restart
     let mut nats = NatsServer::start();
     let url = nats.url();
     let events = stream();
-    let batches: Vec<String> = events
-        .chunks(150)
-        .map(|chunk| chunk.iter().map(|e| e.to_string() + "\n").collect())
-        .collect();
+    let batches = probity_e2e::server::market::ndjson_batches(&events, 150);
     let (kill_at, restart_at, nats_at) =
         (batches.len() / 3, batches.len() / 2, batches.len() * 2 / 3);
     let a = Server::start(&node_config(&url, "a"));
@@ -507,10 +504,7 @@ fn partitions_move_between_nodes_while_events_for_them_keep_arriving() {
     let nats = NatsServer::start();
     let url = nats.url();
     let events = stream();
-    let batches: Vec<String> = events
-        .chunks(100)
-        .map(|chunk| chunk.iter().map(|e| e.to_string() + "\n").collect())
-        .collect();
+    let batches = probity_e2e::server::market::ndjson_batches(&events, 100);
     // Eight partitions: c's share on joining is 4, 5 and 7 (rendezvous over a, b, c).
     let config = |node: &str| node_config(&url, node).replace("partitions = 4", "partitions = 8");
     let mut a = Server::start(&config("a"));
@@ -638,10 +632,7 @@ fn an_owner_fenced_out_by_another_run_fences_again_and_loses_nothing() {
     let nats = NatsServer::start();
     let url = nats.url();
     let events = stream();
-    let batches: Vec<String> = events
-        .chunks(300)
-        .map(|chunk| chunk.iter().map(|e| e.to_string() + "\n").collect())
-        .collect();
+    let batches = probity_e2e::server::market::ndjson_batches(&events, 300);
     let half = batches.len() / 2;
     let a = Server::start(&node_config(&url, "a"));
     let b = Server::start(&node_config(&url, "b"));

@@ -53,11 +53,6 @@ fn build() -> PathBuf {
     )
 }
 
-/// Run `probity plugin ARGS…` with the servers' shared compiled-plugin cache.
-fn plugin(args: &[&str]) -> (Option<i32>, String) {
-    probity_e2e::server::plugin_command(args)
-}
-
 fn js_findings(verdict: &Value) -> Vec<Value> {
     verdict["findings"]
         .as_array()
@@ -73,16 +68,10 @@ fn js_findings(verdict: &Value) -> Vec<Value> {
 #[test]
 fn a_javascript_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_server() {
     let wasm = build();
-    let wasm_arg = wasm.to_str().expect("utf-8 path");
     let fixtures = example_dir().join("fixtures.json");
 
-    let (code, out) = plugin(&["test", wasm_arg, fixtures.to_str().expect("utf-8 path")]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("16 case(s): 16 passed, 0 failed"), "{out}");
-
-    let (code, out) = plugin(&["inspect", "--json", wasm_arg]);
-    assert_eq!(code, Some(0), "{out}");
-    let info: Value = serde_json::from_str(&out).expect("inspect --json");
+    probity_e2e::server::assert_fixtures_pass(&wasm, &fixtures, 16);
+    let info = probity_e2e::server::inspect_json(&wasm);
     assert_eq!(info["manifest"]["name"], "js-late-shipping");
     assert_eq!(info["loadable"], true, "{info}");
     assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
@@ -176,15 +165,9 @@ fn the_quickjs_build_passes_the_same_fixtures() {
         "target/js_plugin_qjs.wasm",
         "node and npm, and the npm registry",
     );
-    let wasm_arg = wasm.to_str().expect("utf-8 path");
     let fixtures = example_dir().join("fixtures.json");
-    let (code, out) = plugin(&["test", wasm_arg, fixtures.to_str().expect("utf-8 path")]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("16 case(s): 16 passed, 0 failed"), "{out}");
-
-    let (code, out) = plugin(&["inspect", "--json", wasm_arg]);
-    assert_eq!(code, Some(0), "{out}");
-    let info: Value = serde_json::from_str(&out).expect("inspect --json");
+    probity_e2e::server::assert_fixtures_pass(&wasm, &fixtures, 16);
+    let info = probity_e2e::server::inspect_json(&wasm);
     assert_eq!(info["manifest"]["name"], "js-late-shipping");
     assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
     only_the_world_and_allowed_wasi(&info);

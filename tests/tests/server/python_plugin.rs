@@ -23,24 +23,13 @@ fn build() -> PathBuf {
     )
 }
 
-/// Run `probity plugin ARGS…` with the servers' shared compiled-plugin cache.
-fn plugin(args: &[&str]) -> (Option<i32>, String) {
-    probity_e2e::server::plugin_command(args)
-}
-
 #[test]
 fn a_python_plugin_passes_its_fixtures_on_the_real_runtime_and_works_in_the_server() {
     let wasm = build();
-    let wasm_arg = wasm.to_str().expect("utf-8 path");
     let fixtures = example_dir().join("fixtures.json");
 
-    let (code, out) = plugin(&["test", wasm_arg, fixtures.to_str().expect("utf-8 path")]);
-    assert_eq!(code, Some(0), "{out}");
-    assert!(out.contains("15 case(s): 15 passed, 0 failed"), "{out}");
-
-    let (code, out) = plugin(&["inspect", "--json", wasm_arg]);
-    assert_eq!(code, Some(0), "{out}");
-    let info: Value = serde_json::from_str(&out).expect("inspect --json");
+    probity_e2e::server::assert_fixtures_pass(&wasm, &fixtures, 15);
+    let info = probity_e2e::server::inspect_json(&wasm);
     assert_eq!(info["manifest"]["name"], "py-claims");
     assert_eq!(info["world_versions"], serde_json::json!(["0.2.0"]));
     let imports: Vec<&str> = info["imports"]
